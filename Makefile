@@ -1,0 +1,54 @@
+# replaycheck: `make run` runs the bundled scenario suite, `make test` the whole test suite.
+# Set-up is idempotent: each step is skipped when its stamp is newer than its inputs.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMPS := .stamps
+JS_SRC := $(shell find harness/js/src recorder/src -name '*.ts' 2>/dev/null) build.mjs
+WORKERS ?= 2
+
+.PHONY: setup run test lint bench clean
+
+setup: $(STAMPS)/chromium $(STAMPS)/venv $(STAMPS)/js
+
+# Debian's chromium where apt exists; elsewhere Playwright's own browser download.
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	else $(MAKE) $(STAMPS)/venv && $(PY) -m playwright install chromium; fi
+	@touch $@
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/node: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/js: $(STAMPS)/node $(JS_SRC)
+	npm run --silent build
+	@touch $@
+
+run: setup
+	$(VENV)/bin/replaycheck run scenarios/ -n $(WORKERS) --report report --json report/results.json
+
+test: setup lint
+	$(VENV)/bin/pytest -n $(WORKERS) tests scenarios
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	node_modules/.bin/tsc --noEmit -p .
+
+bench: setup
+	$(PY) bench/bench_pixel.py
+
+clean:
+	rm -rf $(STAMPS) harness/js/dist report

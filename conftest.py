@@ -1,0 +1,1 @@
+"""Project-wide pytest configuration: the replaycheck plugin is loaded by its entry point."""

@@ -1,0 +1,115 @@
+"""The adapter interface: how one recorder is injected, marked, collected and replayed.
+
+Every adapter speaks one small in-page protocol, so the harness never needs to know a recorder's
+API: its record bundle defines `window.__rcRecorder = {checkpoint(name), flush()}` in the top
+frame, and its replay bundle defines `window.__rcReplay = {load(events), seek(name), frame()}`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from playwright.sync_api import ElementHandle, Page
+
+from harness.events import Interaction
+from harness.scenario import RecorderConfig
+from harness.server import Batch, Server
+from harness.stream import Stream, decode
+
+DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
+
+
+def read_bundle(name: str) -> str:
+    path = DIST / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make setup` to build the browser bundles")
+    return path.read_text()
+
+
+class Adapter(ABC):
+    name: ClassVar[str]
+    record_bundle: ClassVar[str]  # file in js/dist defining window.__rcRecorder
+    replay_bundle: ClassVar[str]  # file in js/dist defining window.__rcReplay
+    replay_css: ClassVar[tuple[Path, ...]] = ()
+    # Wait before a checkpoint mark so throttled observers (scroll, mouse) have emitted.
+    checkpoint_settle_ms: ClassVar[int] = 0
+    # Wait before the final flush so batched observers have emitted everything.
+    final_settle_ms: ClassVar[int] = 0
+
+    # Recording --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def record_options(self, config: RecorderConfig) -> dict[str, Any]:
+        """The recorder's own options for the shared privacy keys, raw `options` merged last."""
+
+    def init_script(self, config: RecorderConfig, ingest_url: str, session: str) -> str:
+        """The recorder as an init script, guarded so child frames evaluate nothing of it."""
+        page_config = {
+            "ingestUrl": ingest_url,
+            "session": session,
+            "sampleRate": config.sample_rate,
+            "options": self.record_options(config),
+        }
+        return (
+            "(function(){if(window.top!==window)return;"
+            f"var __rcConfig={json.dumps(page_config)};\n{read_bundle(self.record_bundle)}\n}})();"
+        )
+
+    def mark_checkpoint(self, page: Page, name: str) -> None:
+        page.evaluate("n => window.__rcRecorder && window.__rcRecorder.checkpoint(n)", name)
+
+    def flush(self, page: Page) -> None:
+        page.evaluate("() => window.__rcRecorder ? window.__rcRecorder.flush() : null")
+
+    def decode(self, batches: list[Batch]) -> Stream:
+        return decode(batches)
+
+    @abstractmethod
+    def interactions(self, stream: Stream) -> list[Interaction]:
+        """The stream's clicks, inputs, scrolls, moves, navigations and errors."""
+
+    @abstractmethod
+    def masked_selectors(self, config: RecorderConfig) -> list[str]:
+        """Elements this recorder masks or blocks under `config`: excluded from pixel scores."""
+
+    # Replay -----------------------------------------------------------------------------------
+
+    def replay_url(self, server: Server) -> str:
+        """A page that loads the replayer; served once per server."""
+        links = "".join(
+            f'<link rel="stylesheet" href="{server.add_asset(css.name, css.read_bytes(), "text/css")}">'
+            for css in self.replay_css
+        )
+        script = server.add_asset(
+            self.replay_bundle, read_bundle(self.replay_bundle), "text/javascript"
+        )
+        html = (
+            "<!doctype html><html><head><meta charset='utf-8'>"
+            f"{links}<style>{REPLAY_PAGE_CSS}</style></head>"
+            f"<body><div id='root'></div><script src='{script}'></script></body></html>"
+        )
+        return server.add_asset(f"replay-{self.name}.html", html, "text/html; charset=utf-8")
+
+    def load(self, page: Page, stream: Stream) -> None:
+        page.evaluate("events => window.__rcReplay.load(events)", stream.events)
+
+    def seek(self, page: Page, checkpoint: str) -> ElementHandle:
+        """Seek to the checkpoint mark; returns the iframe holding the replayed document."""
+        page.evaluate("n => window.__rcReplay.seek(n)", checkpoint)
+        frame = page.evaluate_handle("() => window.__rcReplay.frame()").as_element()
+        if frame is None:
+            raise RuntimeError(f"{self.name} replayer has no frame after seeking to {checkpoint}")
+        return frame
+
+
+# The replayed page sits at the top-left corner, borderless, with any replayer overlay (cursor,
+# click ripple, tail, controller) hidden: a fidelity screenshot shows only the page.
+REPLAY_PAGE_CSS = (
+    "html,body{margin:0;padding:0;overflow:hidden;background:#fff}"
+    "#root,#root>*{position:absolute;left:0;top:0;margin:0;padding:0}"
+    "iframe{border:0;display:block}"
+    ".replayer-mouse,.replayer-mouse-tail,canvas.replayer-mouse-tail{display:none!important}"
+)

@@ -1,0 +1,83 @@
+"""rrweb 2.x (npm @rrweb/record and @rrweb/replay, pinned in package.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.adapters.base import Adapter
+from harness.events import Interaction
+from harness.scenario import RecorderConfig
+from harness.stream import Stream
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# rrweb's event and source numbers (@rrweb/types).
+META, CUSTOM, INCREMENTAL = 4, 5, 3
+SOURCE_MOUSE_MOVE, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL, SOURCE_INPUT = 1, 2, 3, 5
+SOURCE_TOUCH_MOVE, SOURCE_DRAG = 6, 12
+INTERACTION_CLICK, INTERACTION_DBLCLICK = 2, 4
+ERROR_TAG = "replaycheck.error"
+
+INPUTS = "input, textarea, select"
+
+
+def _joined(selectors: tuple[str, ...]) -> str | None:
+    return ", ".join(selectors) if selectors else None
+
+
+class RrwebAdapter(Adapter):
+    name = "rrweb"
+    record_bundle = "rrweb-record.js"
+    replay_bundle = "rrweb-replay.js"
+    replay_css = (ROOT / "node_modules/@rrweb/replay/dist/style.css",)
+    checkpoint_settle_ms: ClassVar[int] = 150  # scroll events are throttled to 100 ms
+    final_settle_ms: ClassVar[int] = 550  # mouse moves are batched for 500 ms
+
+    def record_options(self, config: RecorderConfig) -> dict[str, Any]:
+        # rrweb has no unmask and no PII detection: those keys have no effect on it.
+        mask_text = "*" if config.mask_all_text else _joined(config.mask)
+        options: dict[str, Any] = {"maskAllInputs": config.mask_all_inputs}
+        if mask_text:
+            options["maskTextSelector"] = mask_text
+        if config.block:
+            options["blockSelector"] = _joined(config.block)
+        if config.ignore:
+            options["ignoreSelector"] = _joined(config.ignore)
+        return {**options, **config.options}
+
+    def masked_selectors(self, config: RecorderConfig) -> list[str]:
+        options = self.record_options(config)
+        selectors = [INPUTS if options.get("maskAllInputs") else "input[type=password]"]
+        for key in ("maskTextSelector", "blockSelector"):
+            if isinstance(options.get(key), str):
+                selectors.append(options[key])
+        return selectors
+
+    def interactions(self, stream: Stream) -> list[Interaction]:
+        found: list[Interaction] = []
+        for event in stream.events:
+            kind, data, time = event.get("type"), event.get("data") or {}, float(event["timestamp"])
+            if kind == META:
+                found.append(Interaction("navigation", time))
+            elif kind == CUSTOM and data.get("tag") == ERROR_TAG:
+                found.append(Interaction("error", time))
+            elif kind == INCREMENTAL:
+                source = data.get("source")
+                if source == SOURCE_MOUSE_INTERACTION and data.get("type") in (
+                    INTERACTION_CLICK,
+                    INTERACTION_DBLCLICK,
+                ):
+                    click = "click" if data["type"] == INTERACTION_CLICK else "dblclick"
+                    found.append(Interaction(click, time, data.get("id"), data.get("x"), data.get("y")))
+                elif source == SOURCE_INPUT:
+                    found.append(Interaction("input", time, data.get("id")))
+                elif source == SOURCE_SCROLL:
+                    found.append(Interaction("scroll", time, data.get("id")))
+                elif source in (SOURCE_MOUSE_MOVE, SOURCE_TOUCH_MOVE, SOURCE_DRAG):
+                    # One event carries a batch of positions; each is a move.
+                    found.extend(
+                        Interaction("mouse_move", time + float(p.get("timeOffset", 0)), None, p.get("x"), p.get("y"))
+                        for p in data.get("positions", [])
+                    )
+        return found

@@ -1,0 +1,141 @@
+"""replaycheck: the command line (see SPEC.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from harness import adapters, report
+from harness.runner import ScenarioResult
+from harness.scenario import Scenario, ScenarioError, json_schema, load_paths, load_scenario
+from harness.worker import Worker
+
+DEFAULT_PATHS = ["scenarios"]
+DEFAULT_RECORDER = "rrweb"
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    """Reported as one line on stderr with exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="replaycheck", description="Verify session-replay recorders against real Chromium."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run scenarios: record, replay, compare")
+    run.add_argument("paths", nargs="*", default=DEFAULT_PATHS, metavar="PATHS")
+    run.add_argument(
+        "--recorder",
+        action="append",
+        dest="recorders",
+        metavar="NAME",
+        help=f"recorder to verify, may repeat (known: {', '.join(adapters.ADAPTERS)};"
+        f" default {DEFAULT_RECORDER})",
+    )
+    run.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
+    run.add_argument("--report", type=Path, metavar="DIR", help="keep PNGs, streams, index.html")
+    run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS")
+    run.add_argument("--browser-endpoint", metavar="WS_URL", help="a Playwright run-server")
+
+    validate = commands.add_parser("validate", help="check scenario files, errors with file:line")
+    validate.add_argument("paths", nargs="+", metavar="PATHS")
+
+    commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        match args.command:
+            case "run":
+                return _run(args)
+            case "validate":
+                scenarios = load_paths(args.paths)
+                print(f"{len(scenarios)} scenarios valid")
+                return EXIT_OK
+            case "schema":
+                print(json.dumps(json_schema(), indent=2))
+                return EXIT_OK
+    except (ScenarioError, BadInput) as e:
+        print(f"replaycheck: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    raise AssertionError(args.command)
+
+
+def _run(args: argparse.Namespace) -> int:
+    recorders = args.recorders or [DEFAULT_RECORDER]
+    for name in recorders:
+        if name not in adapters.ADAPTERS:
+            raise BadInput(f"unknown recorder {name!r} (known: {', '.join(adapters.ADAPTERS)})")
+    scenarios = load_paths(args.paths)
+    if not scenarios:
+        raise BadInput(f"no scenario files (*.yaml) under {', '.join(args.paths)}")
+    jobs = [(s.file, r) for s in scenarios for r in recorders]
+    results: list[ScenarioResult] = []
+    for result in _results(jobs, args.workers, args.browser_endpoint, args.report):
+        print(report.line(result), flush=True)
+        results.append(result)
+    order = {job: i for i, job in enumerate(jobs)}
+    results.sort(key=lambda r: order[(r.scenario.file, r.recorder)])
+    if len(recorders) > 1:
+        print("\n" + report.table(results))
+    if args.json:
+        report.write_json(results, args.json)
+    if args.report:
+        report.write_json(results, args.report / "results.json")
+        print(f"report: {report.write_html(results, args.report)}")
+    s = report.summary(results)
+    print(f"{s['passed']} passed, {s['failed']} failed")
+    return EXIT_OK if s["failed"] == 0 else EXIT_FAILED
+
+
+Job = tuple[Path, str]
+
+
+def _results(
+    jobs: list[Job], workers: int, endpoint: str | None, out: Path | None
+) -> Iterator[ScenarioResult]:
+    """Results as they finish; bad input found while running (an unreachable URL) stops the run."""
+    if workers <= 1:
+        with Worker(endpoint) as worker:
+            for file, recorder in jobs:
+                yield worker.run(load_scenario(file), recorder, out)
+        return
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), initializer=_start_worker, initargs=(endpoint,)
+    ) as pool:
+        for outcome in pool.map(_run_job, jobs, [out] * len(jobs)):
+            if isinstance(outcome, str):
+                raise BadInput(outcome)
+            yield outcome
+
+
+_worker: Worker | None = None
+
+
+def _start_worker(endpoint: str | None) -> None:
+    global _worker
+    _worker = Worker(endpoint)
+
+
+def _run_job(job: Job, out: Path | None) -> ScenarioResult | str:
+    """In a pool process; bad input comes back as its message (exceptions may not pickle)."""
+    assert _worker is not None
+    try:
+        scenario: Scenario = load_scenario(job[0])
+        return _worker.run(scenario, job[1], out)
+    except ScenarioError as e:
+        return str(e)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Drive a scenario in a live page with a recorder injected; capture each checkpoint."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from harness.adapters.base import Adapter
+from harness.capture import Capture, canon_options, ensure_harness
+from harness.scenario import Scenario, ScenarioError, Step
+from harness.server import Server
+from harness.stream import Stream
+
+STEP_TIMEOUT_MS = 5000
+NAVIGATION_TIMEOUT_MS = 15000
+
+
+class StepFailed(Exception):
+    """A step could not be carried out on the page: the scenario fails (not bad input)."""
+
+
+@dataclass
+class Recording:
+    stream: Stream
+    checkpoints: list[Capture]
+    page_errors: list[str] = field(default_factory=list)
+
+
+def site_root(scenario: Scenario) -> Path:
+    """The folder served for a scenario: its own, widened to hold every page it visits."""
+    return Path(os.path.commonpath([scenario.file.parent, *scenario.pages()]))
+
+
+def record(browser: Browser, server: Server, scenario: Scenario, adapter: Adapter) -> Recording:
+    session = uuid.uuid4().hex
+    context = browser.new_context(
+        viewport={"width": scenario.viewport.width, "height": scenario.viewport.height}
+    )
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    context.add_init_script(
+        adapter.init_script(scenario.recorder, server.ingest_url(session), session)
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    checkpoints: list[Capture] = []
+    root = site_root(scenario)
+    try:
+        first = Step("goto", {"page": scenario.page, "url": scenario.url}, 1)
+        _navigate(page, scenario, first, server, root)
+        for step in scenario.steps:
+            if step.kind == "checkpoint":
+                checkpoints.append(_checkpoint(page, scenario, adapter, step.args["name"]))
+            else:
+                _run_step(page, scenario, step, server, root, adapter)
+        page.wait_for_timeout(adapter.final_settle_ms)
+        adapter.flush(page)
+    finally:
+        context.close()
+    return Recording(adapter.decode(server.batches(session)), checkpoints, errors)
+
+
+def _navigate(page: Page, scenario: Scenario, step: Step, server: Server, root: Path) -> None:
+    page_path: Path | None = step.args.get("page")
+    url = server.url_for(page_path, root) if page_path else str(step.args["url"])
+    try:
+        response = page.goto(url, wait_until="load")
+    except PlaywrightError as e:
+        reason = str(e).splitlines()[0]
+        raise ScenarioError(
+            scenario.file, step.line, f"cannot load {url}: {reason}; check the address"
+        ) from None
+    if response is not None and response.status >= 400:
+        raise ScenarioError(
+            scenario.file, step.line, f"{url} answered HTTP {response.status}; check the address"
+        )
+
+
+def _run_step(
+    page: Page, scenario: Scenario, step: Step, server: Server, root: Path, adapter: Adapter
+) -> None:
+    args = step.args
+    try:
+        match step.kind:
+            case "goto":
+                adapter.flush(page)
+                _navigate(page, scenario, step, server, root)
+            case "click":
+                page.locator(args["selector"]).first.click(
+                    click_count=args["count"],
+                    delay=args["delay_ms"],
+                    button=args["button"],
+                    position=args["position"],
+                )
+            case "dblclick":
+                page.locator(args["selector"]).first.dblclick(
+                    delay=args["delay_ms"], button=args["button"], position=args["position"]
+                )
+            case "fill":
+                page.locator(args["selector"]).first.fill(args["value"])
+            case "type":
+                page.locator(args["selector"]).first.press_sequentially(
+                    args["text"], delay=args["delay_ms"]
+                )
+            case "press":
+                if args["selector"]:
+                    page.locator(args["selector"]).first.press(args["key"])
+                else:
+                    page.keyboard.press(args["key"])
+            case "select":
+                page.locator(args["selector"]).first.select_option(args["value"])
+            case "check":
+                page.locator(args["selector"]).first.check()
+            case "uncheck":
+                page.locator(args["selector"]).first.uncheck()
+            case "hover":
+                page.locator(args["selector"]).first.hover()
+            case "scroll":
+                script = "(el, [x, y]) => el.scrollTo(x, y)"
+                if args["selector"]:
+                    page.locator(args["selector"]).first.evaluate(script, [args["x"], args["y"]])
+                else:
+                    page.evaluate("([x, y]) => window.scrollTo(x, y)", [args["x"], args["y"]])
+            case "mouse":
+                (x, y), *rest = args["path"]
+                page.mouse.move(x, y)
+                for x, y in rest:
+                    page.mouse.move(x, y, steps=args["steps"])
+            case "wait":
+                page.wait_for_timeout(args["ms"])
+            case "wait_for":
+                page.locator(args["selector"]).first.wait_for(
+                    state="visible", timeout=args["timeout_ms"]
+                )
+            case "eval":
+                page.evaluate(args["script"])
+            case "back":
+                adapter.flush(page)
+                page.go_back(wait_until="load")
+            case "reload":
+                adapter.flush(page)
+                page.reload(wait_until="load")
+            case _:
+                raise ScenarioError(scenario.file, step.line, f"step {step.kind!r} is not runnable")
+    except PlaywrightError as e:
+        reason = str(e).splitlines()[0]
+        raise StepFailed(f"step {step.kind} (line {step.line}) failed: {reason}") from None
+
+
+def _checkpoint(page: Page, scenario: Scenario, adapter: Adapter, name: str) -> Capture:
+    """Bring the page to a still state, mark the stream, and capture screenshot and DOM."""
+    page.wait_for_timeout(adapter.checkpoint_settle_ms)
+    ensure_harness(page)
+    page.evaluate("() => window.__rcHarness.settle(document)")
+    adapter.mark_checkpoint(page, name)
+    adapter.flush(page)
+    png = page.screenshot(caret="hide")
+    selectors = adapter.masked_selectors(scenario.recorder)
+    masked = page.evaluate("s => window.__rcHarness.maskedRects(document, s)", selectors)
+    dom = page.evaluate(
+        "o => window.__rcHarness.canonicalDom(document, o)",
+        canon_options(scenario.recorder, selectors),
+    )
+    page.evaluate("() => window.__rcHarness.resume()")
+    return Capture(name, png, dom, [tuple(r) for r in masked])

@@ -1,0 +1,40 @@
+// rrweb replayer behind the harness replay protocol (window.__rcReplay).
+import { Replayer } from "@rrweb/replay";
+import type { eventWithTime } from "@rrweb/types";
+
+const CHECKPOINT_TAG = "replaycheck.checkpoint";
+
+let replayer: Replayer | undefined;
+let events: eventWithTime[] = [];
+
+async function loaded(doc: Document): Promise<void> {
+  const images = Array.from(doc.images).filter((img) => !img.complete);
+  await Promise.all(
+    images.map((img) => new Promise((resolve) => {
+      img.addEventListener("load", resolve, { once: true });
+      img.addEventListener("error", resolve, { once: true });
+    })),
+  );
+  await doc.fonts.ready;
+}
+
+(window as unknown as { __rcReplay: unknown }).__rcReplay = {
+  load(stream: eventWithTime[]): void {
+    events = stream;
+    const root = document.getElementById("root");
+    if (!root) throw new Error("replay page has no #root");
+    replayer = new Replayer(events, { root, mouseTail: false, showWarning: false, triggerFocus: false });
+  },
+  async seek(name: string): Promise<void> {
+    if (!replayer) throw new Error("no stream loaded");
+    const mark = events.find((e) => e.type === 5 && e.data.tag === CHECKPOINT_TAG && (e.data.payload as { name?: string }).name === name);
+    if (!mark) throw new Error(`checkpoint '${name}' is not in the stream`);
+    // rrweb applies events strictly before the seek time: +1 ms keeps those stamped with the mark's.
+    replayer.pause(mark.timestamp - events[0]!.timestamp + 1);
+    const doc = replayer.iframe.contentDocument;
+    if (doc) await loaded(doc);
+  },
+  frame(): HTMLIFrameElement | undefined {
+    return replayer?.iframe;
+  },
+};

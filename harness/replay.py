@@ -1,0 +1,48 @@
+"""Open a stream in a fresh page and capture the replayed document at each checkpoint."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser
+
+from harness.adapters.base import Adapter
+from harness.capture import Capture, canon_options, ensure_harness
+from harness.scenario import Scenario
+from harness.server import Server
+from harness.stream import Stream
+
+
+class ReplayFailed(Exception):
+    """The replayer could not rebuild or seek the stream: the scenario fails."""
+
+
+def replay(
+    browser: Browser, server: Server, scenario: Scenario, adapter: Adapter, stream: Stream
+) -> list[Capture]:
+    width, height = scenario.viewport.width, scenario.viewport.height
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(adapter.replay_url(server), wait_until="load")
+        ensure_harness(page)
+        adapter.load(page, stream)
+        options = canon_options(scenario.recorder, adapter.masked_selectors(scenario.recorder))
+        captures = []
+        for name in scenario.checkpoints:
+            try:
+                frame = adapter.seek(page, name)
+            except Exception as e:
+                raise ReplayFailed(f"replay could not seek to checkpoint {name!r}: {e}") from None
+            page.evaluate("f => window.__rcHarness.settle(f.contentDocument, window)", frame)
+            # The replayed page only, at the live viewport's size, whatever the replayer draws around it.
+            box = frame.bounding_box()
+            x, y = (box["x"], box["y"]) if box else (0.0, 0.0)
+            png = page.screenshot(
+                clip={"x": x, "y": y, "width": width, "height": height}, caret="hide"
+            )
+            dom = page.evaluate(
+                "([f, o]) => window.__rcHarness.canonicalDom(f.contentDocument, o)", [frame, options]
+            )
+            captures.append(Capture(name, png, dom))
+        return captures
+    finally:
+        context.close()

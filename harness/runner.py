@@ -1,0 +1,163 @@
+"""One scenario with one recorder, end to end: record, replay, compare, verdict."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser
+
+from harness import adapters, events, masking
+from harness.capture import Capture
+from harness.compare import dom, pixel
+from harness.drive import Recording, StepFailed, record
+from harness.replay import ReplayFailed, replay
+from harness.scenario import Scenario
+from harness.server import Server
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    name: str
+    pixel_mismatch: float
+    dom_similarity: float
+    masked_area: float
+    diff_image: str | None
+    dom_differences: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "pixel_mismatch": round(self.pixel_mismatch, 6),
+            "dom_similarity": round(self.dom_similarity, 6),
+            "masked_area": round(self.masked_area, 6),
+            "diff_image": self.diff_image,
+            "dom_differences": self.dom_differences,
+        }
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    recorder: str
+    failures: list[str] = field(default_factory=list)
+    checkpoints: list[CheckpointResult] = field(default_factory=list)
+    leaks: list[masking.Leak] = field(default_factory=list)
+    coverage: float = 1.0
+    events: dict[str, int] = field(default_factory=dict)
+    stream: dict[str, int] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.scenario.name,
+            "file": str(self.scenario.file),
+            "recorder": self.recorder,
+            "passed": self.passed,
+            "failures": self.failures,
+            "checkpoints": [c.to_json() for c in self.checkpoints],
+            "masking": {"leaks": [leak.to_json() for leak in self.leaks], "coverage": self.coverage},
+            "events": self.events,
+            "stream": self.stream,
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+def run_scenario(
+    browser: Browser, server: Server, scenario: Scenario, recorder: str, report: Path | None
+) -> ScenarioResult:
+    """Raises ScenarioError for bad input; every other problem is a failure in the result."""
+    started = time.perf_counter()
+    adapter = adapters.get(recorder)
+    result = ScenarioResult(scenario, recorder)
+    out = report / scenario.name / recorder if report else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    try:
+        recording = record(browser, server, scenario, adapter)
+    except StepFailed as e:
+        result.failures.append(str(e))
+    else:
+        _verify(browser, server, scenario, recording, result, out)
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def _verify(
+    browser: Browser,
+    server: Server,
+    scenario: Scenario,
+    recording: Recording,
+    result: ScenarioResult,
+    out: Path | None,
+) -> None:
+    adapter = adapters.get(result.recorder)
+    stream = recording.stream
+    if out:
+        (out / "stream.json").write_text(stream.to_json())
+    result.stream = {
+        "events": len(stream.events),
+        "bytes": stream.bytes,
+        "gzip_bytes": stream.gzip_bytes,
+        "wire_bytes": stream.wire_bytes,
+        "batches": len(stream.batches),
+    }
+    expect = scenario.expect
+    if stream.lost:
+        result.failures.append(f"stream: lost {', '.join(stream.lost)}")
+    if not stream.events:
+        result.failures.append("stream: the recorder sent no events")
+        return
+    if expect.max_stream_bytes is not None and stream.bytes > expect.max_stream_bytes:
+        result.failures.append(
+            f"stream: {stream.bytes} bytes > max_stream_bytes {expect.max_stream_bytes}"
+        )
+
+    result.events = events.count(adapter.interactions(stream))
+    result.failures.extend(events.check(result.events, expect.events))
+    result.leaks = masking.scan(stream, expect.pii)
+    result.coverage = masking.coverage(expect.pii, result.leaks)
+    result.failures.extend(f"masking: {leak.value!r} leaked at {leak.where}" for leak in result.leaks)
+
+    try:
+        replayed = replay(browser, server, scenario, adapter, stream)
+    except ReplayFailed as e:
+        result.failures.append(str(e))
+        return
+    for live, rep in zip(recording.checkpoints, replayed, strict=True):
+        checkpoint = _compare(live, rep, out)
+        result.checkpoints.append(checkpoint)
+        if checkpoint.pixel_mismatch > expect.pixel_mismatch_max:
+            result.failures.append(
+                f"checkpoint {live.name}: pixel mismatch {checkpoint.pixel_mismatch:.5f}"
+                f" > {expect.pixel_mismatch_max}"
+                + (f" (see {checkpoint.diff_image})" if checkpoint.diff_image else "")
+            )
+        if checkpoint.dom_similarity < expect.dom_similarity_min:
+            first = checkpoint.dom_differences[:1]
+            result.failures.append(
+                f"checkpoint {live.name}: DOM similarity {checkpoint.dom_similarity:.4f}"
+                f" < {expect.dom_similarity_min}" + (f"; first difference: {first[0]}" if first else "")
+            )
+
+
+def _compare(live: Capture, rep: Capture, out: Path | None) -> CheckpointResult:
+    live_image, replay_image = pixel.decode_png(live.png), pixel.decode_png(rep.png)
+    pixels = pixel.compare(live_image, replay_image, exclude=live.masked)
+    tree = dom.compare_dom(live.dom, rep.dom)
+    diff_path = None
+    if out:
+        (out / f"{live.name}.live.png").write_bytes(live.png)
+        (out / f"{live.name}.replay.png").write_bytes(rep.png)
+        diff = out / f"{live.name}.diff.png"
+        pixel.save_png(pixels.diff, diff)
+        diff_path = str(diff)
+    return CheckpointResult(
+        live.name, pixels.mismatch, tree.similarity, pixels.masked_area, diff_path, tree.differences
+    )

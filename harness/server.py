@@ -1,0 +1,169 @@
+"""The local HTTP server: scenario pages, harness assets, and the recorder ingest endpoint."""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+INGEST_PREFIX = "/__ingest/"
+ASSET_PREFIX = "/__rc/"
+MOUNT_PREFIX = "/m"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One request body as the recorder sent it: bytes on the wire plus how they were encoded."""
+
+    body: bytes
+    content_type: str
+    content_encoding: str
+
+
+class Server:
+    """A threaded server on 127.0.0.1 with folders mounted under /m<N>/ and named assets under /__rc/."""
+
+    def __init__(self) -> None:
+        self._mounts: dict[Path, str] = {}
+        self._assets: dict[str, tuple[bytes, str]] = {}
+        self._batches: dict[str, list[Batch]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def origin(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Static pages -----------------------------------------------------------------------------
+
+    def mount(self, folder: Path) -> str:
+        """Serve `folder`; returns its URL prefix (idempotent per folder)."""
+        folder = folder.resolve()
+        with self._lock:
+            if folder not in self._mounts:
+                self._mounts[folder] = f"{MOUNT_PREFIX}{len(self._mounts)}/"
+            return self.origin + self._mounts[folder]
+
+    def url_for(self, page: Path, root: Path) -> str:
+        """URL of `page` served from the mount of `root` (page must be inside root)."""
+        relative = page.resolve().relative_to(root.resolve())
+        return self.mount(root) + relative.as_posix()
+
+    def _resolve_mount(self, path: str) -> Path | None:
+        with self._lock:
+            mounts = list(self._mounts.items())
+        for folder, prefix in mounts:
+            if path.startswith(prefix):
+                target = (folder / unquote(path[len(prefix) :])).resolve()
+                if target.is_relative_to(folder):
+                    return target / "index.html" if target.is_dir() else target
+        return None
+
+    # Harness assets ---------------------------------------------------------------------------
+
+    def add_asset(self, name: str, body: bytes | str, content_type: str) -> str:
+        """Serve `body` at /__rc/<name>; returns the absolute URL."""
+        data = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._assets[name] = (data, content_type)
+        return f"{self.origin}{ASSET_PREFIX}{name}"
+
+    # Ingest -----------------------------------------------------------------------------------
+
+    def ingest_url(self, session: str) -> str:
+        return f"{self.origin}{INGEST_PREFIX}{session}"
+
+    def batches(self, session: str) -> list[Batch]:
+        """Everything ingested for `session`, in arrival order."""
+        with self._lock:
+            return list(self._batches.get(session, []))
+
+    def _ingest(self, session: str, batch: Batch) -> None:
+        with self._lock:
+            self._batches[session].append(batch)
+
+
+def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # A fidelity run serves hundreds of requests; the report says what matters.
+
+        def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            # The recorder posts from whatever origin it records, including real sites.
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_OPTIONS(self) -> None:
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.send_header("Access-Control-Allow-Methods", "POST, GET, OPTIONS")
+            self.send_header("Access-Control-Allow-Headers", "Content-Type, Content-Encoding")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            path = urlsplit(self.path).path
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if not path.startswith(INGEST_PREFIX):
+                self._send(HTTPStatus.NOT_FOUND, b"not found")
+                return
+            server._ingest(
+                path[len(INGEST_PREFIX) :],
+                Batch(
+                    body,
+                    self.headers.get("Content-Type", ""),
+                    self.headers.get("Content-Encoding", ""),
+                ),
+            )
+            self._send(HTTPStatus.NO_CONTENT, b"")
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            if path.startswith(ASSET_PREFIX):
+                with server._lock:
+                    asset = server._assets.get(path[len(ASSET_PREFIX) :])
+                if asset is None:
+                    self._send(HTTPStatus.NOT_FOUND, b"no such asset")
+                else:
+                    self._send(HTTPStatus.OK, *asset)
+                return
+            target = server._resolve_mount(path)
+            if target is None or not target.is_file():
+                self._send(HTTPStatus.NOT_FOUND, b"not found")
+                return
+            content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            if content_type.startswith("text/") or content_type.endswith("javascript"):
+                content_type += "; charset=utf-8"
+            self._send(HTTPStatus.OK, target.read_bytes(), content_type)
+
+        do_HEAD = do_GET
+
+    return Handler
