@@ -9,6 +9,8 @@ await build({
   outfile: "harness/js/dist/harness.js",
   format: "iife",
   globalName: "__rcHarness",
+  // page.evaluate runs the bundle inside a function: publish the global explicitly.
+  footer: { js: "globalThis.__rcHarness = __rcHarness;" },
 });
 
 // Third-party recorders wrapped in the harness protocol, one bundle per side.

@@ -54,7 +54,7 @@ class Adapter(ABC):
             "options": self.record_options(config),
         }
         return (
-            "(function(){if(window.top!==window)return;"
+            "(function(){if(window.top!==window||location.protocol==='about:')return;"
             f"var __rcConfig={json.dumps(page_config)};\n{read_bundle(self.record_bundle)}\n}})();"
         )
 

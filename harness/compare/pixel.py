@@ -1,0 +1,322 @@
+"""Pixel fidelity: pixelmatch's comparison (mapbox/pixelmatch 6.x), vectorised with numpy.
+
+Per pixel, as pixelmatch: identical RGBA matches; otherwise the YIQ colour delta (alpha blended
+against white) is compared with 35215 * threshold**2, and a pixel over it is a mismatch unless
+it is anti-aliased (Vysniauskas 2009) in either image. Only the pixels that differ get a colour
+delta, and only the candidates over the threshold get the anti-aliasing check.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+Rect = tuple[float, float, float, float]  # x, y, width, height in CSS px == image px
+
+U8 = npt.NDArray[np.uint8]
+U32 = npt.NDArray[np.uint32]
+F64 = npt.NDArray[np.float64]
+Index = npt.NDArray[np.intp]
+Mask = npt.NDArray[np.bool_]
+
+# A pixel as one uint32 with R in the low byte and A in the high byte, on any host byte order.
+_PIXEL = np.dtype(np.uint32).newbyteorder("<")
+_OPAQUE = np.uint32(0xFF000000)
+
+_MAX_DELTA = 35215  # largest possible YIQ delta; the threshold scales it
+_GRAY_ALPHA = 0.1  # pixelmatch's default `alpha`: how much of the live image shows in the diff
+_RED = (255, 0, 0)
+_YELLOW = (255, 255, 0)
+_TINT = np.array([80, 120, 255], dtype=np.uint16)  # excluded regions, blended 50% over the gray
+
+# The 8 neighbours in pixelmatch's visiting order (x outer, y inner): on equal deltas the first
+# darkest / brightest neighbour wins, so the order decides which one gets the sibling check.
+_NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+@dataclass(frozen=True, eq=False)  # eq on ndarray fields would raise, so compare by identity
+class PixelResult:
+    mismatched: int  # mismatched pixels outside excluded regions
+    compared: int  # pixels compared (total minus excluded)
+    total: int  # width * height of the larger image
+    mismatch: float  # mismatched / total: fraction of viewport pixels (SPEC's pixel_mismatch)
+    masked_area: float  # excluded pixels / total
+    diff: U8  # HxWx4 diff image: faded live image, mismatches red, anti-aliasing yellow
+    bbox: tuple[int, int, int, int] | None  # (x, y, w, h) around the mismatched pixels
+
+
+def compare(
+    live: np.ndarray,
+    replay: np.ndarray,
+    *,
+    threshold: float = 0.1,
+    exclude: Sequence[Rect] = (),
+    include_aa: bool = False,
+) -> PixelResult:
+    """Compare two RGBA screenshots the way pixelmatch does, minus the `exclude` rectangles.
+
+    Images of different sizes are compared on their top-left overlap; every other pixel of the
+    canvas spanned by both counts as mismatched.
+    """
+    a, b = _rgba(live), _rgba(replay)
+    height, width = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
+    oh, ow = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    total = width * height
+    excluded = _exclusion_mask(exclude, width, height)
+
+    a32, b32 = _pixels(a[:oh, :ow]), _pixels(b[:oh, :ow])
+    differing = np.flatnonzero(a32 != b32)
+    over = differing[_yiq_delta(a32[differing], b32[differing]) > _MAX_DELTA * threshold**2]
+    if excluded is not None:
+        rows, cols = np.divmod(over, ow)
+        over = over[~excluded[rows, cols]]
+    if include_aa:
+        aa = np.zeros(over.shape, dtype=np.bool_)
+    else:
+        aa = _antialiased(a32, b32, over, ow, oh) | _antialiased(b32, a32, over, ow, oh)
+    red_rows, red_cols = np.divmod(over[~aa], ow)
+    aa_rows, aa_cols = np.divmod(over[aa], ow)
+
+    # Pixels present in only one image (or neither, when the sizes cross) are mismatches.
+    outside: Mask | None = None
+    if (oh, ow) != (height, width):
+        outside = np.ones((height, width), dtype=np.bool_)
+        outside[:oh, :ow] = False
+        if excluded is not None:
+            outside &= ~excluded
+        out_rows, out_cols = np.nonzero(outside)
+        red_rows = np.concatenate([red_rows, out_rows])
+        red_cols = np.concatenate([red_cols, out_cols])
+
+    diff = _gray_canvas(a, width, height)
+    tinted = None if excluded is None else (diff[excluded][:, :3] + _TINT) // 2
+    diff[red_rows, red_cols, :3] = _RED
+    diff[aa_rows, aa_cols, :3] = _YELLOW
+    if excluded is not None and tinted is not None:
+        diff[excluded, :3] = tinted
+
+    n_excluded = 0 if excluded is None else int(np.count_nonzero(excluded))
+    mismatched = int(red_rows.size)
+    return PixelResult(
+        mismatched=mismatched,
+        compared=total - n_excluded,
+        total=total,
+        mismatch=mismatched / total if total else 0.0,
+        masked_area=n_excluded / total if total else 0.0,
+        diff=diff,
+        bbox=_bbox(red_rows, red_cols),
+    )
+
+
+def load_png(path: Path | str) -> U8:
+    """An image file as RGBA uint8, HxWx4."""
+    with Image.open(path) as image:
+        return _from_pil(image)
+
+
+def decode_png(data: bytes) -> U8:
+    """PNG bytes (a Playwright screenshot) as RGBA uint8, HxWx4."""
+    with Image.open(io.BytesIO(data)) as image:
+        return _from_pil(image)
+
+
+def save_png(image: np.ndarray, path: Path | str) -> None:
+    Image.fromarray(np.ascontiguousarray(_rgba(image))).save(path, format="PNG")
+
+
+def _from_pil(image: Image.Image) -> U8:
+    return np.array(image.convert("RGBA"), dtype=np.uint8)
+
+
+def _rgba(image: np.ndarray) -> U8:
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 4:
+        raise ValueError(f"expected an HxWx4 uint8 RGBA array, got {image.dtype} {image.shape}")
+    return image
+
+
+def _pixels(image: U8) -> U32:
+    """The image as a flat array of whole pixels (copies only a cropped, non-contiguous view)."""
+    pixels: U32 = np.ascontiguousarray(image).view(_PIXEL).reshape(-1)
+    return pixels
+
+
+def _exclusion_mask(rects: Sequence[Rect], width: int, height: int) -> Mask | None:
+    """Union of the rectangles, clipped to the canvas and rounded outward; None if empty."""
+    mask: Mask | None = None
+    for x, y, w, h in rects:
+        x0, y0 = math.floor(max(x, 0)), math.floor(max(y, 0))
+        x1, y1 = math.ceil(min(x + w, width)), math.ceil(min(y + h, height))
+        if x0 < x1 and y0 < y1:
+            if mask is None:
+                mask = np.zeros((height, width), dtype=np.bool_)
+            mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _channels(pixels: U32) -> tuple[F64, F64, F64]:
+    """R, G, B as pixelmatch sees them: translucent pixels blended with white."""
+    alpha = (pixels >> 24).astype(np.float64) / 255
+    r, g, b = ((pixels >> shift) & 0xFF for shift in (0, 8, 16))
+    # 255 + (c - 255) * 1.0 is exact, so opaque pixels keep their values as pixelmatch does.
+    return (
+        255 + (r.astype(np.float64) - 255) * alpha,
+        255 + (g.astype(np.float64) - 255) * alpha,
+        255 + (b.astype(np.float64) - 255) * alpha,
+    )
+
+
+def _rgb2y(r: F64, g: F64, b: F64) -> F64:
+    y: F64 = r * 0.29889531 + g * 0.58662247 + b * 0.11448223
+    return y
+
+
+def _yiq_delta(pa: U32, pb: U32) -> F64:
+    """Squared YIQ distance, with pixelmatch's coefficients and evaluation order.
+
+    pixelmatch negates it when the second pixel is darker, but only its diffColorAlt uses the
+    sign (its threshold test takes the absolute value), so the magnitude is all we need.
+    """
+    r1, g1, b1 = _channels(pa)
+    r2, g2, b2 = _channels(pb)
+    y = _rgb2y(r1, g1, b1) - _rgb2y(r2, g2, b2)
+    i = (r1 * 0.59597799 - g1 * 0.27417610 - b1 * 0.32180189) - (
+        r2 * 0.59597799 - g2 * 0.27417610 - b2 * 0.32180189
+    )
+    q = (r1 * 0.21147017 - g1 * 0.52261711 + b1 * 0.31114694) - (
+        r2 * 0.21147017 - g2 * 0.52261711 + b2 * 0.31114694
+    )
+    delta: F64 = 0.5053 * y * y + 0.299 * i * i + 0.1957 * q * q
+    return delta
+
+
+@cache
+def _luma_tables() -> tuple[F64, F64]:
+    """r*cr + g*cg for every (r, g) in the low 16 bits of a pixel, and b*cb for every b.
+
+    Summing these gives exactly rgb2y's float result for opaque pixels, at a fraction of the cost.
+    """
+    values = np.arange(256, dtype=np.float64)
+    rg = (values[None, :] * 0.29889531 + values[:, None] * 0.58662247).reshape(-1)
+    return rg, values * 0.11448223
+
+
+def _luma(pixels: U32) -> F64:
+    """pixelmatch's brightness (Y of YIQ, after blending with white) of each pixel."""
+    rg, blue = _luma_tables()
+    y: F64 = rg[pixels & 0xFFFF] + blue[(pixels >> 16) & 0xFF]
+    translucent = np.flatnonzero(pixels < _OPAQUE)
+    if translucent.size:
+        y[translucent] = _rgb2y(*_channels(pixels[translucent]))
+    return y
+
+
+def _neighbour(x: Index, y: Index, dx: int, dy: int, width: int, height: int) -> tuple[Index, Mask]:
+    """Flat index of the (dx, dy) neighbour and whether it exists (is inside the image)."""
+    nx, ny = x + dx, y + dy
+    inside = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
+    # Outside the image, point at the pixel itself so the gather stays in bounds; masked anyway.
+    return np.where(inside, ny * width + nx, y * width + x), inside
+
+
+def _border(x: Index, y: Index, width: int, height: int) -> npt.NDArray[np.int8]:
+    """pixelmatch's head start of one "equal neighbour" for pixels on the image border."""
+    on_border = (x == 0) | (x == width - 1) | (y == 0) | (y == height - 1)
+    return on_border.astype(np.int8)
+
+
+def _antialiased(img: U32, other: U32, idx: Index, width: int, height: int) -> Mask:
+    """pixelmatch's antialiased(img, x, y, ..., other) for each flat index in `idx`."""
+    y, x = np.divmod(idx, width)
+    zeroes = _border(x, y, width, height)
+    centre = _luma(img[idx])
+    darkest = np.zeros(idx.shape, dtype=np.float64)
+    brightest = np.zeros(idx.shape, dtype=np.float64)
+    darkest_at = idx.copy()
+    brightest_at = idx.copy()
+    for dx, dy in _NEIGHBOURS:
+        n, inside = _neighbour(x, y, dx, dy, width, height)
+        delta = centre - _luma(img[n])
+        zeroes += inside & (delta == 0)
+        darker = inside & (delta < darkest)
+        darkest = np.where(darker, delta, darkest)
+        darkest_at = np.where(darker, n, darkest_at)
+        brighter = inside & (delta > brightest)
+        brightest = np.where(brighter, delta, brightest)
+        brightest_at = np.where(brighter, n, brightest_at)
+
+    # 3+ equal neighbours, or no darker and brighter pair around it: not anti-aliasing. Past
+    # that, it is if the darkest or the brightest neighbour is flat (3+ equal siblings) in both.
+    result = (zeroes <= 2) & (darkest != 0) & (brightest != 0)
+    sel = np.flatnonzero(result)
+    dark, bright = darkest_at[sel], brightest_at[sel]
+    result[sel] = (
+        _many_siblings(img, dark, width, height) & _many_siblings(other, dark, width, height)
+    ) | (_many_siblings(img, bright, width, height) & _many_siblings(other, bright, width, height))
+    return result
+
+
+def _many_siblings(img: U32, idx: Index, width: int, height: int) -> Mask:
+    """pixelmatch's hasManySiblings: 3+ neighbours of exactly the same RGBA (border counts one)."""
+    y, x = np.divmod(idx, width)
+    zeroes = _border(x, y, width, height)
+    value = img[idx]
+    for dx, dy in _NEIGHBOURS:
+        n, inside = _neighbour(x, y, dx, dy, width, height)
+        zeroes += inside & (img[n] == value)
+    many: Mask = zeroes > 2
+    return many
+
+
+@cache
+def _gray_table() -> U8:
+    """drawGrayPixel's value for every opaque RGB, indexed by the low 24 bits of a pixel.
+
+    Computing the float formula over a full screenshot costs ~15 ms; this 16 MiB table, built
+    once per process, makes it a single gather.
+    """
+    table = np.empty(1 << 24, dtype=np.uint8)
+    rg, blue = _luma_tables()
+    for b in range(256):
+        table[b << 16 : (b + 1) << 16] = _gray_values(rg + blue[b], np.full(1, 255.0))
+    return table
+
+
+def _gray_values(luma: F64, alpha: F64) -> U8:
+    """drawGrayPixel: luma blended with white at _GRAY_ALPHA * pixel alpha.
+
+    Truncated to uint8, as pixelmatch's Uint8Array/Buffer output (its CLI's PNG) stores it.
+    """
+    values: U8 = (255 + (luma - 255) * (_GRAY_ALPHA * alpha / 255)).astype(np.uint8)
+    return values
+
+
+def _gray_canvas(live: U8, width: int, height: int) -> U8:
+    """Opaque HxWx4 canvas: the live image faded to gray, white where it has no pixels."""
+    pixels = _pixels(live)
+    gray = np.take(_gray_table(), pixels & 0xFFFFFF)
+    translucent = np.flatnonzero(pixels < _OPAQUE)
+    if translucent.size:
+        px = pixels[translucent]
+        gray[translucent] = _gray_values(_luma(px), (px >> 24).astype(np.float64))
+    packed = gray.astype(_PIXEL) * np.uint32(0x010101) | _OPAQUE
+    image: U8 = packed.view(np.uint8).reshape(live.shape[0], live.shape[1], 4)
+    if image.shape[:2] == (height, width):
+        return image
+    canvas = np.full((height, width, 4), 255, dtype=np.uint8)
+    canvas[: live.shape[0], : live.shape[1]] = image
+    return canvas
+
+
+def _bbox(rows: Index, cols: Index) -> tuple[int, int, int, int] | None:
+    if not rows.size:
+        return None
+    x0, y0 = int(cols.min()), int(rows.min())
+    return x0, y0, int(cols.max()) - x0 + 1, int(rows.max()) - y0 + 1

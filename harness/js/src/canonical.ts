@@ -1,0 +1,463 @@
+// Canonical DOM tree for fidelity grading. The same walk runs on the live document and, from
+// the replay page, on the replayer iframe's document: so nothing here may rely on the walked
+// document's realm (no instanceof across documents, no scripts inside the replay iframe).
+
+export interface CanonOptions {
+  mask: string[];
+  block: string[];
+  maskAllInputs: boolean;
+  maskAllText: boolean;
+  /**
+   * The URL the document shows; relative and `#fragment` URLs resolve against it (and its
+   * `<base>`). Default: the document's own base. Pass the recorded page URL (rrweb: the Meta
+   * event's `href`) when walking a replay document, which lives at another address.
+   */
+  url?: string;
+}
+
+export type CanonNode =
+  | { k: "doc"; children: CanonNode[] }
+  | { k: "doctype"; name: string }
+  | { k: "el"; tag: string; attrs: Record<string, string>; children: CanonNode[] }
+  | { k: "text"; text: string }
+  | CanonSheet
+  | { k: "shadow"; children: CanonNode[] }
+  | { k: "blocked"; tag: string };
+
+/** A `<style>`, `<link rel=stylesheet>` or adopted sheet: its CSSOM rules, not its markup. */
+export interface CanonSheet {
+  k: "sheet";
+  rules: string[];
+  media?: string;
+  /** Only for a sheet whose rules cannot be read (cross-origin): where it came from. */
+  href?: string;
+}
+
+/** What masked text and masked form values become, whatever the recorder wrote instead. */
+export const MASK_TOKEN = "[masked]";
+
+// --- Recorder artefacts: machinery a recorder or replayer adds, never page content. ---
+
+/** Attribute prefixes of replayer bookkeeping: rrweb's `rr_open_mode` (dialogs), `rr_width`... */
+const ARTEFACT_ATTR_PREFIXES = ["rr_", "__rrweb"];
+/** Attributes a replayer overwrites: rrweb forces autocomplete=off (an autofill hint only). */
+const OVERWRITTEN_ATTRS = new Set(["autocomplete"]);
+/** Attributes a replayer renames so they stay inert; read back under their page name. */
+const RENAMED_ATTRS: Readonly<Record<string, string>> = {
+  "rrweb-original-src": "src", // rrweb swaps an inlined image's src for a data: URL
+  "rrweb-original-srcset": "srcset",
+  "csp-content": "content", // rrweb defuses <meta http-equiv=Content-Security-Policy>
+};
+/** Class prefixes a replayer toggles: rrweb's `rrweb-paused` on <html>, `:hover` for hover state. */
+const ARTEFACT_CLASS_PREFIXES = ["rrweb-", ":"];
+/** Whole selectors of rules a replayer injects (rrweb: block placeholder colour, noscript). */
+const INJECTED_SELECTORS = new Set(["noscript", ".rr-block"]);
+
+// --- Page content that is not layout-significant DOM. ---
+
+/** Scripts never render; rrweb replays a <script> as a <noscript>. */
+const DROPPED_TAGS = new Set(["script", "noscript"]);
+/** Inline event handlers are script too (rrweb renames some to `_onclick` etc.). */
+const EVENT_HANDLER_ATTR = /^_?on[a-z]+$/;
+/** Text in these keeps its whitespace. */
+const PREFORMATTED_TAGS = new Set(["pre", "textarea", "listing", "plaintext", "xmp"]);
+/** Attributes holding one URL, compared in absolute form (recorders absolutise them). */
+const URL_ATTRS = new Set([
+  "href",
+  "src",
+  "action",
+  "formaction",
+  "poster",
+  "background",
+  "cite",
+  "data",
+  "longdesc",
+  "xlink:href",
+]);
+/** Attributes holding a srcset list of `url descriptor` candidates. */
+const SRCSET_ATTRS = new Set(["srcset", "imagesrcset"]);
+/** HTML's whitespace, not JS's `\s`: a no-break space is layout-significant. */
+const WS_RUN = /[ \t\n\r\f]+/g;
+const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))\s*\)/g;
+/** rrweb's replay rewrites device-size media queries to viewport ones (the iframe is no device). */
+const DEVICE_MEDIA = /\b(min|max)-device-(width|height)\b/g;
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const DOCUMENT_TYPE_NODE = 10;
+
+interface Context {
+  mask: string;
+  block: string;
+  maskAllInputs: boolean;
+  maskAllText: boolean;
+}
+
+/** Walk `doc` (and its open shadow roots and same-origin iframes) into a canonical tree. */
+export function canonicalDom(doc: Document, opts: CanonOptions): CanonNode {
+  const ctx: Context = {
+    mask: opts.mask.join(", "),
+    block: opts.block.join(", "),
+    maskAllInputs: opts.maskAllInputs,
+    maskAllText: opts.maskAllText,
+  };
+  return walkDocument(doc, ctx, opts.maskAllText, documentBase(doc, opts.url));
+}
+
+function documentBase(doc: Document, url: string | undefined): string {
+  if (url === undefined) return doc.baseURI;
+  const href = doc.querySelector("base[href]")?.getAttribute("href");
+  return href ? absoluteUrl(href, url) : url;
+}
+
+function walkDocument(doc: Document, ctx: Context, masked: boolean, base: string): CanonNode {
+  const children: CanonNode[] = [];
+  for (const child of Array.from(doc.childNodes)) {
+    if (child.nodeType === DOCUMENT_TYPE_NODE) {
+      children.push({ k: "doctype", name: (child as DocumentType).name });
+    } else if (child.nodeType === ELEMENT_NODE) {
+      const node = walkElement(child as Element, ctx, masked, base);
+      if (node) children.push(node);
+    }
+  }
+  pushAdopted(doc, base, children);
+  return { k: "doc", children };
+}
+
+function walkElement(
+  el: Element,
+  ctx: Context,
+  inMasked: boolean,
+  base: string,
+): CanonNode | null {
+  const tag = el.localName;
+  if (DROPPED_TAGS.has(tag) || isInertLink(el)) return null;
+  if (ctx.block !== "" && el.matches(ctx.block)) return { k: "blocked", tag };
+  if (tag === "style" || isStylesheetLink(el)) {
+    return sheetNode((el as HTMLStyleElement | HTMLLinkElement).sheet, base);
+  }
+  const masked = inMasked || (ctx.mask !== "" && el.matches(ctx.mask));
+  const attrs = elementAttrs(el, base);
+  const children: CanonNode[] = [];
+
+  const shadow = el.shadowRoot;
+  if (shadow) {
+    const inner: CanonNode[] = [];
+    walkChildren(shadow, ctx, masked, false, base, inner);
+    pushAdopted(shadow, base, inner);
+    children.push({ k: "shadow", children: inner });
+  }
+
+  let childMasked = masked;
+  if (tag === "input" || tag === "textarea" || tag === "select" || tag === "option") {
+    // A masked <select> masks its options' text too: that text is the value.
+    childMasked = formState(el, attrs, masked || maskValues(el, ctx));
+  }
+  if (tag === "iframe" || tag === "frame") {
+    const inner = (el as HTMLIFrameElement).contentDocument;
+    if (inner) {
+      // Its content is compared directly; how it was loaded differs by design in a replay.
+      delete attrs["src"];
+      delete attrs["srcdoc"];
+      children.push(walkDocument(inner, ctx, masked, inner.baseURI));
+    }
+  } else if (tag !== "textarea") {
+    // A textarea's children are its default value; its `value` property is the state.
+    walkChildren(el, ctx, childMasked, PREFORMATTED_TAGS.has(tag), base, children);
+  }
+  return { k: "el", tag, attrs: sortedKeys(attrs), children };
+}
+
+/** Children of an element or shadow root, adjacent text merged (dropped nodes in between vanish). */
+function walkChildren(
+  parent: Node,
+  ctx: Context,
+  masked: boolean,
+  pre: boolean,
+  base: string,
+  out: CanonNode[],
+): void {
+  let text = "";
+  const flush = (): void => {
+    const normal = pre ? text : text.replace(WS_RUN, " ").trim();
+    if (normal !== "") out.push({ k: "text", text: masked ? MASK_TOKEN : normal });
+    text = "";
+  };
+  for (const child of Array.from(parent.childNodes)) {
+    if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) {
+      text += child.nodeValue ?? "";
+    } else if (child.nodeType === ELEMENT_NODE) {
+      const node = walkElement(child as Element, ctx, masked, base);
+      if (node === null) continue;
+      flush();
+      out.push(node);
+    }
+  }
+  flush();
+}
+
+function isStylesheetLink(el: Element): boolean {
+  return el.localName === "link" && relTokens(el).includes("stylesheet");
+}
+
+/**
+ * Links that only fetch scripts ahead of time (scripts too), and links without `rel`, which do
+ * nothing: rrweb replays a script preload as a bare `<link>`.
+ */
+function isInertLink(el: Element): boolean {
+  if (el.localName !== "link") return false;
+  const rel = relTokens(el);
+  if (rel.length === 0 || rel.includes("modulepreload")) return true;
+  const as = (el.getAttribute("as") ?? "").toLowerCase();
+  const href = el.getAttribute("href") ?? "";
+  return (
+    (rel.includes("preload") && as === "script") ||
+    (rel.includes("prefetch") && /\.m?js(?:[?#]|$)/i.test(href))
+  );
+}
+
+function relTokens(el: Element): string[] {
+  return (el.getAttribute("rel") ?? "")
+    .toLowerCase()
+    .split(WS_RUN)
+    .filter((token) => token !== "");
+}
+
+function elementAttrs(el: Element, base: string): Record<string, string> {
+  const found = new Map<string, string>();
+  const renamed = new Map<string, string>();
+  for (const attr of Array.from(el.attributes)) {
+    const name = attr.name;
+    if (EVENT_HANDLER_ATTR.test(name)) continue;
+    if (OVERWRITTEN_ATTRS.has(name)) continue;
+    if (ARTEFACT_ATTR_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    const alias = RENAMED_ATTRS[name];
+    if (alias !== undefined) {
+      renamed.set(alias, attr.value);
+    } else {
+      found.set(name, attr.value);
+    }
+  }
+  for (const [name, value] of renamed) found.set(name, value);
+
+  const attrs: Record<string, string> = {};
+  for (const [name, raw] of found) {
+    const value = attrValue(el, name, raw, base);
+    if (value !== null) attrs[name] = value;
+  }
+  return attrs;
+}
+
+/** Sorted attribute names make the JSON stable and diffable (comparison ignores order). */
+function sortedKeys(record: Record<string, string>): Record<string, string> {
+  const sorted: Record<string, string> = {};
+  for (const name of Object.keys(record).sort()) sorted[name] = record[name] ?? "";
+  return sorted;
+}
+
+/** Canonical form of one attribute value; null drops it (empty class or style). */
+function attrValue(el: Element, name: string, value: string, base: string): string | null {
+  if (name === "class") {
+    const classes = value
+      .split(WS_RUN)
+      .filter((c) => c !== "" && !ARTEFACT_CLASS_PREFIXES.some((prefix) => c.startsWith(prefix)));
+    const canonical = Array.from(new Set(classes)).sort().join(" ");
+    return canonical === "" ? null : canonical;
+  }
+  if (name === "style") {
+    const canonical = styleDeclarations(el, value, base);
+    return canonical === "" ? null : canonical;
+  }
+  if (URL_ATTRS.has(name)) return absoluteUrl(value, base);
+  if (SRCSET_ATTRS.has(name)) {
+    return value
+      .split(",")
+      .map((candidate) => {
+        const [url = "", ...descriptors] = candidate.trim().split(WS_RUN);
+        return [absoluteUrl(url, base), ...descriptors].join(" ");
+      })
+      .join(", ");
+  }
+  return value;
+}
+
+/** The inline style as sorted longhand declarations, as the browser parsed them. */
+function styleDeclarations(el: Element, raw: string, base: string): string {
+  const style = (el as Partial<ElementCSSInlineStyle>).style;
+  if (!style) return absoluteCssUrls(raw.trim(), base);
+  const decls: string[] = [];
+  for (let i = 0; i < style.length; i++) {
+    const prop = style.item(i);
+    const important = style.getPropertyPriority(prop) ? " !important" : "";
+    decls.push(`${prop}: ${absoluteCssUrls(style.getPropertyValue(prop), base)}${important}`);
+  }
+  return decls.sort().join("; ");
+}
+
+function maskValues(el: Element, ctx: Context): boolean {
+  if (ctx.maskAllInputs || ctx.maskAllText) return true;
+  return el.localName === "input" && (el as HTMLInputElement).type === "password";
+}
+
+/**
+ * Replace attribute state by the live properties of a form control (what the user sees),
+ * masked if asked. Returns whether the control's children (option text) are masked.
+ */
+function formState(el: Element, attrs: Record<string, string>, masked: boolean): boolean {
+  const tag = el.localName;
+  if (tag === "input") {
+    const input = el as HTMLInputElement;
+    if (input.type === "checkbox" || input.type === "radio") setFlag(attrs, "checked", input.checked);
+    if (input.type === "file") {
+      delete attrs["value"]; // a local path only the live browser knows
+    } else {
+      // The property even where it mirrors the attribute: a replayer may set either.
+      attrs["value"] = masked ? MASK_TOKEN : input.value;
+    }
+  } else if (tag === "textarea") {
+    attrs["value"] = masked ? MASK_TOKEN : (el as HTMLTextAreaElement).value;
+  } else if (tag === "option") {
+    // Masked: which option is selected is the value itself (and a masked value selects none).
+    setFlag(attrs, "selected", !masked && (el as HTMLOptionElement).selected);
+    if (masked && "value" in attrs) attrs["value"] = MASK_TOKEN;
+  } else if (tag === "select") {
+    attrs["value"] = masked ? MASK_TOKEN : (el as HTMLSelectElement).value;
+  }
+  return masked;
+}
+
+function setFlag(attrs: Record<string, string>, name: string, on: boolean): void {
+  if (on) {
+    attrs[name] = "";
+  } else {
+    delete attrs[name];
+  }
+}
+
+function pushAdopted(root: Document | ShadowRoot, base: string, out: CanonNode[]): void {
+  for (const sheet of root.adoptedStyleSheets ?? []) {
+    const node = sheetNode(sheet, base);
+    if (node) out.push(node);
+  }
+}
+
+/** A stylesheet node, or null for a sheet holding only rules a replayer injected. */
+function sheetNode(sheet: CSSStyleSheet | null, base: string): CanonSheet | null {
+  if (!sheet) return { k: "sheet", rules: [] };
+  const sheetBase = sheet.href ?? base;
+  let list: CSSRuleList;
+  try {
+    list = sheet.cssRules;
+  } catch {
+    return { k: "sheet", rules: [], href: absoluteUrl(sheetBase, base) };
+  }
+  const rules = serializeRules(list, sheetBase);
+  if (rules.length === 0 && list.length > 0) return null;
+  const node: CanonSheet = { k: "sheet", rules };
+  const media = sheet.media.mediaText.replace(DEVICE_MEDIA, "$1-$2");
+  if (media !== "") node.media = media;
+  return node;
+}
+
+function serializeRules(list: CSSRuleList, base: string): string[] {
+  const out: string[] = [];
+  for (const rule of Array.from(list)) {
+    const text = serializeRule(rule, base);
+    if (text !== null) out.push(text);
+  }
+  return out;
+}
+
+/** One rule's normalised text: absolute URLs, imports inlined, injected selectors removed. */
+function serializeRule(rule: CSSRule, base: string): string | null {
+  if ("selectorText" in rule && "style" in rule) {
+    const styleRule = rule as CSSStyleRule;
+    const selectors = splitSelectors(styleRule.selectorText).filter((s) => !isInjected(s));
+    if (selectors.length === 0) return null;
+    const nested = styleRule.cssRules ? serializeRules(styleRule.cssRules, base) : [];
+    const body = [absoluteCssUrls(styleRule.style.cssText, base), ...nested].filter(Boolean);
+    return `${selectors.join(", ")} { ${body.join(" ")} }`;
+  }
+  if ("styleSheet" in rule && "href" in rule) {
+    // Recorders inline an @import's rules; so does the canonical form, where readable.
+    const importRule = rule as CSSImportRule;
+    const media = importRule.media.mediaText.replace(DEVICE_MEDIA, "$1-$2");
+    const inner = importRule.styleSheet;
+    let inlined: string[] | null = null;
+    try {
+      if (inner) inlined = serializeRules(inner.cssRules, inner.href ?? base);
+    } catch {
+      inlined = null; // cross-origin: keep the @import itself
+    }
+    const body =
+      inlined === null
+        ? `@import url("${absoluteUrl(importRule.href, base)}");`
+        : inlined.join(" ");
+    return media === "" ? body : `@media ${media} { ${body} }`;
+  }
+  if ("cssRules" in rule) {
+    const text = rule.cssText;
+    const prelude = text.slice(0, text.indexOf("{")).trim().replace(DEVICE_MEDIA, "$1-$2");
+    const inner = serializeRules((rule as CSSGroupingRule).cssRules, base);
+    return `${prelude} { ${inner.join(" ")} }`;
+  }
+  return absoluteCssUrls(rule.cssText, base);
+}
+
+/** Split a selector list at top-level commas (not inside `:is(...)`, `[...]` or strings). */
+function splitSelectors(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = "";
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (c === "\\") {
+      i++;
+    } else if (quote !== "") {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === "(" || c === "[") {
+      depth++;
+    } else if (c === ")" || c === "]") {
+      depth--;
+    } else if (c === "," && depth === 0) {
+      out.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(list.slice(start).trim());
+  return out.filter((s) => s !== "");
+}
+
+const CLASS_IN_SELECTOR = /\.((?:\\.|[\w-])+)/g;
+
+function isInjected(selector: string): boolean {
+  if (INJECTED_SELECTORS.has(selector)) return true;
+  for (const match of selector.matchAll(CLASS_IN_SELECTOR)) {
+    const name = (match[1] ?? "").replace(/\\(.)/g, "$1");
+    if (ARTEFACT_CLASS_PREFIXES.some((prefix) => name.startsWith(prefix))) return true;
+  }
+  return false;
+}
+
+function absoluteCssUrls(css: string, base: string): string {
+  return css.replace(CSS_URL, (whole, dq?: string, sq?: string, bare?: string) => {
+    const url = dq ?? sq ?? bare ?? "";
+    // A fragment-only url(#id) points into the document itself, wherever that is.
+    if (url === "" || url.startsWith("#")) return whole;
+    return `url("${absoluteUrl(url, base)}")`;
+  });
+}
+
+function absoluteUrl(value: string, base: string): string {
+  const trimmed = value.trim();
+  if (trimmed === "") return value;
+  try {
+    return new URL(trimmed, base).href;
+  } catch {
+    return value;
+  }
+}

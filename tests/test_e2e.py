@@ -1,0 +1,129 @@
+"""End to end in real Chromium with rrweb: the verifier passes a faithful replay, fails a wrong one,
+and turns bad input into exit status 2 with one line naming file and line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.cli import main
+from harness.compare.pixel import load_png
+from harness.scenario import load_scenario
+from harness.worker import Worker
+from tests.conftest import FIXTURES
+
+E2E = FIXTURES / "e2e"
+REPLAYCHECK = Path(sys.executable).with_name("replaycheck")
+
+
+def test_faithful_replay_passes(worker: Worker, tmp_path: Path) -> None:
+    result = worker.run(load_scenario(E2E / "plain.yaml"), "rrweb", tmp_path)
+    assert result.passed, result.failures
+    assert [c.name for c in result.checkpoints] == ["before", "after"]
+    for checkpoint in result.checkpoints:
+        assert checkpoint.pixel_mismatch <= 0.001
+        assert checkpoint.dom_similarity >= 0.99
+    assert result.events["click"] == 1
+    assert result.events["navigation"] == 1
+    assert result.stream["events"] > 0 and 0 < result.stream["gzip_bytes"] < result.stream["bytes"]
+    saved = json.loads((tmp_path / "plain" / "rrweb" / "stream.json").read_text())
+    assert len(saved) == result.stream["events"]
+
+
+def test_canvas_replay_fails_with_diff_where_the_canvas_is(worker: Worker, tmp_path: Path) -> None:
+    scenario = load_scenario(E2E / "canvas.yaml")
+    result = worker.run(scenario, "rrweb", tmp_path)
+    assert not result.passed
+    [checkpoint] = result.checkpoints
+    assert checkpoint.pixel_mismatch > scenario.expect.pixel_mismatch_max
+    assert any("pixel mismatch" in f for f in result.failures)
+    assert checkpoint.diff_image is not None
+    diff = load_png(checkpoint.diff_image)
+    red = (diff[..., 0] == 255) & (diff[..., 1] == 0) & (diff[..., 2] == 0)
+    ys, xs = np.nonzero(red)
+    # The canvas sits at x 33..673; every mismatch is inside it (bars are drawn from y ~ 140).
+    assert red.sum() > 10_000
+    assert xs.min() >= 32 and xs.max() <= 674
+    assert ys.min() >= 90
+
+
+def _bad(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
+    (tmp_path / "pages").mkdir(exist_ok=True)
+    shutil.copy(E2E / "pages" / "plain.html", tmp_path / "pages" / "plain.html")
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("page: pages/plain.html\nsteps:\n  - click: [unclosed\n", 4, "flow"),
+        ("page: pages/plain.html\nsteps:\n  - wait: 10\n  - clik: '#go'\n", 4, "unknown step"),
+        ("description: x\npage: pages/missing.html\n", 2, "not found"),
+    ],
+)
+def test_bad_yaml_exits_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int, words: str
+) -> None:
+    path = _bad(tmp_path, text)
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"{path}:{line}:" in err
+    assert words in err.lower()
+
+
+def test_unreachable_url_exits_2_in_a_real_run(tmp_path: Path) -> None:
+    # Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
+    path = _bad(tmp_path, "url: http://127.0.0.1:9/\nsteps:\n  - checkpoint: start\n")
+    run = subprocess.run(
+        [str(REPLAYCHECK), "run", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert f"{path}:1:" in run.stderr and "cannot load" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_cli_run_writes_spec_json_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    report_dir = tmp_path / "report"
+    run = subprocess.run(
+        [str(REPLAYCHECK), "run", str(E2E / "plain.yaml"), str(E2E / "canvas.yaml"),
+         "--recorder", "rrweb", "--json", str(out), "--report", str(report_dir), "-n", "2"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr  # canvas fails on purpose
+    assert "1 passed, 1 failed" in run.stdout
+    data = json.loads(out.read_text())
+    assert data["version"] == 1
+    assert data["summary"] == {"scenarios": 2, "passed": 1, "failed": 1}
+    [plain] = [s for s in data["scenarios"] if s["name"] == "plain"]
+    assert set(plain) >= {"name", "file", "recorder", "passed", "failures", "checkpoints",
+                          "masking", "events", "stream", "duration_s"}
+    assert set(plain["checkpoints"][0]) >= {"name", "pixel_mismatch", "dom_similarity",
+                                            "masked_area", "diff_image"}
+    assert Path(plain["checkpoints"][0]["diff_image"]).exists()
+    assert (report_dir / "index.html").exists()
+    assert (report_dir / "plain" / "rrweb" / "after.live.png").exists()
+
+
+def test_pytest_collects_scenarios_and_runs_them_in_parallel(tmp_path: Path) -> None:
+    shutil.copytree(E2E / "pages", tmp_path / "pages")
+    for name in ("one", "two"):
+        shutil.copy(E2E / "plain.yaml", tmp_path / f"{name}.yaml")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 passed" in run.stdout

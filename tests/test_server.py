@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from harness.server import Server
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, b""
+
+
+def test_serves_mounted_folder_and_refuses_to_leave_it(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>hi</p>")
+    (tmp_path / "secret.txt").write_text("no")
+    with Server() as server:
+        base = server.mount(site)
+        assert get(base + "index.html") == (200, b"<p>hi</p>")
+        assert get(base)[0] == 200
+        assert get(base + "../secret.txt")[0] == 404
+        assert get(base + "%2e%2e/secret.txt")[0] == 404
+        assert server.mount(site) == base
+
+
+def test_ingest_keeps_bodies_per_session_in_order() -> None:
+    with Server() as server:
+        for body in (b"one", b"two"):
+            request = urllib.request.Request(
+                server.ingest_url("abc"), data=body, headers={"Content-Encoding": "gzip"}
+            )
+            with urllib.request.urlopen(request) as response:
+                assert response.status == 204
+        assert [b.body for b in server.batches("abc")] == [b"one", b"two"]
+        assert server.batches("abc")[0].content_encoding == "gzip"
+        assert server.batches("other") == []
+
+
+@pytest.mark.parametrize("name", ["replay.html", "x/y.js"])
+def test_assets_are_served_by_name(name: str) -> None:
+    with Server() as server:
+        url = server.add_asset(name, "body", "text/plain")
+        assert get(url) == (200, b"body")
+        assert get(url + "-missing")[0] == 404
