@@ -38,7 +38,7 @@ def system_chromium() -> Path | None:
 
 
 def launch(playwright: Playwright, endpoint: str | None = None) -> Browser:
-    """A browser for one worker: the remote endpoint if given, else system Chromium, else Playwright's."""
+    """A browser for one worker: the endpoint if given, else system Chromium, else Playwright's."""
     if endpoint:
         return playwright.chromium.connect(endpoint)
     executable = system_chromium()

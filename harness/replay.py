@@ -33,14 +33,15 @@ def replay(
             except Exception as e:
                 raise ReplayFailed(f"replay could not seek to checkpoint {name!r}: {e}") from None
             page.evaluate("f => window.__rcHarness.settle(f.contentDocument, window)", frame)
-            # The replayed page only, at the live viewport's size, whatever the replayer draws around it.
+            # Only the replayed page, at the live viewport's size, not what the replayer adds.
             box = frame.bounding_box()
             x, y = (box["x"], box["y"]) if box else (0.0, 0.0)
             png = page.screenshot(
                 clip={"x": x, "y": y, "width": width, "height": height}, caret="hide"
             )
             dom = page.evaluate(
-                "([f, o]) => window.__rcHarness.canonicalDom(f.contentDocument, o)", [frame, options]
+                "([f, o]) => window.__rcHarness.canonicalDom(f.contentDocument, o)",
+                [frame, options],
             )
             captures.append(Capture(name, png, dom))
         return captures

@@ -20,7 +20,8 @@ def line(result: ScenarioResult) -> str:
         worst_px = max(c.pixel_mismatch for c in result.checkpoints)
         worst_dom = min(c.dom_similarity for c in result.checkpoints)
         parts.append(
-            f"{len(result.checkpoints)} checkpoints, pixel max {worst_px:.5f}, dom min {worst_dom:.4f}"
+            f"{len(result.checkpoints)} checkpoints, "
+            f"pixel max {worst_px:.5f}, dom min {worst_dom:.4f}"
         )
     if result.stream:
         parts.append(
@@ -43,10 +44,10 @@ def table(results: Sequence[ScenarioResult]) -> str:
     names = list(dict.fromkeys(r.scenario.name for r in results))
     cell = {(r.scenario.name, r.recorder): r for r in results}
     width = max([len("scenario"), *map(len, names)])
-    header = f"{'scenario':<{width}}" + "".join(
-        f" | {name:<36}" for name in recorders
+    header = f"{'scenario':<{width}}" + "".join(f" | {name:<36}" for name in recorders)
+    sub = " " * width + "".join(
+        f" | {'ok':<4} {'pixel max':>9} {'dom min':>7} {'gz KiB':>8}" for _ in recorders
     )
-    sub = " " * width + "".join(f" | {'ok':<4} {'pixel max':>9} {'dom min':>7} {'gz KiB':>8}" for _ in recorders)
     rows = [header, sub, "-" * len(sub)]
     for name in names:
         row = f"{name:<{width}}"
@@ -90,10 +91,13 @@ def write_html(results: Sequence[ScenarioResult], folder: Path) -> Path:
             if c.diff_image:
                 diff = Path(c.diff_image)
                 stem = diff.name.removesuffix(".diff.png")
-                images = "".join(
-                    f'<figure><img src="{html.escape(os.path.relpath(diff.with_name(f"{stem}.{kind}.png"), folder))}">'
-                    f"<figcaption>{kind}</figcaption></figure>"
+                srcs = {
+                    kind: html.escape(os.path.relpath(diff.with_name(f"{stem}.{kind}.png"), folder))
                     for kind in ("live", "replay", "diff")
+                }
+                images = "".join(
+                    f'<figure><img src="{src}"><figcaption>{kind}</figcaption></figure>'
+                    for kind, src in srcs.items()
                 )
             differences = "".join(f"<li>{html.escape(d)}</li>" for d in c.dom_differences)
             rows.append(

@@ -62,7 +62,10 @@ class ScenarioResult:
             "passed": self.passed,
             "failures": self.failures,
             "checkpoints": [c.to_json() for c in self.checkpoints],
-            "masking": {"leaks": [leak.to_json() for leak in self.leaks], "coverage": self.coverage},
+            "masking": {
+                "leaks": [leak.to_json() for leak in self.leaks],
+                "coverage": self.coverage,
+            },
             "events": self.events,
             "stream": self.stream,
             "duration_s": round(self.duration_s, 3),
@@ -123,7 +126,9 @@ def _verify(
     result.failures.extend(events.check(result.events, expect.events))
     result.leaks = masking.scan(stream, expect.pii)
     result.coverage = masking.coverage(expect.pii, result.leaks)
-    result.failures.extend(f"masking: {leak.value!r} leaked at {leak.where}" for leak in result.leaks)
+    result.failures.extend(
+        f"masking: {leak.value!r} leaked at {leak.where}" for leak in result.leaks
+    )
 
     try:
         replayed = replay(browser, server, scenario, adapter, stream)
@@ -143,7 +148,8 @@ def _verify(
             first = checkpoint.dom_differences[:1]
             result.failures.append(
                 f"checkpoint {live.name}: DOM similarity {checkpoint.dom_similarity:.4f}"
-                f" < {expect.dom_similarity_min}" + (f"; first difference: {first[0]}" if first else "")
+                f" < {expect.dom_similarity_min}"
+                + (f"; first difference: {first[0]}" if first else "")
             )
 
 

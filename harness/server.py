@@ -26,7 +26,7 @@ class Batch:
 
 
 class Server:
-    """A threaded server on 127.0.0.1 with folders mounted under /m<N>/ and named assets under /__rc/."""
+    """A threaded server on 127.0.0.1: folders mounted under /m<N>/, named assets under /__rc/."""
 
     def __init__(self) -> None:
         self._mounts: dict[Path, str] = {}

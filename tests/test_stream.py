@@ -7,7 +7,7 @@ from harness.server import Batch
 from harness.stream import decode
 
 
-def batch(page: str, seq: int, events: list[dict[str, float]], gz: bool = False) -> Batch:
+def batch(page: str, seq: int, events: list[dict[str, object]], gz: bool = False) -> Batch:
     body = json.dumps({"session": "s", "page": page, "seq": seq, "events": events}).encode()
     if gz:
         return Batch(gzip.compress(body), "text/plain", "gzip")

@@ -79,10 +79,10 @@ class Adapter(ABC):
 
     def replay_url(self, server: Server) -> str:
         """A page that loads the replayer; served once per server."""
-        links = "".join(
-            f'<link rel="stylesheet" href="{server.add_asset(css.name, css.read_bytes(), "text/css")}">'
-            for css in self.replay_css
-        )
+        hrefs = [
+            server.add_asset(css.name, css.read_bytes(), "text/css") for css in self.replay_css
+        ]
+        links = "".join(f'<link rel="stylesheet" href="{href}">' for href in hrefs)
         script = server.add_asset(
             self.replay_bundle, read_bundle(self.replay_bundle), "text/javascript"
         )

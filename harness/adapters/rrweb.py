@@ -69,7 +69,9 @@ class RrwebAdapter(Adapter):
                     INTERACTION_DBLCLICK,
                 ):
                     click = "click" if data["type"] == INTERACTION_CLICK else "dblclick"
-                    found.append(Interaction(click, time, data.get("id"), data.get("x"), data.get("y")))
+                    found.append(
+                        Interaction(click, time, data.get("id"), data.get("x"), data.get("y"))
+                    )
                 elif source == SOURCE_INPUT:
                     found.append(Interaction("input", time, data.get("id")))
                 elif source == SOURCE_SCROLL:
@@ -77,7 +79,13 @@ class RrwebAdapter(Adapter):
                 elif source in (SOURCE_MOUSE_MOVE, SOURCE_TOUCH_MOVE, SOURCE_DRAG):
                     # One event carries a batch of positions; each is a move.
                     found.extend(
-                        Interaction("mouse_move", time + float(p.get("timeOffset", 0)), None, p.get("x"), p.get("y"))
+                        Interaction(
+                            "mouse_move",
+                            time + float(p.get("timeOffset", 0)),
+                            None,
+                            p.get("x"),
+                            p.get("y"),
+                        )
                         for p in data.get("positions", [])
                     )
         return found

@@ -228,7 +228,7 @@ def _neighbour(x: Index, y: Index, dx: int, dy: int, width: int, height: int) ->
 
 def _border(x: Index, y: Index, width: int, height: int) -> npt.NDArray[np.int8]:
     """pixelmatch's head start of one "equal neighbour" for pixels on the image border."""
-    on_border = (x == 0) | (x == width - 1) | (y == 0) | (y == height - 1)
+    on_border: Mask = (x == 0) | (x == width - 1) | (y == 0) | (y == height - 1)
     return on_border.astype(np.int8)
 
 
@@ -254,7 +254,7 @@ def _antialiased(img: U32, other: U32, idx: Index, width: int, height: int) -> M
 
     # 3+ equal neighbours, or no darker and brighter pair around it: not anti-aliasing. Past
     # that, it is if the darkest or the brightest neighbour is flat (3+ equal siblings) in both.
-    result = (zeroes <= 2) & (darkest != 0) & (brightest != 0)
+    result: Mask = (zeroes <= 2) & (darkest != 0) & (brightest != 0)
     sel = np.flatnonzero(result)
     dark, bright = darkest_at[sel], brightest_at[sel]
     result[sel] = (
@@ -306,7 +306,7 @@ def _gray_canvas(live: U8, width: int, height: int) -> U8:
     if translucent.size:
         px = pixels[translucent]
         gray[translucent] = _gray_values(_luma(px), (px >> 24).astype(np.float64))
-    packed = gray.astype(_PIXEL) * np.uint32(0x010101) | _OPAQUE
+    packed = (gray.astype(np.uint32) * np.uint32(0x010101) | _OPAQUE).astype(_PIXEL, copy=False)
     image: U8 = packed.view(np.uint8).reshape(live.shape[0], live.shape[1], 4)
     if image.shape[:2] == (height, width):
         return image

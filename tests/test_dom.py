@@ -1,0 +1,455 @@
+"""DOM fidelity: the canonicaliser in a real browser, the tree comparison, rrweb end to end."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import subprocess
+import threading
+from collections.abc import Iterator, Mapping
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from harness.browser import launch
+from harness.compare.dom import compare_dom
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = Path(__file__).parent / "fixtures" / "dom"
+RRWEB = ROOT / "node_modules" / "@rrweb"
+MASK = "[masked]"  # canonical.ts MASK_TOKEN
+
+Tree = dict[str, Any]
+
+
+# --- hand-written canonical trees -------------------------------------------------------------
+
+
+def el(tag: str, *children: Tree, **attrs: str) -> Tree:
+    return {"k": "el", "tag": tag, "attrs": attrs, "children": list(children)}
+
+
+def text(value: str) -> Tree:
+    return {"k": "text", "text": value}
+
+
+def sheet(*rules: str) -> Tree:
+    return {"k": "sheet", "rules": list(rules)}
+
+
+def page_tree(*body: Tree, head: tuple[Tree, ...] = ()) -> Tree:
+    html = el("html", el("head", *head), el("body", *body))
+    return {"k": "doc", "children": [{"k": "doctype", "name": "html"}, html]}
+
+
+def article() -> Tree:
+    return page_tree(
+        el(
+            "main",
+            el("h1", text("Title")),
+            el("p", text("First")),
+            el("p", text("Hello"), el("b", text("bold"))),
+            id="content",
+        ),
+        head=(sheet("p { color: red; }"), sheet(".b { margin: 0px; }")),
+    )
+
+
+def body_of(tree: Tree) -> Tree:
+    body: Tree = tree["children"][1]["children"][1]
+    return body
+
+
+def test_identical_trees_match_fully() -> None:
+    result = compare_dom(article(), article())
+    assert result.similarity == 1.0
+    assert result.live_nodes == result.replay_nodes == result.matched == 16
+    assert result.differences == []
+
+
+def test_empty_trees_are_identical() -> None:
+    assert compare_dom({}, {}).similarity == 1.0
+    empty = {"k": "doc", "children": []}
+    assert compare_dom(empty, empty).similarity == 1.0
+    assert compare_dom({}, article()).similarity == 0.0
+
+
+def test_changed_text_costs_one_node_on_each_side() -> None:
+    replay = article()
+    body_of(replay)["children"][0]["children"][2]["children"][0]["text"] = "Helo"
+    result = compare_dom(article(), replay)
+    assert result.matched == 15
+    assert result.similarity == pytest.approx(2 * 15 / 32)
+    assert result.differences == ["html>body>main#content>p[2]: text 'Hello' != 'Helo'"]
+
+
+def test_missing_child_in_long_list_leaves_the_rest_matched() -> None:
+    items = [el("li", text(f"item {i}")) for i in range(300)]
+    live = page_tree(el("ul", *items))
+    replay = copy.deepcopy(live)
+    del body_of(replay)["children"][0]["children"][49]
+    result = compare_dom(live, replay)
+    assert result.matched == result.replay_nodes == result.live_nodes - 2
+    assert result.differences == ["html>body>ul>li[50]: missing in replay"]
+
+
+def test_extra_node_is_named_by_its_replay_position() -> None:
+    live = page_tree(el("ul", el("li", text("a")), el("li", text("b"))))
+    replay = page_tree(el("ul", el("li", text("a")), el("li", text("b")), el("li", text("c"))))
+    result = compare_dom(live, replay)
+    assert result.differences == ["html>body>ul>li[3]: extra in replay"]
+    assert result.matched == result.live_nodes
+
+
+def test_attribute_class_and_style_order_do_not_matter() -> None:
+    live = page_tree(el("div", title="t", style="color: red; margin: 0px", **{"class": "b a"}))
+    replay = page_tree(el("div", **{"class": "a b a"}, style="margin:0px;color: red", title="t"))
+    assert compare_dom(live, replay).similarity == 1.0
+
+
+def test_attribute_difference_unmatches_the_node_but_not_its_children() -> None:
+    live = page_tree(el("div", el("p", text("x")), id="app", **{"class": "a b"}))
+    replay = page_tree(el("div", el("p", text("x")), id="app", **{"class": "a"}))
+    result = compare_dom(live, replay)
+    assert result.matched == result.live_nodes - 1
+    assert result.differences == ["html>body>div#app: attribute class {'a','b'} != {'a'}"]
+
+
+def test_missing_stylesheet_and_rule_are_reported() -> None:
+    replay = article()
+    del replay["children"][1]["children"][0]["children"][0]
+    assert compare_dom(article(), replay).differences == [
+        "html>head: stylesheet[1] missing in replay"
+    ]
+    replay = article()
+    replay["children"][1]["children"][0]["children"][1]["rules"] = [".c { padding: 1px; }"]
+    assert compare_dom(article(), replay).differences == [
+        "html>head: stylesheet[2] rule '.b { margin: 0px; }' missing in replay",
+        "html>head: stylesheet[2] rule '.c { padding: 1px; }' extra in replay",
+    ]
+
+
+def test_blocked_element_matches_the_recorders_placeholder_only() -> None:
+    live = page_tree({"k": "blocked", "tag": "div"})
+    placeholder = page_tree(el("div", style="width: 100px; height: 20px", **{"class": "ad"}))
+    leaked = page_tree(el("div", text("advert"), **{"class": "ad"}))
+    assert compare_dom(live, placeholder).similarity == 1.0
+    result = compare_dom(live, leaked)
+    assert result.differences == ["html>body>div: blocked in live, recorded with content in replay"]
+
+
+def test_difference_list_is_limited() -> None:
+    live = page_tree(*(el("p", text(f"live {i}")) for i in range(50)))
+    replay = page_tree(*(el("p", text(f"replay {i}")) for i in range(50)))
+    result = compare_dom(live, replay, limit=3)
+    assert result.differences == [
+        f"html>body>p[{i}]: text 'live {i - 1}' != 'replay {i - 1}'" for i in (1, 2, 3)
+    ]
+    assert result.matched == result.live_nodes - 50
+
+
+def test_malformed_node_is_rejected() -> None:
+    with pytest.raises(ValueError, match="without a kind"):
+        compare_dom({"k": "doc", "children": [{"tag": "p"}]}, article())
+
+
+def test_deep_and_large_trees() -> None:
+    def nested(depth: int) -> Tree:
+        node = text("bottom")
+        for _ in range(depth):
+            node = el("div", node)
+        return page_tree(node)
+
+    assert compare_dom(nested(5000), nested(5000)).similarity == 1.0
+
+    # 30,000 nodes with a change every 7th row and one row gone: aligned, not positional.
+    rows = [el("li", text(f"row {i}"), **{"class": "row"}) for i in range(15_000)]
+    live = page_tree(el("ul", *rows))
+    replay = copy.deepcopy(live)
+    replay_rows = body_of(replay)["children"][0]["children"]
+    for row in replay_rows[::7]:
+        row["children"][0]["text"] = "changed"
+    del replay_rows[5000]
+    result = compare_dom(live, replay)
+    assert result.live_nodes == 30_006
+    assert result.matched == result.live_nodes - 2 - len(range(0, 15_000, 7))
+    assert result.differences[0] == "html>body>ul>li[1]: text 'row 0' != 'changed'"
+
+
+# --- the canonicaliser in Chromium --------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """The fixture pages over HTTP: stylesheets, same-origin iframes and rrweb need a real origin."""
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(PAGES))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def canon_js(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """canonical.ts alone, bundled the way build.mjs bundles the harness."""
+    out = tmp_path_factory.mktemp("canon") / "canon.js"
+    subprocess.run(
+        [
+            str(ROOT / "node_modules" / ".bin" / "esbuild"),
+            str(ROOT / "harness" / "js" / "src" / "canonical.ts"),
+            "--bundle",
+            "--format=iife",
+            "--global-name=__rcCanon",
+            f"--outfile={out}",
+            "--log-level=warning",
+        ],
+        check=True,
+    )
+    return out.read_text() + "\n;globalThis.__rcCanon = __rcCanon; void 0;"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def canonical(
+    page: Page, canon_js: str, options: Mapping[str, Any] | None = None, target: str = "document"
+) -> Tree:
+    opts = {"mask": [], "block": [], "maskAllInputs": False, "maskAllText": False}
+    opts.update(options or {})
+    if not page.evaluate("typeof __rcCanon !== 'undefined'"):
+        page.evaluate(canon_js)
+    tree: Tree = page.evaluate(f"(opts) => __rcCanon.canonicalDom({target}, opts)", opts)
+    return tree
+
+
+def find(tree: Tree, tag: str, **attrs: str) -> Tree:
+    """First element (document order) with this tag and these attribute values."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        node_attrs = node.get("attrs", {})
+        if node.get("tag") == tag and all(node_attrs.get(k) == v for k, v in attrs.items()):
+            return node
+        todo.extend(reversed(node.get("children", [])))
+    raise AssertionError(f"no <{tag}> with {attrs}")
+
+
+def texts(tree: Tree) -> list[str]:
+    found: list[str] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if node["k"] == "text":
+            found.append(node["text"])
+        todo.extend(reversed(node.get("children", [])))
+    return found
+
+
+FORM = """<!DOCTYPE html><html><body>
+<input id="typed" value="attribute"><input id="scripted" value="attribute">
+<input id="pw" type="password" value="hunter2"><input id="agree" type="checkbox" checked>
+<select id="country"><option value="fr" selected>France</option><option value="de">Germany</option>
+</select><textarea id="notes">default text</textarea>
+<p class="pii">Alice Example</p>
+<script>document.getElementById('scripted').value = 'set by script';</script>
+</body></html>"""
+
+
+def test_form_state_is_read_from_properties(page: Page, canon_js: str) -> None:
+    page.set_content(FORM)
+    page.fill("#typed", "typed by user")
+    page.uncheck("#agree")
+    page.select_option("#country", "de")
+    page.fill("#notes", "new\n  notes")
+    tree = canonical(page, canon_js)
+    assert find(tree, "input", id="typed")["attrs"]["value"] == "typed by user"
+    assert find(tree, "input", id="scripted")["attrs"]["value"] == "set by script"
+    assert "checked" not in find(tree, "input", id="agree")["attrs"]
+    assert find(tree, "select")["attrs"]["value"] == "de"
+    assert "selected" not in find(tree, "option", value="fr")["attrs"]
+    assert find(tree, "option", value="de")["attrs"]["selected"] == ""
+    notes = find(tree, "textarea")
+    assert notes["attrs"]["value"] == "new\n  notes"
+    assert notes["children"] == []
+    assert find(tree, "input", id="pw")["attrs"]["value"] == MASK  # passwords always
+
+
+def test_attributes_sorted_classes_as_set_style_as_declarations(page: Page, canon_js: str) -> None:
+    page.set_content(
+        '<p id="a" class="b a  b" title="t" style="margin:0;color:red" data-z="1"> x </p>'
+        '<p data-z="1" style="color: red; margin: 0px" title="t" class="a b" id="b">x</p>'
+        '<div class="only-space"> <script>1</script><!-- c --> </div>'
+    )
+    tree = canonical(page, canon_js)
+    first, second = find(tree, "p", id="a"), find(tree, "p", id="b")
+    assert first["attrs"]["class"] == "a b"
+    assert list(first["attrs"]) == sorted(first["attrs"])
+    assert {**first, "attrs": {**first["attrs"], "id": "b"}} == second
+    assert find(tree, "div")["children"] == []  # whitespace, script and comment are gone
+
+
+def test_insert_rule_and_adopted_sheets_count(page: Page, canon_js: str) -> None:
+    page.set_content("<style>p { color: red }</style><p>x</p>")
+    page.evaluate(
+        """() => {
+            document.querySelector('style').sheet.insertRule('.late { font-weight: bold }', 1);
+            const adopted = new CSSStyleSheet();
+            adopted.replaceSync('.adopted { color: purple }');
+            document.adoptedStyleSheets = [adopted];
+        }"""
+    )
+    tree = canonical(page, canon_js)
+    head = find(tree, "head")
+    assert head["children"] == [sheet("p { color: red; }", ".late { font-weight: bold; }")]
+    assert tree["children"][-1] == sheet(".adopted { color: purple; }")
+
+
+def test_link_and_inline_style_with_the_same_rules_compare_equal(
+    page: Page, canon_js: str, site: str
+) -> None:
+    page.goto(site + "link.html")
+    linked = canonical(page, canon_js)
+    page.goto(site + "style.html")
+    inline = canonical(page, canon_js)
+    assert compare_dom(linked, inline).similarity == 1.0
+    assert find(inline, "head")["children"][0]["rules"][0] == (
+        f'.box {{ color: navy; background: url("{site}img/dot.svg"); }}'
+    )
+
+
+def test_shadow_roots_and_same_origin_iframes_are_included(
+    page: Page, canon_js: str, site: str
+) -> None:
+    page.goto(site + "rich.html")
+    tree = canonical(page, canon_js)
+    shadow = find(tree, "div", id="host")["children"][0]
+    assert shadow["k"] == "shadow"
+    assert shadow["children"][0] == sheet("b { color: teal; }")
+    assert texts(shadow) == ["shadow text"]
+    frame = find(tree, "iframe", id="frame")
+    assert "src" not in frame["attrs"]  # its document is compared instead
+    assert frame["children"][0]["k"] == "doc"
+    assert texts(frame) == ["Child document", "back"]
+    assert find(frame, "a")["attrs"]["href"] == site + "rich.html"
+
+
+def test_masking_hides_values_but_only_when_asked(browser: Browser, canon_js: str) -> None:
+    masked = {"mask": [".pii"], "maskAllInputs": True}
+    trees: dict[str, list[Tree]] = {"masked": [], "plain": []}
+    for name, secret in (("alice", "Alice Example"), ("bob", "Bob Other")):
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_content(FORM.replace("Alice Example", secret))
+        page.fill("#typed", name)
+        page.select_option("#country", "de" if name == "bob" else "fr")
+        trees["masked"].append(canonical(page, canon_js, masked))
+        trees["plain"].append(canonical(page, canon_js))
+        context.close()
+    assert compare_dom(*trees["masked"]).similarity == 1.0
+    assert texts(trees["masked"][0])[0] == MASK
+    plain = compare_dom(*trees["plain"], limit=20)
+    assert plain.similarity < 1.0
+    assert "html>body>input#typed: attribute value 'alice' != 'bob'" in plain.differences
+    assert "html>body>p: text 'Alice Example' != 'Bob Other'" in plain.differences
+
+
+def test_blocked_elements_become_placeholders(page: Page, canon_js: str) -> None:
+    page.set_content('<div class="ad" title="t"><p>advert</p></div><p>kept</p>')
+    tree = canonical(page, canon_js, {"block": [".ad"]})
+    assert body_of(tree)["children"] == [{"k": "blocked", "tag": "div"}, el("p", text("kept"))]
+
+
+# --- rrweb end to end ---------------------------------------------------------------------------
+
+RECORD = """
+if (window === window.top) {  // rrweb records child frames itself; don't pay for it twice
+  window.__events = [];
+  rrwebRecord.record(Object.assign({emit(event) { window.__events.push(event); }}, %s));
+}
+"""
+REPLAY = """([events, end]) => {
+  window.__replayer = new rrwebReplay.Replayer(events, {root: document.body, mouseTail: false});
+  window.__replayer.pause(end);
+}"""
+REPLAY_DOC = "window.__replayer.iframe.contentDocument"
+
+
+@pytest.mark.parametrize(
+    ("record_options", "canon_options"),
+    [
+        ("{}", {}),
+        (
+            '{"maskAllInputs": true, "maskTextSelector": ".lead", "blockSelector": "table"}',
+            {"mask": [".lead"], "block": ["table"], "maskAllInputs": True},
+        ),
+    ],
+    ids=["plain", "masked"],
+)
+def test_rrweb_replay_is_faithful_and_a_deletion_shows(
+    browser: Browser,
+    canon_js: str,
+    site: str,
+    record_options: str,
+    canon_options: dict[str, Any],
+) -> None:
+    context = browser.new_context()
+    live_page = context.new_page()
+    live_page.add_init_script(
+        (RRWEB / "record" / "dist" / "record.umd.min.cjs").read_text() + RECORD % record_options
+    )
+    live_page.goto(site + "rich.html")
+    live_page.wait_for_function("document.getElementById('status').textContent === 'ready'")
+    live_page.fill("#name", "Jane Doe")
+    live_page.fill("#pw", "hunter2")
+    live_page.check("#agree")
+    live_page.select_option("#country", "de")
+    live_page.fill("#notes", "typed notes")
+    live_page.wait_for_timeout(100)  # let rrweb's mutation and input observers flush
+    live = canonical(live_page, canon_js, canon_options)
+    events: list[dict[str, Any]] = live_page.evaluate("window.__events")
+    context.close()
+
+    context = browser.new_context()
+    replay_page = context.new_page()
+    replay_page.set_content("<!DOCTYPE html><html><head></head><body></body></html>")
+    replay_page.add_style_tag(content=(RRWEB / "replay" / "dist" / "style.css").read_text())
+    replay_page.evaluate((RRWEB / "replay" / "dist" / "replay.umd.min.cjs").read_text())
+    # rrweb applies events strictly before the offset: +1 ms includes the last one.
+    end = events[-1]["timestamp"] - events[0]["timestamp"] + 1
+    replay_page.evaluate(REPLAY, [events, end])
+    page_url = next(e["data"]["href"] for e in reversed(events) if e["type"] == 4)  # Meta
+    options = {**canon_options, "url": page_url}
+    replay = canonical(replay_page, canon_js, options, REPLAY_DOC)
+
+    faithful = compare_dom(live, replay)
+    assert faithful.similarity >= 0.99, faithful.differences
+    assert faithful.live_nodes > 100
+
+    replay_page.evaluate(f"{REPLAY_DOC}.querySelector('#list li:nth-child(2)').remove()")
+    damaged = compare_dom(live, canonical(replay_page, canon_js, options, REPLAY_DOC))
+    context.close()
+    assert damaged.similarity < faithful.similarity
+    assert "html>body>main#content>ul#list>li[2]: missing in replay" in damaged.differences
