@@ -6,6 +6,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -18,6 +19,11 @@ from harness.stream import Stream
 
 STEP_TIMEOUT_MS = 5000
 NAVIGATION_TIMEOUT_MS = 15000
+
+
+# How the recorder reaches the page: a script tag in the served HTML (as sites install it) or a
+# Playwright init script (works on any URL). Pages from `url:` are not ours to rewrite.
+Injection = Literal["init-script", "script-tag"]
 
 
 class StepFailed(Exception):
@@ -36,29 +42,50 @@ def site_root(scenario: Scenario) -> Path:
     return Path(os.path.commonpath([scenario.file.parent, *scenario.pages()]))
 
 
-def record(browser: Browser, server: Server, scenario: Scenario, adapter: Adapter) -> Recording:
+@dataclass(frozen=True)
+class Site:
+    """Where a scenario's pages are served from, and the recorder script their HTML loads."""
+
+    server: Server
+    root: Path
+    head_script: str | None
+
+    def url(self, page: Path) -> str:
+        return self.server.url_for(page, self.root, self.head_script)
+
+
+def record(
+    browser: Browser,
+    server: Server,
+    scenario: Scenario,
+    adapter: Adapter,
+    inject: Injection = "init-script",
+) -> Recording:
     session = uuid.uuid4().hex
     context = browser.new_context(
         viewport={"width": scenario.viewport.width, "height": scenario.viewport.height}
     )
     context.set_default_timeout(STEP_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    context.add_init_script(
-        adapter.init_script(scenario.recorder, server.ingest_url(session), session)
-    )
+    script = adapter.init_script(scenario.recorder, server.ingest_url(session), session)
+    if inject == "script-tag" and scenario.url is None:
+        tag_src = server.add_asset(f"recorder-{session}.js", script, "text/javascript")
+        site = Site(server, site_root(scenario), tag_src)
+    else:
+        context.add_init_script(script)
+        site = Site(server, site_root(scenario), None)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     checkpoints: list[Capture] = []
-    root = site_root(scenario)
     try:
         first = Step("goto", {"page": scenario.page, "url": scenario.url}, 1)
-        _navigate(page, scenario, first, server, root)
+        _navigate(page, scenario, first, site)
         for step in scenario.steps:
             if step.kind == "checkpoint":
                 checkpoints.append(_checkpoint(page, scenario, adapter, step.args["name"]))
             else:
-                _run_step(page, scenario, step, server, root, adapter)
+                _run_step(page, scenario, step, site, adapter)
         page.wait_for_timeout(adapter.final_settle_ms)
         adapter.flush(page)
     finally:
@@ -66,9 +93,9 @@ def record(browser: Browser, server: Server, scenario: Scenario, adapter: Adapte
     return Recording(adapter.decode(server.batches(session)), checkpoints, errors)
 
 
-def _navigate(page: Page, scenario: Scenario, step: Step, server: Server, root: Path) -> None:
+def _navigate(page: Page, scenario: Scenario, step: Step, site: Site) -> None:
     page_path: Path | None = step.args.get("page")
-    url = server.url_for(page_path, root) if page_path else str(step.args["url"])
+    url = site.url(page_path) if page_path else str(step.args["url"])
     try:
         response = page.goto(url, wait_until="load")
     except PlaywrightError as e:
@@ -82,15 +109,13 @@ def _navigate(page: Page, scenario: Scenario, step: Step, server: Server, root: 
         )
 
 
-def _run_step(
-    page: Page, scenario: Scenario, step: Step, server: Server, root: Path, adapter: Adapter
-) -> None:
+def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: Adapter) -> None:
     args = step.args
     try:
         match step.kind:
             case "goto":
                 adapter.flush(page)
-                _navigate(page, scenario, step, server, root)
+                _navigate(page, scenario, step, site)
             case "click":
                 page.locator(args["selector"]).first.click(
                     click_count=args["count"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class Server:
     """A threaded server on 127.0.0.1: folders mounted under /m<N>/, named assets under /__rc/."""
 
     def __init__(self) -> None:
-        self._mounts: dict[Path, str] = {}
+        self._mounts: dict[tuple[Path, str | None], str] = {}
         self._assets: dict[str, tuple[bytes, str]] = {}
         self._batches: dict[str, list[Batch]] = defaultdict(list)
         self._lock = threading.Lock()
@@ -55,27 +56,31 @@ class Server:
 
     # Static pages -----------------------------------------------------------------------------
 
-    def mount(self, folder: Path) -> str:
-        """Serve `folder`; returns its URL prefix (idempotent per folder)."""
-        folder = folder.resolve()
-        with self._lock:
-            if folder not in self._mounts:
-                self._mounts[folder] = f"{MOUNT_PREFIX}{len(self._mounts)}/"
-            return self.origin + self._mounts[folder]
+    def mount(self, folder: Path, head_script: str | None = None) -> str:
+        """Serve `folder`; returns its URL prefix (one per folder and script).
 
-    def url_for(self, page: Path, root: Path) -> str:
+        With `head_script` (a URL), every HTML page served from this prefix loads that script
+        first thing in its <head>: a recorder installed the way a site installs it.
+        """
+        key = (folder.resolve(), head_script)
+        with self._lock:
+            if key not in self._mounts:
+                self._mounts[key] = f"{MOUNT_PREFIX}{len(self._mounts)}/"
+            return self.origin + self._mounts[key]
+
+    def url_for(self, page: Path, root: Path, head_script: str | None = None) -> str:
         """URL of `page` served from the mount of `root` (page must be inside root)."""
         relative = page.resolve().relative_to(root.resolve())
-        return self.mount(root) + relative.as_posix()
+        return self.mount(root, head_script) + relative.as_posix()
 
-    def _resolve_mount(self, path: str) -> Path | None:
+    def _resolve_mount(self, path: str) -> tuple[Path, str | None] | None:
         with self._lock:
             mounts = list(self._mounts.items())
-        for folder, prefix in mounts:
+        for (folder, script), prefix in mounts:
             if path.startswith(prefix):
                 target = (folder / unquote(path[len(prefix) :])).resolve()
                 if target.is_relative_to(folder):
-                    return target / "index.html" if target.is_dir() else target
+                    return (target / "index.html" if target.is_dir() else target), script
         return None
 
     # Harness assets ---------------------------------------------------------------------------
@@ -155,15 +160,30 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send(HTTPStatus.OK, *asset)
                 return
-            target = server._resolve_mount(path)
-            if target is None or not target.is_file():
+            resolved = server._resolve_mount(path)
+            if resolved is None or not resolved[0].is_file():
                 self._send(HTTPStatus.NOT_FOUND, b"not found")
                 return
+            target, script = resolved
             content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            body = target.read_bytes()
+            if script and content_type == "text/html":
+                body = _with_head_script(body, script)
             if content_type.startswith("text/") or content_type.endswith("javascript"):
                 content_type += "; charset=utf-8"
-            self._send(HTTPStatus.OK, target.read_bytes(), content_type)
+            self._send(HTTPStatus.OK, body, content_type)
 
         do_HEAD = do_GET
 
     return Handler
+
+
+_HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
+
+
+def _with_head_script(html: bytes, src: str) -> bytes:
+    """`html` with a classic (blocking) script tag first in its head, or first of all if none."""
+    tag = f'<script src="{src}"></script>'.encode()
+    match = _HEAD.search(html)
+    at = match.end() if match else 0
+    return html[:at] + tag + html[at:]

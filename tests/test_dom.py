@@ -189,7 +189,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    """The fixture pages over HTTP: stylesheets, same-origin iframes and rrweb need a real origin."""
+    """The fixture pages over HTTP: linked sheets, iframes and rrweb need a real origin."""
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(PAGES))
     )
@@ -377,7 +377,7 @@ def test_masking_hides_values_but_only_when_asked(browser: Browser, canon_js: st
 
 
 def test_blocked_elements_become_placeholders(page: Page, canon_js: str) -> None:
-    page.set_content('<div class="ad" title="t"><p>advert</p></div><p>kept</p>')
+    page.set_content('<!DOCTYPE html><div class="ad" title="t"><p>ad</p></div><p>kept</p>')
     tree = canonical(page, canon_js, {"block": [".ad"]})
     assert body_of(tree)["children"] == [{"k": "blocked", "tag": "div"}, el("p", text("kept"))]
 
@@ -446,7 +446,7 @@ def test_rrweb_replay_is_faithful_and_a_deletion_shows(
 
     faithful = compare_dom(live, replay)
     assert faithful.similarity >= 0.99, faithful.differences
-    assert faithful.live_nodes > 100
+    assert faithful.live_nodes > 80
 
     replay_page.evaluate(f"{REPLAY_DOC}.querySelector('#list li:nth-child(2)').remove()")
     damaged = compare_dom(live, canonical(replay_page, canon_js, options, REPLAY_DOC))

@@ -11,10 +11,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import playwright
 import pytest
 
+from harness import adapters, events
+from harness.browser import system_chromium
 from harness.cli import main
 from harness.compare.pixel import load_png
+from harness.drive import record
 from harness.scenario import load_scenario
 from harness.worker import Worker
 from tests.conftest import FIXTURES
@@ -159,3 +163,49 @@ def test_pytest_collects_scenarios_and_runs_them_in_parallel(tmp_path: Path) -> 
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "2 passed" in run.stdout
+
+
+LAUNCH_SERVER = """
+const { chromium } = require(process.argv[1]);
+chromium.launchServer({ executablePath: process.argv[2], args: ["--no-sandbox"] })
+  .then((server) => console.log(server.wsEndpoint()));
+"""
+
+
+def test_runs_against_a_remote_browser_endpoint() -> None:
+    # A Playwright browser server, as a team would run one beside its CI.
+    driver = Path(playwright.__file__).parent / "driver"
+    chromium = system_chromium()
+    assert chromium is not None
+    server = subprocess.Popen(
+        [str(driver / "node"), "-e", LAUNCH_SERVER, str(driver / "package"), str(chromium)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        endpoint = server.stdout.readline().strip()
+        assert endpoint.startswith("ws://")
+        run = subprocess.run(
+            [str(REPLAYCHECK), "run", str(E2E / "plain.yaml"), "--browser-endpoint", endpoint],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "PASS plain [rrweb]" in run.stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_script_tag_injection_records_like_the_init_script(worker: Worker) -> None:
+    scenario = load_scenario(E2E / "plain.yaml")
+    adapter = adapters.get("rrweb")
+    by_tag = record(worker.browser, worker.server, scenario, adapter, inject="script-tag")
+    counts = events.count(adapter.interactions(by_tag.stream))
+    assert counts["click"] == 1 and counts["navigation"] == 1
+    full_snapshots = [e for e in by_tag.stream.events if e["type"] == 2]
+    assert len(full_snapshots) == 1
+    # The recorder's own script tag is part of the page it records, nothing else differs.
+    assert "recorder-" in json.dumps(full_snapshots[0])

@@ -50,3 +50,20 @@ def test_assets_are_served_by_name(name: str) -> None:
         url = server.add_asset(name, "body", "text/plain")
         assert get(url) == (200, b"body")
         assert get(url + "-missing")[0] == 404
+
+
+def test_a_mount_with_a_head_script_injects_it_into_html_only(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text("<!doctype html><HTML><Head lang=x><title>t</title></head>")
+    (tmp_path / "b.html").write_text("<p>no head</p>")
+    (tmp_path / "c.css").write_text("p{}")
+    with Server() as server:
+        plain = server.mount(tmp_path)
+        injected = server.mount(tmp_path, "/__rc/rec.js")
+        assert plain != injected
+        tag = b'<script src="/__rc/rec.js"></script>'
+        assert get(injected + "a.html")[1] == b"<!doctype html><HTML><Head lang=x>" + tag + (
+            b"<title>t</title></head>"
+        )
+        assert get(injected + "b.html")[1] == tag + b"<p>no head</p>"
+        assert get(injected + "c.css")[1] == b"p{}"
+        assert tag not in get(plain + "a.html")[1]

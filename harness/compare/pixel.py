@@ -26,6 +26,7 @@ U32 = npt.NDArray[np.uint32]
 F64 = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
+Neighbourhood = tuple[Index, Mask, Mask]  # see _neighbours
 
 # A pixel as one uint32 with R in the low byte and A in the high byte, on any host byte order.
 _PIXEL = np.dtype(np.uint32).newbyteorder("<")
@@ -37,9 +38,10 @@ _RED = (255, 0, 0)
 _YELLOW = (255, 255, 0)
 _TINT = np.array([80, 120, 255], dtype=np.uint16)  # excluded regions, blended 50% over the gray
 
-# The 8 neighbours in pixelmatch's visiting order (x outer, y inner): on equal deltas the first
-# darkest / brightest neighbour wins, so the order decides which one gets the sibling check.
-_NEIGHBOURS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+# Offsets of the 8 neighbours, as (8, 1) columns, in pixelmatch's visiting order (x outer, y
+# inner): on equal deltas the first darkest / brightest neighbour wins the sibling check.
+_DX = np.array([[-1], [-1], [-1], [0], [0], [1], [1], [1]])
+_DY = np.array([[-1], [0], [1], [-1], [1], [-1], [0], [1]])
 
 
 @dataclass(frozen=True, eq=False)  # eq on ndarray fields would raise, so compare by identity
@@ -81,7 +83,8 @@ def compare(
     if include_aa:
         aa = np.zeros(over.shape, dtype=np.bool_)
     else:
-        aa = _antialiased(a32, b32, over, ow, oh) | _antialiased(b32, a32, over, ow, oh)
+        hood = _neighbours(over, ow, oh)
+        aa = _antialiased(a32, b32, over, hood, ow, oh) | _antialiased(b32, a32, over, hood, ow, oh)
     red_rows, red_cols = np.divmod(over[~aa], ow)
     aa_rows, aa_cols = np.divmod(over[aa], ow)
 
@@ -212,66 +215,68 @@ def _luma(pixels: U32) -> F64:
     """pixelmatch's brightness (Y of YIQ, after blending with white) of each pixel."""
     rg, blue = _luma_tables()
     y: F64 = rg[pixels & 0xFFFF] + blue[(pixels >> 16) & 0xFF]
-    translucent = np.flatnonzero(pixels < _OPAQUE)
-    if translucent.size:
+    translucent = pixels < _OPAQUE
+    if translucent.any():
         y[translucent] = _rgb2y(*_channels(pixels[translucent]))
     return y
 
 
-def _neighbour(x: Index, y: Index, dx: int, dy: int, width: int, height: int) -> tuple[Index, Mask]:
-    """Flat index of the (dx, dy) neighbour and whether it exists (is inside the image)."""
-    nx, ny = x + dx, y + dy
-    inside = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
-    # Outside the image, point at the pixel itself so the gather stays in bounds; masked anyway.
-    return np.where(inside, ny * width + nx, y * width + x), inside
-
-
-def _border(x: Index, y: Index, width: int, height: int) -> npt.NDArray[np.int8]:
-    """pixelmatch's head start of one "equal neighbour" for pixels on the image border."""
-    on_border: Mask = (x == 0) | (x == width - 1) | (y == 0) | (y == height - 1)
-    return on_border.astype(np.int8)
-
-
-def _antialiased(img: U32, other: U32, idx: Index, width: int, height: int) -> Mask:
-    """pixelmatch's antialiased(img, x, y, ..., other) for each flat index in `idx`."""
+def _neighbours(idx: Index, width: int, height: int) -> Neighbourhood:
+    """The 8 neighbours of each pixel as an (8, K) flat-index matrix, which of them exist, and
+    whether each pixel is on the image border (pixelmatch counts that as one equal neighbour)."""
     y, x = np.divmod(idx, width)
-    zeroes = _border(x, y, width, height)
-    centre = _luma(img[idx])
-    darkest = np.zeros(idx.shape, dtype=np.float64)
-    brightest = np.zeros(idx.shape, dtype=np.float64)
-    darkest_at = idx.copy()
-    brightest_at = idx.copy()
-    for dx, dy in _NEIGHBOURS:
-        n, inside = _neighbour(x, y, dx, dy, width, height)
-        delta = centre - _luma(img[n])
-        zeroes += inside & (delta == 0)
-        darker = inside & (delta < darkest)
-        darkest = np.where(darker, delta, darkest)
-        darkest_at = np.where(darker, n, darkest_at)
-        brighter = inside & (delta > brightest)
-        brightest = np.where(brighter, delta, brightest)
-        brightest_at = np.where(brighter, n, brightest_at)
+    border: Mask = (x == 0) | (x == width - 1) | (y == 0) | (y == height - 1)
+    flat: Index = idx + (_DY * width + _DX)
+    inside = np.ones(flat.shape, dtype=np.bool_)
+    # Only border pixels lack neighbours; fixing just those keeps the common case one addition.
+    edge = np.flatnonzero(border)
+    if edge.size:
+        nx, ny = x[edge] + _DX, y[edge] + _DY
+        exists = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
+        inside[:, edge] = exists
+        # A missing neighbour points at the pixel itself: an in-bounds gather, masked anyway.
+        flat[:, edge] = np.where(exists, ny * width + nx, idx[edge])
+    return flat, inside, border
 
-    # 3+ equal neighbours, or no darker and brighter pair around it: not anti-aliasing. Past
-    # that, it is if the darkest or the brightest neighbour is flat (3+ equal siblings) in both.
-    result: Mask = (zeroes <= 2) & (darkest != 0) & (brightest != 0)
-    sel = np.flatnonzero(result)
-    dark, bright = darkest_at[sel], brightest_at[sel]
-    result[sel] = (
-        _many_siblings(img, dark, width, height) & _many_siblings(other, dark, width, height)
-    ) | (_many_siblings(img, bright, width, height) & _many_siblings(other, bright, width, height))
+
+def _antialiased(
+    img: U32, other: U32, idx: Index, hood: Neighbourhood, width: int, height: int
+) -> Mask:
+    """pixelmatch's antialiased(img, x, y, ..., other) for each flat index in `idx`."""
+    result = np.zeros(idx.shape, dtype=np.bool_)
+    flat, inside, border = hood
+    around = img[flat]
+    # Identical neighbours have a zero brightness delta, so 3+ of them rule a pixel out before
+    # any brightness is computed: that settles most candidates inside flat regions.
+    same = border + np.count_nonzero(inside & (around == img[idx]), axis=0)
+    sel = np.flatnonzero(same <= 2)
+    flat, inside, border, around = flat[:, sel], inside[:, sel], border[sel], around[:, sel]
+
+    # Brightness delta to each neighbour; a missing neighbour is never visited, and a zero can
+    # never become the darkest or the brightest, so it stands in for one.
+    delta = np.where(inside, _luma(img[idx[sel]]) - _luma(around), 0.0)
+    zeroes = border + np.count_nonzero(inside & (delta == 0), axis=0)
+    # argmin/argmax pick the first extreme in visiting order, as pixelmatch's strict < and >.
+    cols = np.arange(sel.size)
+    darkest_k, brightest_k = delta.argmin(axis=0), delta.argmax(axis=0)
+    # 3+ equal neighbours, or not both a darker and a brighter one: not anti-aliasing.
+    keep = np.flatnonzero(
+        (zeroes <= 2) & (delta[darkest_k, cols] < 0) & (delta[brightest_k, cols] > 0)
+    )
+    dark, bright = flat[darkest_k[keep], keep], flat[brightest_k[keep], keep]
+    # Anti-aliased if the darkest or the brightest neighbour is flat (3+ equal siblings) in both.
+    result[sel[keep]] = _flat_in_both(img, other, dark, width, height) | _flat_in_both(
+        img, other, bright, width, height
+    )
     return result
 
 
-def _many_siblings(img: U32, idx: Index, width: int, height: int) -> Mask:
-    """pixelmatch's hasManySiblings: 3+ neighbours of exactly the same RGBA (border counts one)."""
-    y, x = np.divmod(idx, width)
-    zeroes = _border(x, y, width, height)
-    value = img[idx]
-    for dx, dy in _NEIGHBOURS:
-        n, inside = _neighbour(x, y, dx, dy, width, height)
-        zeroes += inside & (img[n] == value)
-    many: Mask = zeroes > 2
+def _flat_in_both(img: U32, other: U32, idx: Index, width: int, height: int) -> Mask:
+    """pixelmatch's hasManySiblings (3+ neighbours of exactly the same RGBA) in both images."""
+    flat, inside, border = _neighbours(idx, width, height)
+    many: Mask = np.ones(idx.shape, dtype=np.bool_)
+    for image in (img, other):
+        many &= border + np.count_nonzero(inside & (image[flat] == image[idx]), axis=0) > 2
     return many
 
 
