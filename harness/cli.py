@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from harness import adapters, report
+from harness import adapters, baseline, report
 from harness.runner import ScenarioResult
 from harness.scenario import Scenario, ScenarioError, json_schema, load_paths, load_scenario
 from harness.worker import Worker
@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", type=Path, metavar="FILE", help="write the result JSON here")
     run.add_argument("--report", type=Path, metavar="DIR", help="keep PNGs, streams, index.html")
+    run.add_argument(
+        "--baseline", type=Path, metavar="FILE", help="fail what got worse than this result JSON"
+    )
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS")
     run.add_argument("--browser-endpoint", metavar="WS_URL", help="a Playwright run-server")
 
@@ -76,12 +79,17 @@ def _run(args: argparse.Namespace) -> int:
     for name in recorders:
         if name not in adapters.ADAPTERS:
             raise BadInput(f"unknown recorder {name!r} (known: {', '.join(adapters.ADAPTERS)})")
+    try:
+        previous = baseline.load(args.baseline) if args.baseline else {}
+    except baseline.BaselineError as e:
+        raise BadInput(str(e)) from None
     scenarios = load_paths(args.paths)
     if not scenarios:
         raise BadInput(f"no scenario files (*.yaml) under {', '.join(args.paths)}")
     jobs = [(s.file, r) for s in scenarios for r in recorders]
     results: list[ScenarioResult] = []
     for result in _results(jobs, args.workers, args.browser_endpoint, args.report):
+        result.failures.extend(baseline.regressions(result, previous))
         print(report.line(result), flush=True)
         results.append(result)
     order = {job: i for i, job in enumerate(jobs)}
