@@ -1,11 +1,22 @@
-"""Recorder adapters by name."""
+"""Recorder adapters by name: the built-in ones, plus any a package registers under the
+`replaycheck.adapters` entry-point group (name = "module:AdapterClass")."""
 
 from __future__ import annotations
+
+from importlib.metadata import entry_points
 
 from harness.adapters.base import Adapter
 from harness.adapters.rrweb import RrwebAdapter
 
-ADAPTERS: dict[str, type[Adapter]] = {"rrweb": RrwebAdapter}
+
+def _registered() -> dict[str, type[Adapter]]:
+    found: dict[str, type[Adapter]] = {"rrweb": RrwebAdapter}
+    for entry in entry_points(group="replaycheck.adapters"):
+        found.setdefault(entry.name, entry.load())
+    return found
+
+
+ADAPTERS = _registered()
 
 
 def get(name: str) -> Adapter:
