@@ -1,8 +1,18 @@
 // Builds every browser-side bundle. Run by `make setup` (npm run build).
+import { existsSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = { bundle: true, minify: true, target: "chrome100", logLevel: "warning" };
 
+// Our recorder and replayer: the product, usable by any site (globals replaycheckRecord / replaycheckReplay).
+for (const [name, globalName] of [["record", "replaycheckRecord"], ["replay", "replaycheckReplay"]]) {
+  const entry = `recorder/src/${name}/index.ts`;
+  if (existsSync(entry)) {
+    await build({ ...common, entryPoints: [entry], outfile: `recorder/dist/${name}.js`, format: "iife", globalName });
+  }
+}
+
+// Page-side helpers of the harness.
 await build({
   ...common,
   entryPoints: ["harness/js/src/index.ts"],
@@ -13,12 +23,10 @@ await build({
   footer: { js: "globalThis.__rcHarness = __rcHarness;" },
 });
 
-// Third-party recorders wrapped in the harness protocol, one bundle per side.
-for (const name of ["rrweb-record", "rrweb-replay"]) {
-  await build({
-    ...common,
-    entryPoints: [`harness/js/src/adapters/${name}.ts`],
-    outfile: `harness/js/dist/${name}.js`,
-    format: "iife",
-  });
+// Recorders wrapped in the harness protocol (window.__rcRecorder / window.__rcReplay).
+for (const name of ["rrweb-record", "rrweb-replay", "builtin-record", "builtin-replay"]) {
+  const entry = `harness/js/src/adapters/${name}.ts`;
+  if (existsSync(entry)) {
+    await build({ ...common, entryPoints: [entry], outfile: `harness/js/dist/${name}.js`, format: "iife" });
+  }
 }

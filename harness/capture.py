@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ class Capture:
     name: str
     png: bytes
     dom: dict[str, Any]
+    url: str  # the recorded page's address: the replay resolves relative URLs against it
     masked: list[Rect] = field(default_factory=list)
 
 
@@ -27,6 +29,16 @@ def ensure_harness(page: Page) -> None:
     """Load the page-side helpers (global __rcHarness) once per document."""
     if not page.evaluate("() => typeof window.__rcHarness !== 'undefined'"):
         page.evaluate(HARNESS_BUNDLE.read_text())
+
+
+def canonical_dom(page: Page, document: str, options: dict[str, Any], arg: Any = None) -> Any:
+    """The canonical tree of `document` (a JS expression over `arg`), shipped as one JSON string:
+    a 30,000-node tree crosses the Playwright channel ten times faster that way."""
+    text = page.evaluate(
+        f"([arg, o]) => JSON.stringify(window.__rcHarness.canonicalDom({document}, o))",
+        [arg, options],
+    )
+    return json.loads(text)
 
 
 def canon_options(config: RecorderConfig, masked_selectors: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.adapters.base import Adapter
-from harness.capture import Capture, canon_options, ensure_harness
+from harness.capture import Capture, canon_options, canonical_dom, ensure_harness
 from harness.scenario import Scenario, ScenarioError, Step
 from harness.server import Server
 from harness.stream import Stream
@@ -188,9 +188,6 @@ def _checkpoint(page: Page, scenario: Scenario, adapter: Adapter, name: str) -> 
     png = page.screenshot(caret="hide")
     selectors = adapter.masked_selectors(scenario.recorder)
     masked = page.evaluate("s => window.__rcHarness.maskedRects(document, s)", selectors)
-    dom = page.evaluate(
-        "o => window.__rcHarness.canonicalDom(document, o)",
-        canon_options(scenario.recorder, selectors),
-    )
+    dom = canonical_dom(page, "document", canon_options(scenario.recorder, selectors))
     page.evaluate("() => window.__rcHarness.resume()")
-    return Capture(name, png, dom, [tuple(r) for r in masked])
+    return Capture(name, png, dom, page.url, [tuple(r) for r in masked])

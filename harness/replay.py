@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 
 from harness.adapters.base import Adapter
-from harness.capture import Capture, canon_options, ensure_harness
+from harness.capture import Capture, canon_options, canonical_dom, ensure_harness
 from harness.scenario import Scenario
 from harness.server import Server
 from harness.stream import Stream
@@ -16,8 +16,14 @@ class ReplayFailed(Exception):
 
 
 def replay(
-    browser: Browser, server: Server, scenario: Scenario, adapter: Adapter, stream: Stream
+    browser: Browser,
+    server: Server,
+    scenario: Scenario,
+    adapter: Adapter,
+    stream: Stream,
+    checkpoints: list[Capture],
 ) -> list[Capture]:
+    """Replay captures matching the live `checkpoints`, one for one."""
     width, height = scenario.viewport.width, scenario.viewport.height
     context = browser.new_context(viewport={"width": width, "height": height})
     try:
@@ -27,7 +33,8 @@ def replay(
         adapter.load(page, stream)
         options = canon_options(scenario.recorder, adapter.masked_selectors(scenario.recorder))
         captures = []
-        for name in scenario.checkpoints:
+        for live in checkpoints:
+            name = live.name
             try:
                 frame = adapter.seek(page, name)
             except Exception as e:
@@ -39,11 +46,8 @@ def replay(
             png = page.screenshot(
                 clip={"x": x, "y": y, "width": width, "height": height}, caret="hide"
             )
-            dom = page.evaluate(
-                "([f, o]) => window.__rcHarness.canonicalDom(f.contentDocument, o)",
-                [frame, options],
-            )
-            captures.append(Capture(name, png, dom))
+            dom = canonical_dom(page, "arg.contentDocument", {**options, "url": live.url}, frame)
+            captures.append(Capture(name, png, dom, live.url))
         return captures
     finally:
         context.close()

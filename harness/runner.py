@@ -131,7 +131,7 @@ def _verify(
     )
 
     try:
-        replayed = replay(browser, server, scenario, adapter, stream)
+        replayed = replay(browser, server, scenario, adapter, stream, recording.checkpoints)
     except ReplayFailed as e:
         result.failures.append(str(e))
         return

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import copy
-import functools
+import json
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from harness.browser import launch
 from harness.compare.dom import compare_dom
+from harness.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "fixtures" / "dom"
@@ -182,22 +180,10 @@ def test_deep_and_large_trees() -> None:
 # --- the canonicaliser in Chromium --------------------------------------------------------------
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def site() -> Iterator[str]:
+def site(worker: Worker) -> str:
     """The fixture pages over HTTP: linked sheets, iframes and rrweb need a real origin."""
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(PAGES))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    return worker.server.mount(PAGES)
 
 
 @pytest.fixture(scope="module")
@@ -219,12 +205,9 @@ def canon_js(tmp_path_factory: pytest.TempPathFactory) -> str:
     return out.read_text() + "\n;globalThis.__rcCanon = __rcCanon; void 0;"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(worker: Worker) -> Browser:
+    return worker.browser
 
 
 @pytest.fixture
@@ -241,7 +224,10 @@ def canonical(
     opts.update(options or {})
     if not page.evaluate("typeof __rcCanon !== 'undefined'"):
         page.evaluate(canon_js)
-    tree: Tree = page.evaluate(f"(opts) => __rcCanon.canonicalDom({target}, opts)", opts)
+    # As a JSON string: Playwright's own serialisation of a big tree is ten times slower.
+    tree: Tree = json.loads(
+        page.evaluate(f"(opts) => JSON.stringify(__rcCanon.canonicalDom({target}, opts))", opts)
+    )
     return tree
 
 
@@ -309,6 +295,16 @@ def test_attributes_sorted_classes_as_set_style_as_declarations(page: Page, cano
     assert list(first["attrs"]) == sorted(first["attrs"])
     assert {**first, "attrs": {**first["attrs"], "id": "b"}} == second
     assert find(tree, "div")["children"] == []  # whitespace, script and comment are gone
+
+
+def test_whitespace_collapses_except_in_preformatted_text(page: Page, canon_js: str) -> None:
+    page.set_content(
+        "<!DOCTYPE html><p>  a \n\t b&nbsp; <i> c </i></p><pre> x  <b> y  </b>\n</pre>"
+    )
+    assert body_of(canonical(page, canon_js))["children"] == [
+        el("p", text("a b\u00a0"), el("i", text("c"))),
+        el("pre", text(" x  "), el("b", text(" y  ")), text("\n")),
+    ]
 
 
 def test_insert_rule_and_adopted_sheets_count(page: Page, canon_js: str) -> None:

@@ -337,14 +337,13 @@ def _runs(
     runs: list[_Run] = [(True, a[:start], b[:start])]
     mid_a, mid_b = a[start:end_a], b[start:end_b]
     mid_keys_a, mid_keys_b = keys_a[start:end_a], keys_b[start:end_b]
-    anchors = _anchors(mid_keys_a, mid_keys_b) if depth < _MAX_DEPTH else []
     if not mid_a or not mid_b:
         runs.append((False, mid_a, mid_b))
     elif len(mid_a) * len(mid_b) <= _MATCHER_LIMIT:
         matcher = SequenceMatcher(None, mid_keys_a, mid_keys_b, autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             runs.append((op == "equal", mid_a[i1:i2], mid_b[j1:j2]))
-    elif anchors:
+    elif anchors := (_anchors(mid_keys_a, mid_keys_b) if depth < _MAX_DEPTH else []):
         last_i = last_j = 0
         for i, j in [*anchors, (len(mid_a), len(mid_b))]:
             gap_keys = (mid_keys_a[last_i:i], mid_keys_b[last_j:j])

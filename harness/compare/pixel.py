@@ -1,9 +1,9 @@
 """Pixel fidelity: pixelmatch's comparison (mapbox/pixelmatch 6.x), vectorised with numpy.
 
 Per pixel, as pixelmatch: identical RGBA matches; otherwise the YIQ colour delta (alpha blended
-against white) is compared with 35215 * threshold**2, and a pixel over it is a mismatch unless
-it is anti-aliased (Vysniauskas 2009) in either image. Only the pixels that differ get a colour
-delta, and only the candidates over the threshold get the anti-aliasing check.
+against white) is compared with 35215 * threshold * threshold, and a pixel over it is a mismatch
+unless it is anti-aliased (Vysniauskas 2009) in either image. Only the pixels that differ get a
+colour delta, and only the candidates over the threshold get the anti-aliasing check.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ U32 = npt.NDArray[np.uint32]
 F64 = npt.NDArray[np.float64]
 Index = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
-Neighbourhood = tuple[Index, Mask, Mask]  # see _neighbours
 
 # A pixel as one uint32 with R in the low byte and A in the high byte, on any host byte order.
 _PIXEL = np.dtype(np.uint32).newbyteorder("<")
@@ -38,10 +37,10 @@ _RED = (255, 0, 0)
 _YELLOW = (255, 255, 0)
 _TINT = np.array([80, 120, 255], dtype=np.uint16)  # excluded regions, blended 50% over the gray
 
-# Offsets of the 8 neighbours, as (8, 1) columns, in pixelmatch's visiting order (x outer, y
+# Offsets of the 8 neighbours in pixelmatch's visiting order (x outer, y
 # inner): on equal deltas the first darkest / brightest neighbour wins the sibling check.
-_DX = np.array([[-1], [-1], [-1], [0], [0], [1], [1], [1]])
-_DY = np.array([[-1], [0], [1], [-1], [1], [-1], [0], [1]])
+_DX = np.array([-1, -1, -1, 0, 0, 1, 1, 1])
+_DY = np.array([-1, 0, 1, -1, 1, -1, 0, 1])
 
 
 @dataclass(frozen=True, eq=False)  # eq on ndarray fields would raise, so compare by identity
@@ -76,15 +75,19 @@ def compare(
 
     a32, b32 = _pixels(a[:oh, :ow]), _pixels(b[:oh, :ow])
     differing = np.flatnonzero(a32 != b32)
-    over = differing[_yiq_delta(a32[differing], b32[differing]) > _MAX_DELTA * threshold**2]
+    # pixelmatch's evaluation order, (35215 * t) * t: t**2 rounds differently at the boundary.
+    max_delta = _MAX_DELTA * threshold * threshold
+    over = differing[_yiq_delta(a32[differing], b32[differing]) > max_delta]
     if excluded is not None:
         rows, cols = np.divmod(over, ow)
         over = over[~excluded[rows, cols]]
     if include_aa:
         aa = np.zeros(over.shape, dtype=np.bool_)
     else:
-        hood = _neighbours(over, ow, oh)
-        aa = _antialiased(a32, b32, over, hood, ow, oh) | _antialiased(b32, a32, over, hood, ow, oh)
+        flat, start = _neighbours(over, ow, oh)
+        aa = _antialiased(a32, b32, over, flat, start, ow, oh) | _antialiased(
+            b32, a32, over, flat, start, ow, oh
+        )
     red_rows, red_cols = np.divmod(over[~aa], ow)
     aa_rows, aa_cols = np.divmod(over[aa], ow)
 
@@ -211,59 +214,75 @@ def _luma_tables() -> tuple[F64, F64]:
     return rg, values * 0.11448223
 
 
-def _luma(pixels: U32) -> F64:
-    """pixelmatch's brightness (Y of YIQ, after blending with white) of each pixel."""
+def _rgb_luma(pixels: U32) -> F64:
+    """rgb2y of each pixel's R, G, B as they are, alpha ignored."""
     rg, blue = _luma_tables()
     y: F64 = rg[pixels & 0xFFFF] + blue[(pixels >> 16) & 0xFF]
+    return y
+
+
+def _luma(pixels: U32) -> F64:
+    """pixelmatch's brightness (Y of YIQ, after blending with white) of each pixel."""
+    y = _rgb_luma(pixels)
     translucent = pixels < _OPAQUE
     if translucent.any():
         y[translucent] = _rgb2y(*_channels(pixels[translucent]))
     return y
 
 
-def _neighbours(idx: Index, width: int, height: int) -> Neighbourhood:
-    """The 8 neighbours of each pixel as an (8, K) flat-index matrix, which of them exist, and
-    whether each pixel is on the image border (pixelmatch counts that as one equal neighbour)."""
+def _neighbours(idx: Index, width: int, height: int) -> tuple[Index, Index]:
+    """The 8 neighbours of each pixel as a (K, 8) flat-index matrix, and each pixel's starting
+    count of equal neighbours.
+
+    A neighbour outside the image points at the pixel itself: it always compares equal, so the
+    starting count takes those off, and adds pixelmatch's one for a pixel on the border.
+    """
     y, x = np.divmod(idx, width)
-    border: Mask = (x == 0) | (x == width - 1) | (y == 0) | (y == height - 1)
-    flat: Index = idx + (_DY * width + _DX)
-    inside = np.ones(flat.shape, dtype=np.bool_)
+    flat: Index = idx[:, None] + (_DY * width + _DX)
+    start: Index = np.zeros(idx.shape, dtype=np.intp)
     # Only border pixels lack neighbours; fixing just those keeps the common case one addition.
-    edge = np.flatnonzero(border)
+    edge = np.flatnonzero((x == 0) | (x == width - 1) | (y == 0) | (y == height - 1))
     if edge.size:
-        nx, ny = x[edge] + _DX, y[edge] + _DY
+        nx, ny = x[edge, None] + _DX, y[edge, None] + _DY
         exists = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
-        inside[:, edge] = exists
-        # A missing neighbour points at the pixel itself: an in-bounds gather, masked anyway.
-        flat[:, edge] = np.where(exists, ny * width + nx, idx[edge])
-    return flat, inside, border
+        flat[edge] = np.where(exists, ny * width + nx, idx[edge, None])
+        start[edge] = 1 - np.count_nonzero(~exists, axis=1)
+    return flat, start
+
+
+def _equal_neighbours(img: U32, idx: Index, flat: Index, start: Index) -> Index:
+    """pixelmatch's count of neighbours with exactly the same RGBA, border bonus included."""
+    count: Index = start + np.count_nonzero(img[flat] == img[idx, None], axis=1)
+    return count
 
 
 def _antialiased(
-    img: U32, other: U32, idx: Index, hood: Neighbourhood, width: int, height: int
+    img: U32, other: U32, idx: Index, flat: Index, start: Index, width: int, height: int
 ) -> Mask:
-    """pixelmatch's antialiased(img, x, y, ..., other) for each flat index in `idx`."""
+    """pixelmatch's antialiased(img, x, y, ..., other) for each flat index in `idx`, given its
+    neighbourhood from _neighbours."""
     result = np.zeros(idx.shape, dtype=np.bool_)
-    flat, inside, border = hood
-    around = img[flat]
     # Identical neighbours have a zero brightness delta, so 3+ of them rule a pixel out before
     # any brightness is computed: that settles most candidates inside flat regions.
-    same = border + np.count_nonzero(inside & (around == img[idx]), axis=0)
-    sel = np.flatnonzero(same <= 2)
-    flat, inside, border, around = flat[:, sel], inside[:, sel], border[sel], around[:, sel]
+    sel = np.flatnonzero(_equal_neighbours(img, idx, flat, start) <= 2)
+    flat = flat[sel]
 
-    # Brightness delta to each neighbour; a missing neighbour is never visited, and a zero can
-    # never become the darkest or the brightest, so it stands in for one.
-    delta = np.where(inside, _luma(img[idx[sel]]) - _luma(around), 0.0)
-    zeroes = border + np.count_nonzero(inside & (delta == 0), axis=0)
+    # A missing neighbour is the pixel itself, so its delta is zero: never the darkest or the
+    # brightest, and `start` has already taken its zero off the count.
+    delta = _luma(img[idx[sel], None]) - _luma(img[flat])
+    zeroes = start[sel] + np.count_nonzero(delta == 0, axis=1)
     # argmin/argmax pick the first extreme in visiting order, as pixelmatch's strict < and >.
-    cols = np.arange(sel.size)
-    darkest_k, brightest_k = delta.argmin(axis=0), delta.argmax(axis=0)
+    darkest = delta.argmin(axis=1)[:, None]
+    brightest = delta.argmax(axis=1)[:, None]
     # 3+ equal neighbours, or not both a darker and a brighter one: not anti-aliasing.
     keep = np.flatnonzero(
-        (zeroes <= 2) & (delta[darkest_k, cols] < 0) & (delta[brightest_k, cols] > 0)
+        (zeroes <= 2)
+        & (np.take_along_axis(delta, darkest, axis=1)[:, 0] < 0)
+        & (np.take_along_axis(delta, brightest, axis=1)[:, 0] > 0)
     )
-    dark, bright = flat[darkest_k[keep], keep], flat[brightest_k[keep], keep]
+    flat = flat[keep]
+    dark = np.take_along_axis(flat, darkest[keep], axis=1)[:, 0]
+    bright = np.take_along_axis(flat, brightest[keep], axis=1)[:, 0]
     # Anti-aliased if the darkest or the brightest neighbour is flat (3+ equal siblings) in both.
     result[sel[keep]] = _flat_in_both(img, other, dark, width, height) | _flat_in_both(
         img, other, bright, width, height
@@ -273,10 +292,10 @@ def _antialiased(
 
 def _flat_in_both(img: U32, other: U32, idx: Index, width: int, height: int) -> Mask:
     """pixelmatch's hasManySiblings (3+ neighbours of exactly the same RGBA) in both images."""
-    flat, inside, border = _neighbours(idx, width, height)
-    many: Mask = np.ones(idx.shape, dtype=np.bool_)
-    for image in (img, other):
-        many &= border + np.count_nonzero(inside & (image[flat] == image[idx]), axis=0) > 2
+    flat, start = _neighbours(idx, width, height)
+    many: Mask = (_equal_neighbours(img, idx, flat, start) > 2) & (
+        _equal_neighbours(other, idx, flat, start) > 2
+    )
     return many
 
 
@@ -310,7 +329,8 @@ def _gray_canvas(live: U8, width: int, height: int) -> U8:
     translucent = np.flatnonzero(pixels < _OPAQUE)
     if translucent.size:
         px = pixels[translucent]
-        gray[translucent] = _gray_values(_luma(px), (px >> 24).astype(np.float64))
+        # drawGrayPixel takes the unblended colour's brightness and fades it by alpha instead.
+        gray[translucent] = _gray_values(_rgb_luma(px), (px >> 24).astype(np.float64))
     packed = (gray.astype(np.uint32) * np.uint32(0x010101) | _OPAQUE).astype(_PIXEL, copy=False)
     image: U8 = packed.view(np.uint8).reshape(live.shape[0], live.shape[1], 4)
     if image.shape[:2] == (height, width):

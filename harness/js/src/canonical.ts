@@ -82,16 +82,26 @@ const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^)'"\s]*))
 /** rrweb's replay rewrites device-size media queries to viewport ones (the iframe is no device). */
 const DEVICE_MEDIA = /\b(min|max)-device-(width|height)\b/g;
 
+// Node and rule types by number: interface objects belong to one realm, these to every one.
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
 const DOCUMENT_TYPE_NODE = 10;
+const STYLE_RULE = 1;
+const IMPORT_RULE = 3;
 
 interface Context {
   mask: string;
   block: string;
   maskAllInputs: boolean;
   maskAllText: boolean;
+}
+
+/** What a subtree inherits from its ancestors. */
+interface Scope {
+  masked: boolean;
+  pre: boolean;
+  base: string;
 }
 
 /** Walk `doc` (and its open shadow roots and same-origin iframes) into a canonical tree. */
@@ -102,7 +112,8 @@ export function canonicalDom(doc: Document, opts: CanonOptions): CanonNode {
     maskAllInputs: opts.maskAllInputs,
     maskAllText: opts.maskAllText,
   };
-  return walkDocument(doc, ctx, opts.maskAllText, documentBase(doc, opts.url));
+  const base = documentBase(doc, opts.url);
+  return walkDocument(doc, ctx, { masked: opts.maskAllText, pre: false, base });
 }
 
 function documentBase(doc: Document, url: string | undefined): string {
@@ -111,48 +122,47 @@ function documentBase(doc: Document, url: string | undefined): string {
   return href ? absoluteUrl(href, url) : url;
 }
 
-function walkDocument(doc: Document, ctx: Context, masked: boolean, base: string): CanonNode {
+function walkDocument(doc: Document, ctx: Context, scope: Scope): CanonNode {
   const children: CanonNode[] = [];
   for (const child of Array.from(doc.childNodes)) {
     if (child.nodeType === DOCUMENT_TYPE_NODE) {
       children.push({ k: "doctype", name: (child as DocumentType).name });
     } else if (child.nodeType === ELEMENT_NODE) {
-      const node = walkElement(child as Element, ctx, masked, base);
+      const node = walkElement(child as Element, ctx, scope);
       if (node) children.push(node);
     }
   }
-  pushAdopted(doc, base, children);
+  pushAdopted(doc, scope.base, children);
   return { k: "doc", children };
 }
 
-function walkElement(
-  el: Element,
-  ctx: Context,
-  inMasked: boolean,
-  base: string,
-): CanonNode | null {
+function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null {
   const tag = el.localName;
   if (DROPPED_TAGS.has(tag) || isInertLink(el)) return null;
   if (ctx.block !== "" && el.matches(ctx.block)) return { k: "blocked", tag };
   if (tag === "style" || isStylesheetLink(el)) {
-    return sheetNode((el as HTMLStyleElement | HTMLLinkElement).sheet, base);
+    return sheetNode((el as HTMLStyleElement | HTMLLinkElement).sheet, outer.base);
   }
-  const masked = inMasked || (ctx.mask !== "" && el.matches(ctx.mask));
-  const attrs = elementAttrs(el, base);
+  const scope: Scope = {
+    masked: outer.masked || (ctx.mask !== "" && el.matches(ctx.mask)),
+    pre: outer.pre || PREFORMATTED_TAGS.has(tag),
+    base: outer.base,
+  };
+  const attrs = elementAttrs(el, scope.base);
   const children: CanonNode[] = [];
 
   const shadow = el.shadowRoot;
   if (shadow) {
     const inner: CanonNode[] = [];
-    walkChildren(shadow, ctx, masked, false, base, inner);
-    pushAdopted(shadow, base, inner);
+    walkChildren(shadow, ctx, scope, inner);
+    pushAdopted(shadow, scope.base, inner);
     children.push({ k: "shadow", children: inner });
   }
 
-  let childMasked = masked;
   if (tag === "input" || tag === "textarea" || tag === "select" || tag === "option") {
-    // A masked <select> masks its options' text too: that text is the value.
-    childMasked = formState(el, attrs, masked || maskValues(el, ctx));
+    const masked = scope.masked || maskValues(el, ctx);
+    formState(el, attrs, masked);
+    scope.masked = masked; // a masked <select> masks its options' text: that text is the value
   }
   if (tag === "iframe" || tag === "frame") {
     const inner = (el as HTMLIFrameElement).contentDocument;
@@ -160,35 +170,29 @@ function walkElement(
       // Its content is compared directly; how it was loaded differs by design in a replay.
       delete attrs["src"];
       delete attrs["srcdoc"];
-      children.push(walkDocument(inner, ctx, masked, inner.baseURI));
+      children.push(walkDocument(inner, ctx, { ...scope, base: inner.baseURI }));
     }
   } else if (tag !== "textarea") {
     // A textarea's children are its default value; its `value` property is the state.
-    walkChildren(el, ctx, childMasked, PREFORMATTED_TAGS.has(tag), base, children);
+    walkChildren(el, ctx, scope, children);
   }
   return { k: "el", tag, attrs: sortedKeys(attrs), children };
 }
 
 /** Children of an element or shadow root, adjacent text merged (dropped nodes in between vanish). */
-function walkChildren(
-  parent: Node,
-  ctx: Context,
-  masked: boolean,
-  pre: boolean,
-  base: string,
-  out: CanonNode[],
-): void {
+function walkChildren(parent: Node, ctx: Context, scope: Scope, out: CanonNode[]): void {
   let text = "";
   const flush = (): void => {
-    const normal = pre ? text : text.replace(WS_RUN, " ").trim();
-    if (normal !== "") out.push({ k: "text", text: masked ? MASK_TOKEN : normal });
+    // Not String.trim(): that would eat a no-break space too.
+    const normal = scope.pre ? text : text.replace(WS_RUN, " ").replace(/^ | $/g, "");
+    if (normal !== "") out.push({ k: "text", text: scope.masked ? MASK_TOKEN : normal });
     text = "";
   };
   for (const child of Array.from(parent.childNodes)) {
     if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) {
       text += child.nodeValue ?? "";
     } else if (child.nodeType === ELEMENT_NODE) {
-      const node = walkElement(child as Element, ctx, masked, base);
+      const node = walkElement(child as Element, ctx, scope);
       if (node === null) continue;
       flush();
       out.push(node);
@@ -300,11 +304,8 @@ function maskValues(el: Element, ctx: Context): boolean {
   return el.localName === "input" && (el as HTMLInputElement).type === "password";
 }
 
-/**
- * Replace attribute state by the live properties of a form control (what the user sees),
- * masked if asked. Returns whether the control's children (option text) are masked.
- */
-function formState(el: Element, attrs: Record<string, string>, masked: boolean): boolean {
+/** Replace attribute state by the live properties of a form control (what the user sees). */
+function formState(el: Element, attrs: Record<string, string>, masked: boolean): void {
   const tag = el.localName;
   if (tag === "input") {
     const input = el as HTMLInputElement;
@@ -324,7 +325,6 @@ function formState(el: Element, attrs: Record<string, string>, masked: boolean):
   } else if (tag === "select") {
     attrs["value"] = masked ? MASK_TOKEN : (el as HTMLSelectElement).value;
   }
-  return masked;
 }
 
 function setFlag(attrs: Record<string, string>, name: string, on: boolean): void {
@@ -371,7 +371,7 @@ function serializeRules(list: CSSRuleList, base: string): string[] {
 
 /** One rule's normalised text: absolute URLs, imports inlined, injected selectors removed. */
 function serializeRule(rule: CSSRule, base: string): string | null {
-  if ("selectorText" in rule && "style" in rule) {
+  if (rule.type === STYLE_RULE) {
     const styleRule = rule as CSSStyleRule;
     const selectors = splitSelectors(styleRule.selectorText).filter((s) => !isInjected(s));
     if (selectors.length === 0) return null;
@@ -379,7 +379,7 @@ function serializeRule(rule: CSSRule, base: string): string | null {
     const body = [absoluteCssUrls(styleRule.style.cssText, base), ...nested].filter(Boolean);
     return `${selectors.join(", ")} { ${body.join(" ")} }`;
   }
-  if ("styleSheet" in rule && "href" in rule) {
+  if (rule.type === IMPORT_RULE) {
     // Recorders inline an @import's rules; so does the canonical form, where readable.
     const importRule = rule as CSSImportRule;
     const media = importRule.media.mediaText.replace(DEVICE_MEDIA, "$1-$2");

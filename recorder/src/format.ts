@@ -1,0 +1,149 @@
+// The replaycheck stream format, version 1: the one place that defines it (docs/stream-format.md
+// explains it). Compact on purpose: numeric node ids, positional arrays instead of objects,
+// times in whole milliseconds relative to the page's time origin.
+
+export const FORMAT_VERSION = 1;
+
+/** What one POST to the ingest endpoint carries. `page` + `seq` make a lost batch visible. */
+export interface Batch {
+  v: typeof FORMAT_VERSION;
+  session: string; // one id for the whole visit, across full page loads
+  page: number; // performance.timeOrigin of the page load (epoch ms): absolute time = page + t
+  seq: number; // 0, 1, 2 ... per page load
+  events: Event[];
+}
+
+// Nodes ---------------------------------------------------------------------------------------
+
+export const enum NodeKind {
+  Document = 0,
+  Doctype = 1,
+  Element = 2,
+  Text = 3,
+  Comment = 4,
+}
+
+/** Node ids are positive integers, unique within one page load; 0 means "none". */
+export type Id = number;
+
+export type Attrs = Record<string, string>;
+
+/** What an element carries beyond tag, attributes and children; every key optional. */
+export interface ElementExtra {
+  ns?: 1 | 2; // 1 SVG, 2 MathML (HTML when absent)
+  shadow?: SerializedNode[]; // open shadow root's children
+  shadowSheets?: string[]; // the shadow root's adoptedStyleSheets, as CSS text
+  frame?: SerializedNode; // a same-origin iframe's Document
+  css?: string; // <style> or readable <link rel=stylesheet>: the sheet's rules from the CSSOM
+  value?: string; // input/textarea/select value from the property (masked when masking applies)
+  checked?: boolean;
+  selected?: boolean; // <option>
+  scroll?: [number, number]; // scrollLeft, scrollTop when not 0,0
+  dialog?: DialogState; // <dialog> open state (modal is invisible in attributes)
+  canvas?: string; // 2D canvas content as a data: URL
+  masked?: 1; // text/value masked on purpose: the replayer and the harness know the region
+  blocked?: [number, number]; // not recorded: a placeholder of this width and height
+}
+
+export const enum DialogState {
+  Closed = 0,
+  Open = 1,
+  Modal = 2,
+}
+
+export type SerializedNode =
+  | [kind: NodeKind.Document, id: Id, children: SerializedNode[], adoptedSheets?: string[]]
+  | [kind: NodeKind.Doctype, id: Id, name: string, publicId: string, systemId: string]
+  | [kind: NodeKind.Element, id: Id, tag: string, attrs: Attrs, children: SerializedNode[], extra?: ElementExtra]
+  | [kind: NodeKind.Text, id: Id, text: string]
+  | [kind: NodeKind.Comment, id: Id, text: string];
+
+// Events --------------------------------------------------------------------------------------
+
+export const enum EventType {
+  Meta = 0,
+  Snapshot = 1,
+  Mutation = 2,
+  Input = 3,
+  Scroll = 4,
+  MouseMove = 5,
+  Mouse = 6,
+  Viewport = 7,
+  Navigation = 8,
+  Error = 9,
+  Checkpoint = 10,
+  StyleSheet = 11,
+  AdoptedSheets = 12,
+  Focus = 13,
+  Canvas = 14,
+  Dialog = 15,
+  Stop = 16,
+}
+
+export const enum MouseKind {
+  Down = 0,
+  Up = 1,
+  Click = 2,
+  DblClick = 3,
+  ContextMenu = 4,
+}
+
+export const enum NavigationKind {
+  Load = 0, // a full page load (the Meta of this page follows the same href)
+  Push = 1,
+  Replace = 2,
+  Pop = 3,
+  Hash = 4,
+}
+
+/** Element ids use this for "the document" (window scroll, document adoptedStyleSheets). */
+export const DOCUMENT_TARGET = 0;
+
+export type MetaEvent = [type: EventType.Meta, t: number, href: string, title: string, width: number, height: number, version: typeof FORMAT_VERSION];
+export type SnapshotEvent = [type: EventType.Snapshot, t: number, root: SerializedNode, scrollX: number, scrollY: number];
+/** Added nodes: parent, next sibling (0 = append), the subtree; removed: parent, node. */
+export type MutationEvent = [
+  type: EventType.Mutation,
+  t: number,
+  adds: [parent: Id, next: Id, node: SerializedNode][],
+  removes: [parent: Id, node: Id][],
+  attrs: [node: Id, name: string, value: string | null][],
+  texts: [node: Id, text: string][],
+];
+export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[]];
+export type ScrollEvent = [type: EventType.Scroll, t: number, node: Id, x: number, y: number];
+/** Sampled pointer positions; dt is each position's offset from t. */
+export type MouseMoveEvent = [type: EventType.MouseMove, t: number, positions: [x: number, y: number, dt: number][]];
+export type MouseEvent = [type: EventType.Mouse, t: number, kind: MouseKind, node: Id, x: number, y: number];
+export type ViewportEvent = [type: EventType.Viewport, t: number, width: number, height: number];
+export type NavigationEvent = [type: EventType.Navigation, t: number, kind: NavigationKind, href: string];
+export type ErrorEvent = [type: EventType.Error, t: number, message: string, stack: string];
+export type CheckpointEvent = [type: EventType.Checkpoint, t: number, name: string];
+/** A <style>/<link> sheet whose rules changed (insertRule, deleteRule, replaceSync): its new text. */
+export type StyleSheetEvent = [type: EventType.StyleSheet, t: number, owner: Id, css: string];
+/** adoptedStyleSheets of the document (DOCUMENT_TARGET) or of the shadow root of host `owner`. */
+export type AdoptedSheetsEvent = [type: EventType.AdoptedSheets, t: number, owner: Id, sheets: string[]];
+export type FocusEvent = [type: EventType.Focus, t: number, node: Id];
+export type CanvasEvent = [type: EventType.Canvas, t: number, node: Id, dataUrl: string];
+export type DialogEvent = [type: EventType.Dialog, t: number, node: Id, state: DialogState];
+/** The recorder switched itself off (mutation storm, internal error budget): why. */
+export type StopEvent = [type: EventType.Stop, t: number, reason: string];
+
+export type Event =
+  | MetaEvent
+  | SnapshotEvent
+  | MutationEvent
+  | InputEvent
+  | ScrollEvent
+  | MouseMoveEvent
+  | MouseEvent
+  | ViewportEvent
+  | NavigationEvent
+  | ErrorEvent
+  | CheckpointEvent
+  | StyleSheetEvent
+  | AdoptedSheetsEvent
+  | FocusEvent
+  | CanvasEvent
+  | DialogEvent
+  | StopEvent;
