@@ -4,6 +4,9 @@ Per pixel, as pixelmatch: identical RGBA matches; otherwise the YIQ colour delta
 against white) is compared with 35215 * threshold * threshold, and a pixel over it is a mismatch
 unless it is anti-aliased (Vysniauskas 2009) in either image. Only the pixels that differ get a
 colour delta, and only the candidates over the threshold get the anti-aliasing check.
+
+Every float expression keeps pixelmatch's operations and their order, so counts and diff images
+are identical to pixelmatch's, not merely close.
 """
 
 from __future__ import annotations
@@ -31,14 +34,20 @@ Mask = npt.NDArray[np.bool_]
 _PIXEL = np.dtype(np.uint32).newbyteorder("<")
 _OPAQUE = np.uint32(0xFF000000)
 
+
+def _colour(r: int, g: int, b: int) -> np.uint32:
+    colour: np.uint32 = np.array([r, g, b, 255], dtype=np.uint8).view(_PIXEL)[0]
+    return colour
+
+
 _MAX_DELTA = 35215  # largest possible YIQ delta; the threshold scales it
 _GRAY_ALPHA = 0.1  # pixelmatch's default `alpha`: how much of the live image shows in the diff
-_RED = (255, 0, 0)
-_YELLOW = (255, 255, 0)
+_RED = _colour(255, 0, 0)
+_YELLOW = _colour(255, 255, 0)
 _TINT = np.array([80, 120, 255], dtype=np.uint16)  # excluded regions, blended 50% over the gray
 
-# Offsets of the 8 neighbours in pixelmatch's visiting order (x outer, y
-# inner): on equal deltas the first darkest / brightest neighbour wins the sibling check.
+# Offsets of the 8 neighbours in pixelmatch's visiting order (x outer, y inner): on equal deltas
+# the first darkest / brightest neighbour wins the sibling check.
 _DX = np.array([-1, -1, -1, 0, 0, 1, 1, 1])
 _DY = np.array([-1, 0, 1, -1, 1, -1, 0, 1])
 
@@ -73,52 +82,46 @@ def compare(
     total = width * height
     excluded = _exclusion_mask(exclude, width, height)
 
+    # Flat indices from here on are into the overlap (ow to a row); _on_canvas maps them.
     a32, b32 = _pixels(a[:oh, :ow]), _pixels(b[:oh, :ow])
     differing = np.flatnonzero(a32 != b32)
     # pixelmatch's evaluation order, (35215 * t) * t: t**2 rounds differently at the boundary.
     max_delta = _MAX_DELTA * threshold * threshold
-    over = differing[_yiq_delta(a32[differing], b32[differing]) > max_delta]
+    over = differing[_yiq_delta(np.take(a32, differing), np.take(b32, differing)) > max_delta]
     if excluded is not None:
-        rows, cols = np.divmod(over, ow)
-        over = over[~excluded[rows, cols]]
+        over = over[~excluded.reshape(-1)[_on_canvas(over, ow, width)]]
     if include_aa:
         aa = np.zeros(over.shape, dtype=np.bool_)
     else:
         flat, start = _neighbours(over, ow, oh)
-        aa = _antialiased(a32, b32, over, flat, start, ow, oh) | _antialiased(
-            b32, a32, over, flat, start, ow, oh
-        )
-    red_rows, red_cols = np.divmod(over[~aa], ow)
-    aa_rows, aa_cols = np.divmod(over[aa], ow)
+        aa = _antialiased(a32, b32, over, flat, start, ow, oh)
+        aa |= _antialiased(b32, a32, over, flat, start, ow, oh)
+    mismatches = _on_canvas(over[~aa], ow, width)
 
     # Pixels present in only one image (or neither, when the sizes cross) are mismatches.
-    outside: Mask | None = None
     if (oh, ow) != (height, width):
         outside = np.ones((height, width), dtype=np.bool_)
         outside[:oh, :ow] = False
         if excluded is not None:
             outside &= ~excluded
-        out_rows, out_cols = np.nonzero(outside)
-        red_rows = np.concatenate([red_rows, out_rows])
-        red_cols = np.concatenate([red_cols, out_cols])
+        mismatches = np.concatenate([mismatches, np.flatnonzero(outside)])
 
     diff = _gray_canvas(a, width, height)
-    tinted = None if excluded is None else (diff[excluded][:, :3] + _TINT) // 2
-    diff[red_rows, red_cols, :3] = _RED
-    diff[aa_rows, aa_cols, :3] = _YELLOW
-    if excluded is not None and tinted is not None:
-        diff[excluded, :3] = tinted
+    pixels, channels = diff.view(_PIXEL).reshape(-1), diff.reshape(-1, 4)
+    hidden = np.flatnonzero(excluded) if excluded is not None else np.empty(0, dtype=np.intp)
+    tinted = (channels[hidden, :3] + _TINT) // 2  # over the gray, before any red or yellow
+    pixels[mismatches] = _RED
+    pixels[_on_canvas(over[aa], ow, width)] = _YELLOW
+    channels[hidden, :3] = tinted
 
-    n_excluded = 0 if excluded is None else int(np.count_nonzero(excluded))
-    mismatched = int(red_rows.size)
     return PixelResult(
-        mismatched=mismatched,
-        compared=total - n_excluded,
+        mismatched=int(mismatches.size),
+        compared=total - hidden.size,
         total=total,
-        mismatch=mismatched / total if total else 0.0,
-        masked_area=n_excluded / total if total else 0.0,
+        mismatch=mismatches.size / total if total else 0.0,
+        masked_area=hidden.size / total if total else 0.0,
         diff=diff,
-        bbox=_bbox(red_rows, red_cols),
+        bbox=_bbox(mismatches, width),
     )
 
 
@@ -152,6 +155,14 @@ def _pixels(image: U8) -> U32:
     """The image as a flat array of whole pixels (copies only a cropped, non-contiguous view)."""
     pixels: U32 = np.ascontiguousarray(image).view(_PIXEL).reshape(-1)
     return pixels
+
+
+def _on_canvas(idx: Index, overlap_width: int, width: int) -> Index:
+    if overlap_width == width:
+        return idx
+    rows, cols = np.divmod(idx, overlap_width)
+    on_canvas: Index = rows * width + cols
+    return on_canvas
 
 
 def _exclusion_mask(rects: Sequence[Rect], width: int, height: int) -> Mask | None:
@@ -207,7 +218,7 @@ def _yiq_delta(pa: U32, pb: U32) -> F64:
 def _luma_tables() -> tuple[F64, F64]:
     """r*cr + g*cg for every (r, g) in the low 16 bits of a pixel, and b*cb for every b.
 
-    Summing these gives exactly rgb2y's float result for opaque pixels, at a fraction of the cost.
+    Summing these gives exactly rgb2y's float result, at a fraction of the cost.
     """
     values = np.arange(256, dtype=np.float64)
     rg = (values[None, :] * 0.29889531 + values[:, None] * 0.58662247).reshape(-1)
@@ -217,7 +228,7 @@ def _luma_tables() -> tuple[F64, F64]:
 def _rgb_luma(pixels: U32) -> F64:
     """rgb2y of each pixel's R, G, B as they are, alpha ignored."""
     rg, blue = _luma_tables()
-    y: F64 = rg[pixels & 0xFFFF] + blue[(pixels >> 16) & 0xFF]
+    y: F64 = np.take(rg, pixels & 0xFFFF) + np.take(blue, (pixels >> 16) & 0xFF)
     return y
 
 
@@ -228,6 +239,19 @@ def _luma(pixels: U32) -> F64:
     if translucent.any():
         y[translucent] = _rgb2y(*_channels(pixels[translucent]))
     return y
+
+
+def _count8(mask: Mask) -> Index:
+    """True values per row of a (K, 8) mask: a row of 8 one-byte bools read as one uint64 has
+    a bit set per True, so this is a popcount instead of a slow short-axis reduction."""
+    count: Index = np.bitwise_count(mask.view(np.uint64)[:, 0]).astype(np.intp)
+    return count
+
+
+def _any8(mask: Mask) -> Mask:
+    """Whether each row of a (K, 8) mask has a True (read as a uint64, as in _count8)."""
+    found: Mask = mask.view(np.uint64)[:, 0] != 0
+    return found
 
 
 def _neighbours(idx: Index, width: int, height: int) -> tuple[Index, Index]:
@@ -246,13 +270,13 @@ def _neighbours(idx: Index, width: int, height: int) -> tuple[Index, Index]:
         nx, ny = x[edge, None] + _DX, y[edge, None] + _DY
         exists = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
         flat[edge] = np.where(exists, ny * width + nx, idx[edge, None])
-        start[edge] = 1 - np.count_nonzero(~exists, axis=1)
+        start[edge] = 1 - _count8(~exists)
     return flat, start
 
 
-def _equal_neighbours(img: U32, idx: Index, flat: Index, start: Index) -> Index:
+def _equal_neighbours(centre: U32, around: U32, start: Index) -> Index:
     """pixelmatch's count of neighbours with exactly the same RGBA, border bonus included."""
-    count: Index = start + np.count_nonzero(img[flat] == img[idx, None], axis=1)
+    count: Index = start + _count8(around == centre[:, None])
     return count
 
 
@@ -262,30 +286,24 @@ def _antialiased(
     """pixelmatch's antialiased(img, x, y, ..., other) for each flat index in `idx`, given its
     neighbourhood from _neighbours."""
     result = np.zeros(idx.shape, dtype=np.bool_)
+    centre, around = np.take(img, idx), np.take(img, flat)
     # Identical neighbours have a zero brightness delta, so 3+ of them rule a pixel out before
     # any brightness is computed: that settles most candidates inside flat regions.
-    sel = np.flatnonzero(_equal_neighbours(img, idx, flat, start) <= 2)
-    flat = flat[sel]
+    sel = np.flatnonzero(_equal_neighbours(centre, around, start) <= 2)
 
     # A missing neighbour is the pixel itself, so its delta is zero: never the darkest or the
     # brightest, and `start` has already taken its zero off the count.
-    delta = _luma(img[idx[sel], None]) - _luma(img[flat])
-    zeroes = start[sel] + np.count_nonzero(delta == 0, axis=1)
-    # argmin/argmax pick the first extreme in visiting order, as pixelmatch's strict < and >.
-    darkest = delta.argmin(axis=1)[:, None]
-    brightest = delta.argmax(axis=1)[:, None]
+    delta = _luma(centre[sel])[:, None] - _luma(around[sel])
+    zeroes = start[sel] + _count8(delta == 0)
     # 3+ equal neighbours, or not both a darker and a brighter one: not anti-aliasing.
-    keep = np.flatnonzero(
-        (zeroes <= 2)
-        & (np.take_along_axis(delta, darkest, axis=1)[:, 0] < 0)
-        & (np.take_along_axis(delta, brightest, axis=1)[:, 0] > 0)
-    )
-    flat = flat[keep]
-    dark = np.take_along_axis(flat, darkest[keep], axis=1)[:, 0]
-    bright = np.take_along_axis(flat, brightest[keep], axis=1)[:, 0]
+    keep = np.flatnonzero((zeroes <= 2) & _any8(delta < 0) & _any8(delta > 0))
+    delta, sel = delta[keep], sel[keep]
+    # argmin/argmax pick the first extreme in visiting order, as pixelmatch's strict < and >.
+    darkest = np.take_along_axis(flat[sel], delta.argmin(axis=1)[:, None], axis=1)[:, 0]
+    brightest = np.take_along_axis(flat[sel], delta.argmax(axis=1)[:, None], axis=1)[:, 0]
     # Anti-aliased if the darkest or the brightest neighbour is flat (3+ equal siblings) in both.
-    result[sel[keep]] = _flat_in_both(img, other, dark, width, height) | _flat_in_both(
-        img, other, bright, width, height
+    result[sel] = _flat_in_both(img, other, darkest, width, height) | _flat_in_both(
+        img, other, brightest, width, height
     )
     return result
 
@@ -293,8 +311,10 @@ def _antialiased(
 def _flat_in_both(img: U32, other: U32, idx: Index, width: int, height: int) -> Mask:
     """pixelmatch's hasManySiblings (3+ neighbours of exactly the same RGBA) in both images."""
     flat, start = _neighbours(idx, width, height)
-    many: Mask = (_equal_neighbours(img, idx, flat, start) > 2) & (
-        _equal_neighbours(other, idx, flat, start) > 2
+    many: Mask = _equal_neighbours(np.take(img, idx), np.take(img, flat), start) > 2
+    both = np.flatnonzero(many)
+    many[both] = (
+        _equal_neighbours(np.take(other, idx[both]), np.take(other, flat[both]), start[both]) > 2
     )
     return many
 
@@ -303,17 +323,17 @@ def _flat_in_both(img: U32, other: U32, idx: Index, width: int, height: int) -> 
 def _gray_table() -> U8:
     """drawGrayPixel's value for every opaque RGB, indexed by the low 24 bits of a pixel.
 
-    Computing the float formula over a full screenshot costs ~15 ms; this 16 MiB table, built
-    once per process, makes it a single gather.
+    The float formula over a whole screenshot costs ~15 ms; this 16 MiB table, built once per
+    process, makes it a single gather.
     """
     table = np.empty(1 << 24, dtype=np.uint8)
     rg, blue = _luma_tables()
     for b in range(256):
-        table[b << 16 : (b + 1) << 16] = _gray_values(rg + blue[b], np.full(1, 255.0))
+        table[b << 16 : (b + 1) << 16] = _gray_values(rg + blue[b], 255.0)
     return table
 
 
-def _gray_values(luma: F64, alpha: F64) -> U8:
+def _gray_values(luma: F64, alpha: F64 | float) -> U8:
     """drawGrayPixel: luma blended with white at _GRAY_ALPHA * pixel alpha.
 
     Truncated to uint8, as pixelmatch's Uint8Array/Buffer output (its CLI's PNG) stores it.
@@ -340,8 +360,10 @@ def _gray_canvas(live: U8, width: int, height: int) -> U8:
     return canvas
 
 
-def _bbox(rows: Index, cols: Index) -> tuple[int, int, int, int] | None:
-    if not rows.size:
+def _bbox(idx: Index, width: int) -> tuple[int, int, int, int] | None:
+    """(x, y, w, h) around the flat canvas indices."""
+    if not idx.size:
         return None
+    rows, cols = np.divmod(idx, width)
     x0, y0 = int(cols.min()), int(rows.min())
     return x0, y0, int(cols.max()) - x0 + 1, int(rows.max()) - y0 + 1
