@@ -42,9 +42,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _worker(config: pytest.Config) -> Worker:
+    # Playwright's sync API allows one instance per thread: everything in this process shares it.
     if WORKER_KEY not in config.stash:
         config.stash[WORKER_KEY] = Worker(config.getoption("rc_endpoint"))
     return config.stash[WORKER_KEY]
+
+
+@pytest.fixture(scope="session")
+def replaycheck_worker(pytestconfig: pytest.Config) -> Worker:
+    """The process's browser and server (override to bring your own)."""
+    return _worker(pytestconfig)
 
 
 def _is_scenario(path: Path) -> bool:

@@ -1,8 +1,7 @@
-"""Shared fixtures: one real browser and server per test process, reused by end-to-end tests."""
+"""Shared fixtures: the plugin's browser and server for this test process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,10 @@ from harness.worker import Worker
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# Fixture scenarios include ones that fail on purpose: tests run them, pytest must not collect them.
+collect_ignore = ["fixtures"]
+
 
 @pytest.fixture(scope="session")
-def worker() -> Iterator[Worker]:
-    with Worker() as w:
-        yield w
+def worker(replaycheck_worker: Worker) -> Worker:
+    return replaycheck_worker
