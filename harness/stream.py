@@ -6,17 +6,27 @@ import gzip
 import json
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.server import Batch
 
-Event = dict[str, Any]
+Event = Any  # a recorder's own event shape (rrweb: objects; builtin: arrays)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Where a recorder keeps an event's time, and relative to what."""
+
+    time_of: Callable[[Event], float]
+    with_time: Callable[[Event, float], Event]
+    relative: bool  # times count from the page's time origin (the envelope's `page`)
 
 
 @dataclass(frozen=True)
 class Stream:
-    """Events in time order, plus the size of what crossed the wire."""
+    """Events in replay order with absolute, non-decreasing times, plus what crossed the wire."""
 
     events: list[Event]
     batches: list[Batch]
@@ -38,17 +48,27 @@ def decode_body(batch: Batch) -> bytes:
     return batch.body
 
 
-def decode(batches: list[Batch], time_key: str = "timestamp") -> Stream:
-    """Decode envelopes {session, page, seq, events}: events sorted by time, gaps reported."""
+def decode(batches: list[Batch], timeline: Timeline) -> Stream:
+    """Decode envelopes {session, page, seq, events}, page by page, batch by batch.
+
+    Pages are never interleaved: a page's last events (sent while it unloads) may carry times
+    after the next page's time origin; they are kept before it and the next page's early times
+    are raised to match, so times never go backwards.
+    """
     texts = [decode_body(b) for b in batches]
+    envelopes = sorted(
+        (json.loads(text) for text in texts), key=lambda e: (float(e["page"]), int(e["seq"]))
+    )
     events: list[Event] = []
     seqs: dict[str, set[int]] = defaultdict(set)
-    for text in texts:
-        envelope = json.loads(text)
+    last = float("-inf")
+    for envelope in envelopes:
+        origin = float(envelope["page"])
         seqs[str(envelope["page"])].add(int(envelope["seq"]))
-        events.extend(envelope["events"])
-    # Beacons from an unloading page can arrive after the next page's first batch.
-    events.sort(key=lambda e: float(e.get(time_key, 0)))
+        for event in envelope["events"]:
+            time = timeline.time_of(event) + (origin if timeline.relative else 0.0)
+            last = max(last, time)
+            events.append(timeline.with_time(event, last))
     lost = [
         f"page {page} batch {n}"
         for page, numbers in sorted(seqs.items())

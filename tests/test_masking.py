@@ -5,14 +5,15 @@ import html
 import json
 from urllib.parse import quote
 
+from harness.adapters.rrweb import RrwebAdapter
 from harness.masking import coverage, scan
 from harness.server import Batch
-from harness.stream import Stream, decode
+from harness.stream import Stream
 
 
 def stream_of(*events: dict[str, object]) -> Stream:
-    body = json.dumps({"page": "p", "seq": 0, "events": list(events)}).encode()
-    return decode([Batch(body, "text/plain", "")])
+    body = json.dumps({"page": 1, "seq": 0, "events": list(events)}).encode()
+    return RrwebAdapter().decode([Batch(body, "text/plain", "")])
 
 
 def test_a_value_in_an_event_is_found_with_its_path() -> None:
@@ -32,8 +33,8 @@ def test_encoded_forms_are_found() -> None:
 
 def test_json_unicode_escapes_do_not_hide_a_value() -> None:
     # JSON's \u escapes hide "ë" from a plain byte search; the decoded view still has it.
-    body = b'{"page": "p", "seq": 0, "events": [{"timestamp": 1, "t": "Zo\\u00eb"}]}'
-    stream = decode([Batch(body, "text/plain", "")])
+    body = b'{"page": 1, "seq": 0, "events": [{"timestamp": 1, "t": "Zo\\u00eb"}]}'
+    stream = RrwebAdapter().decode([Batch(body, "text/plain", "")])
     assert scan(stream, ("Zoë",))
 
 

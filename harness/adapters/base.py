@@ -17,7 +17,7 @@ from playwright.sync_api import ElementHandle, Page
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.server import Batch, Server
-from harness.stream import Stream, decode
+from harness.stream import Stream, Timeline, decode
 
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
 
@@ -34,6 +34,7 @@ class Adapter(ABC):
     record_bundle: ClassVar[str]  # file in js/dist defining window.__rcRecorder
     replay_bundle: ClassVar[str]  # file in js/dist defining window.__rcReplay
     replay_css: ClassVar[tuple[Path, ...]] = ()
+    timeline: ClassVar[Timeline]
     # Wait before a checkpoint mark so throttled observers (scroll, mouse) have emitted.
     checkpoint_settle_ms: ClassVar[int] = 0
     # Wait before the final flush so batched observers have emitted everything.
@@ -65,7 +66,7 @@ class Adapter(ABC):
         page.evaluate("() => window.__rcRecorder ? window.__rcRecorder.flush() : null")
 
     def decode(self, batches: list[Batch]) -> Stream:
-        return decode(batches)
+        return decode(batches, self.timeline)
 
     @abstractmethod
     def interactions(self, stream: Stream) -> list[Interaction]:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from harness.adapters.base import Adapter
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
-from harness.stream import Stream
+from harness.stream import Stream, Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,11 @@ class RrwebAdapter(Adapter):
     replay_css = (ROOT / "node_modules/@rrweb/replay/dist/style.css",)
     checkpoint_settle_ms: ClassVar[int] = 150  # scroll events are throttled to 100 ms
     final_settle_ms: ClassVar[int] = 550  # mouse moves are batched for 500 ms
+    timeline = Timeline(
+        time_of=lambda e: float(e["timestamp"]),
+        with_time=lambda e, t: e if e["timestamp"] == t else {**e, "timestamp": t},
+        relative=False,
+    )
 
     def record_options(self, config: RecorderConfig) -> dict[str, Any]:
         # rrweb has no unmask and no PII detection: those keys have no effect on it.
