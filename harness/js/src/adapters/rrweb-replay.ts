@@ -1,22 +1,12 @@
 // rrweb replayer behind the harness replay protocol (window.__rcReplay).
 import { Replayer } from "@rrweb/replay";
 import type { eventWithTime } from "@rrweb/types";
+import { loaded } from "./loaded";
 
 const CHECKPOINT_TAG = "replaycheck.checkpoint";
 
 let replayer: Replayer | undefined;
 let events: eventWithTime[] = [];
-
-async function loaded(doc: Document): Promise<void> {
-  const images = Array.from(doc.images).filter((img) => !img.complete);
-  await Promise.all(
-    images.map((img) => new Promise((resolve) => {
-      img.addEventListener("load", resolve, { once: true });
-      img.addEventListener("error", resolve, { once: true });
-    })),
-  );
-  await doc.fonts.ready;
-}
 
 (window as unknown as { __rcReplay: unknown }).__rcReplay = {
   load(stream: eventWithTime[]): void {
