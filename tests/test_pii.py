@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from harness.pii import find, iban_valid, luhn
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("mail jane.doe+x@example.co.uk now", "email", "jane.doe+x@example.co.uk"),
+        ("<JANE@EXAMPLE.COM>", "email", "JANE@EXAMPLE.COM"),
+        ("card 4111 1111 1111 1111 ok", "card", "4111 1111 1111 1111"),
+        ("4111-1111-1111-1111", "card", "4111-1111-1111-1111"),
+        ("mc 5500005555555559", "card", "5500005555555559"),
+        ("amex 3782 822463 10005", "card", "3782 822463 10005"),
+        ("call +33 6 12 34 56 78", "phone", "+33 6 12 34 56 78"),
+        ("+1 (555) 123-4567", "phone", "+1 (555) 123-4567"),
+        ("+44 20 7946 0958", "phone", "+44 20 7946 0958"),
+        ("(555) 123-4567", "phone", "(555) 123-4567"),
+        ("555.123.4567", "phone", "555.123.4567"),
+        ("06 12 34 56 78", "phone", "06 12 34 56 78"),
+        ("IBAN DE89 3704 0044 0532 0130 00", "iban", "DE89 3704 0044 0532 0130 00"),
+        ("GB82WEST12345698765432", "iban", "GB82WEST12345698765432"),
+        ("ssn 123-45-6789", "ssn", "123-45-6789"),
+    ],
+)
+def test_each_family_is_found(text: str, kind: str, value: str) -> None:
+    assert [(m.kind, m.value) for m in find(text)] == [(kind, value)]
+    [match] = find(text)
+    assert text[match.start : match.end] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order ORD-2024-000123",
+        "order #100045872",
+        "date 2024-05-17",
+        "2024-05-17T10:00:00Z",
+        "2026-11-26 23:25:44",
+        "17/05/2024",
+        "price 1 234,56 EUR",
+        "$1,234,567.89",
+        "v1.2.3",
+        "version 10.0.19041.1",
+        "ts 1795736528285",
+        "epoch 1795736528.285",
+        "192.168.1.1",
+        "3.14159265358979",
+        "tel 12345",
+        "4111111111111112",  # fails Luhn
+        "1234 5678 9012 3456",  # no issuer uses this prefix
+        "000-12-3456",  # never issued
+        "DE89 3704 0044 0532 0130 01",  # fails mod 97
+        "x@y",
+        "ISBN 978-3-16-148410-0",
+        "SKU 4006381333931",
+    ],
+)
+def test_look_alikes_are_not_pii(text: str) -> None:
+    assert find(text) == []
+
+
+def test_several_matches_in_order_without_overlap() -> None:
+    text = "Jane <jane@example.com>, card 4111 1111 1111 1111, phone +33 6 12 34 56 78."
+    assert [m.kind for m in find(text)] == ["email", "card", "phone"]
+
+
+def test_checksums() -> None:
+    assert luhn("4111111111111111") and not luhn("4111111111111112")
+    assert iban_valid("FR14 2004 1010 0505 0001 3M02 606")
+    assert not iban_valid("FR14 2004 1010 0505 0001 3M02 607")
