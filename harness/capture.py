@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from harness.masking import Sensitive
 from harness.scenario import RecorderConfig
 
 HARNESS_BUNDLE = Path(__file__).resolve().parent / "js" / "dist" / "harness.js"
@@ -23,6 +24,7 @@ class Capture:
     dom: dict[str, Any]
     url: str  # the recorded page's address: the replay resolves relative URLs against it
     masked: list[Rect] = field(default_factory=list)
+    sensitive: list[Sensitive] = field(default_factory=list)  # live side only
 
 
 def ensure_harness(page: Page) -> None:
@@ -39,6 +41,15 @@ def canonical_dom(page: Page, document: str, options: dict[str, Any], arg: Any =
         [arg, options],
     )
     return json.loads(text)
+
+
+def sensitive_content(page: Page, config: RecorderConfig) -> list[Sensitive]:
+    """What on the live page could hold private data, and where (harness/js/src/sensitive.ts)."""
+    items = page.evaluate(
+        "s => JSON.stringify(window.__rcHarness.sensitiveContent(document, s))",
+        {"mask": list(config.mask), "unmask": list(config.unmask)},
+    )
+    return [Sensitive(**item) for item in json.loads(items)]
 
 
 def canon_options(config: RecorderConfig, masked_selectors: list[str]) -> dict[str, Any]:

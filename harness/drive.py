@@ -12,7 +12,13 @@ from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.adapters.base import Adapter
-from harness.capture import Capture, canon_options, canonical_dom, ensure_harness
+from harness.capture import (
+    Capture,
+    canon_options,
+    canonical_dom,
+    ensure_harness,
+    sensitive_content,
+)
 from harness.scenario import Scenario, ScenarioError, Step
 from harness.server import Server
 from harness.stream import Stream
@@ -190,4 +196,5 @@ def _checkpoint(page: Page, scenario: Scenario, adapter: Adapter, name: str) -> 
     masked = page.evaluate("s => window.__rcHarness.maskedRects(document, s)", selectors)
     dom = canonical_dom(page, "document", canon_options(scenario.recorder, selectors))
     page.evaluate("() => window.__rcHarness.resume()")
-    return Capture(name, png, dom, page.url, [tuple(r) for r in masked])
+    sensitive = sensitive_content(page, scenario.recorder)
+    return Capture(name, png, dom, page.url, [tuple(r) for r in masked], sensitive)

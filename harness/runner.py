@@ -46,6 +46,7 @@ class ScenarioResult:
     checkpoints: list[CheckpointResult] = field(default_factory=list)
     leaks: list[masking.Leak] = field(default_factory=list)
     coverage: float = 1.0
+    secrets: int = 0  # private values the page held (declared or found)
     events: dict[str, int] = field(default_factory=dict)
     stream: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
@@ -64,7 +65,8 @@ class ScenarioResult:
             "checkpoints": [c.to_json() for c in self.checkpoints],
             "masking": {
                 "leaks": [leak.to_json() for leak in self.leaks],
-                "coverage": self.coverage,
+                "coverage": round(self.coverage, 6),
+                "secrets": self.secrets,
             },
             "events": self.events,
             "stream": self.stream,
@@ -124,10 +126,14 @@ def _verify(
 
     result.events = events.count(adapter.interactions(stream))
     result.failures.extend(events.check(result.events, expect.events))
-    result.leaks = masking.scan(stream, expect.pii)
-    result.coverage = masking.coverage(expect.pii, result.leaks)
+    page_content = [item for capture in recording.checkpoints for item in capture.sensitive]
+    secrets = masking.secrets(page_content, expect.pii, scenario.recorder)
+    result.secrets = len(secrets)
+    result.leaks = masking.scan(stream, secrets)
+    result.coverage = masking.coverage(secrets, result.leaks)
     result.failures.extend(
-        f"masking: {leak.value!r} leaked at {leak.where}" for leak in result.leaks
+        f"masking: {leak.kind} {leak.value!r} from {leak.source} leaked at {leak.where}"
+        for leak in _first_per_value(result.leaks)
     )
 
     try:
@@ -167,3 +173,11 @@ def _compare(live: Capture, rep: Capture, out: Path | None) -> CheckpointResult:
     return CheckpointResult(
         live.name, pixels.mismatch, tree.similarity, pixels.masked_area, diff_path, tree.differences
     )
+
+
+def _first_per_value(leaks: list[masking.Leak]) -> list[masking.Leak]:
+    """One failure line per leaked value; the JSON keeps every place."""
+    seen: dict[str, masking.Leak] = {}
+    for leak in leaks:
+        seen.setdefault(leak.value, leak)
+    return list(seen.values())

@@ -1,0 +1,104 @@
+// Everything on a live page that could hold private data, with where it sits: form values,
+// text, attribute values, the URL. The harness decides (with its own PII detector and the
+// scenario's selectors) which of it must never reach a recorder's stream.
+
+export interface Sensitive {
+  path: string; // a readable selector of the element holding it
+  field: string; // "value", "text", "attr:<name>", "url"
+  text: string;
+  input: boolean; // a form value (input, textarea, select, contenteditable)
+  password: boolean;
+  masked: boolean; // under one of the scenario's `mask` selectors
+  unmasked: boolean; // under one of its `unmask` selectors
+}
+
+interface Selectors {
+  mask: string[];
+  unmask: string[];
+}
+
+const SKIPPED = new Set(["SCRIPT", "NOSCRIPT", "STYLE", "TEMPLATE"]);
+
+function step(el: Element): string {
+  const tag = el.tagName.toLowerCase();
+  if (el.id) return `${tag}#${el.id}`;
+  const name = el.getAttribute("name");
+  if (name) return `${tag}[name="${name}"]`;
+  const parent = el.parentElement;
+  if (!parent) return tag;
+  const same = Array.from(parent.children).filter((c) => c.tagName === el.tagName);
+  return same.length > 1 ? `${tag}:nth-of-type(${same.indexOf(el) + 1})` : tag;
+}
+
+function matchesAny(el: Element, selectors: string[]): boolean {
+  return selectors.some((s) => {
+    try {
+      return el.matches(s);
+    } catch {
+      return false;
+    }
+  });
+}
+
+// Input types whose value is a label or a choice between fixed options, not typed data.
+const NOT_TYPED = new Set(["checkbox", "radio", "button", "submit", "reset", "image", "range", "color"]);
+
+/**
+ * Typed form data. A <select> is left out: its options are page content any recorder carries,
+ * so the choice cannot be told from the option text by searching the stream.
+ */
+function formValue(el: Element): string | null {
+  if (el.tagName === "INPUT") {
+    const input = el as HTMLInputElement;
+    return NOT_TYPED.has(input.type) ? null : input.value;
+  }
+  return el.tagName === "TEXTAREA" ? (el as HTMLTextAreaElement).value : null;
+}
+
+interface Context {
+  prefix: string;
+  masked: boolean;
+  unmasked: boolean;
+}
+
+function walk(root: Document | ShadowRoot | Element, at: Context, selectors: Selectors, out: Sensitive[]): void {
+  const { prefix, masked, unmasked } = at;
+  for (const node of Array.from(root.childNodes)) {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const text = (node.textContent ?? "").trim();
+      if (text) out.push({ path: prefix || "document", field: "text", text, input: false, password: false, masked, unmasked });
+      continue;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) continue;
+    const el = node as Element;
+    if (SKIPPED.has(el.tagName)) continue;
+    const path = prefix ? `${prefix} > ${step(el)}` : step(el);
+    const inner = { prefix: path, masked: masked || matchesAny(el, selectors.mask), unmasked: unmasked || matchesAny(el, selectors.unmask) };
+    const base = { path, input: false, password: false, masked: inner.masked, unmasked: inner.unmasked };
+    for (const attr of Array.from(el.attributes)) {
+      if (attr.value.trim()) out.push({ ...base, field: `attr:${attr.name}`, text: attr.value });
+    }
+    const value = formValue(el);
+    if (value) {
+      const password = el.tagName === "INPUT" && (el as HTMLInputElement).type === "password";
+      out.push({ ...base, field: "value", text: value, input: true, password });
+    }
+    if (el.getAttribute("contenteditable") !== null && el.getAttribute("contenteditable") !== "false") {
+      out.push({ ...base, field: "text", text: (el.textContent ?? "").trim(), input: true });
+    }
+    if (el.tagName !== "TEXTAREA") walk(el, inner, selectors, out);
+    if (el.shadowRoot) walk(el.shadowRoot, { ...inner, prefix: `${path} >>>` }, selectors, out);
+    if (el.tagName === "IFRAME") {
+      const doc = (el as HTMLIFrameElement).contentDocument;
+      if (doc) walk(doc, { ...inner, prefix: `${path} >>>` }, selectors, out);
+    }
+  }
+}
+
+export function sensitiveContent(doc: Document, selectors: Selectors): Sensitive[] {
+  const out: Sensitive[] = [
+    { path: "document", field: "url", text: doc.location.href, input: false, password: false, masked: false, unmasked: false },
+  ];
+  walk(doc, { prefix: "", masked: false, unmasked: false }, selectors, out);
+  return out;
+}
