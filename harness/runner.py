@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from harness.capture import Capture
 from harness.compare import dom, pixel
 from harness.drive import Recording, StepFailed, record
 from harness.replay import ReplayFailed, replay
-from harness.scenario import Scenario
+from harness.scenario import Scenario, ScenarioError
 from harness.server import Server
 
 
@@ -86,10 +87,18 @@ def run_scenario(
         out.mkdir(parents=True, exist_ok=True)
     try:
         recording = record(browser, server, scenario, adapter)
+        _verify(browser, server, scenario, recording, result, out)
     except StepFailed as e:
         result.failures.append(str(e))
-    else:
-        _verify(browser, server, scenario, recording, result, out)
+    except ScenarioError:
+        raise
+    except Exception as e:
+        # A crash in one scenario must not hide the verdicts of the others.
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        result.failures.append(
+            f"harness error (a bug: please report it): {type(e).__name__}: {e}"
+            f" at {Path(where.filename).name}:{where.lineno}"
+        )
     result.duration_s = time.perf_counter() - started
     return result
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 from harness.adapters.base import Adapter
+from harness.adapters.builtin import BuiltinAdapter
 from harness.adapters.rrweb import RrwebAdapter
 
 
 def _registered() -> dict[str, type[Adapter]]:
-    found: dict[str, type[Adapter]] = {"rrweb": RrwebAdapter}
+    found: dict[str, type[Adapter]] = {"builtin": BuiltinAdapter, "rrweb": RrwebAdapter}
     for entry in entry_points(group="replaycheck.adapters"):
         found.setdefault(entry.name, entry.load())
     return found
