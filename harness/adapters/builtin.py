@@ -1,0 +1,71 @@
+"""replaycheck's own recorder and replayer (recorder/, stream format in recorder/src/format.ts)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.adapters.base import Adapter
+from harness.events import Interaction
+from harness.scenario import RecorderConfig
+from harness.stream import Stream, Timeline
+
+# EventType, MouseKind and NavigationKind numbers of recorder/src/format.ts.
+META, INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR = 0, 3, 4, 5, 6, 8, 9
+CLICK, DBLCLICK = 2, 3
+NAVIGATION_LOAD = 0
+
+INPUTS = "input, textarea, select"
+
+
+class BuiltinAdapter(Adapter):
+    name = "builtin"
+    record_bundle = "builtin-record.js"
+    replay_bundle = "builtin-replay.js"
+    checkpoint_settle_ms: ClassVar[int] = 150  # scroll is throttled to 100 ms (trailing call)
+    final_settle_ms: ClassVar[int] = 150
+    # Events are arrays [type, t, ...] with t in ms from the page's time origin.
+    timeline = Timeline(
+        time_of=lambda e: float(e[1]),
+        with_time=lambda e, t: [e[0], t, *e[2:]],
+        relative=True,
+    )
+
+    def record_options(self, config: RecorderConfig) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "maskAllInputs": config.mask_all_inputs,
+            "maskAllText": config.mask_all_text,
+            "detectPii": config.detect_pii,
+            "mask": list(config.mask),
+            "unmask": list(config.unmask),
+            "block": list(config.block),
+            "ignore": list(config.ignore),
+        }
+        return {**options, **config.options}
+
+    def masked_selectors(self, config: RecorderConfig) -> list[str]:
+        # Password fields stay masked whatever `unmask` says.
+        selectors = [INPUTS if config.mask_all_inputs else "input[type=password]"]
+        return [*selectors, *config.mask, *config.block]
+
+    def interactions(self, stream: Stream) -> list[Interaction]:
+        found: list[Interaction] = []
+        for event in stream.events:
+            kind, time = event[0], float(event[1])
+            if kind == META:
+                found.append(Interaction("navigation", time))
+            elif kind == NAVIGATION and event[2] != NAVIGATION_LOAD:
+                found.append(Interaction("navigation", time))  # history and hash changes
+            elif kind == MOUSE and event[2] in (CLICK, DBLCLICK):
+                click = "click" if event[2] == CLICK else "dblclick"
+                found.append(Interaction(click, time, event[3], event[4], event[5]))
+            elif kind == INPUT:
+                found.append(Interaction("input", time, event[2]))
+            elif kind == SCROLL:
+                found.append(Interaction("scroll", time, event[2]))
+            elif kind == MOUSE_MOVE:
+                found.extend(
+                    Interaction("mouse_move", time + float(dt), None, x, y) for x, y, dt in event[2]
+                )
+            elif kind == ERROR:
+                found.append(Interaction("error", time))
+        return found
