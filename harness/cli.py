@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from harness import adapters, baseline, report
+from harness.audit import audit, audit_scenario, text_report
 from harness.runner import ScenarioResult
 from harness.scenario import Scenario, ScenarioError, json_schema, load_paths, load_scenario
 from harness.worker import Worker
@@ -48,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS")
     run.add_argument("--browser-endpoint", metavar="WS_URL", help="a Playwright run-server")
 
+    audit = commands.add_parser("audit", help="masking audit of any page: what leaks, and the fix")
+    audit.add_argument("target", metavar="URL_OR_PATH")
+    audit.add_argument(
+        "--steps", type=Path, metavar="FILE", help="drive the page with this scenario's steps"
+    )
+    audit.add_argument("--recorder", default=DEFAULT_RECORDER, metavar="NAME")
+    audit.add_argument("--json", type=Path, metavar="FILE")
+    audit.add_argument("--browser-endpoint", metavar="WS_URL")
+
     validate = commands.add_parser("validate", help="check scenario files, errors with file:line")
     validate.add_argument("paths", nargs="+", metavar="PATHS")
 
@@ -61,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         match args.command:
             case "run":
                 return _run(args)
+            case "audit":
+                return _audit(args)
             case "validate":
                 scenarios = load_paths(args.paths)
                 print(f"{len(scenarios)} scenarios valid")
@@ -104,6 +116,21 @@ def _run(args: argparse.Namespace) -> int:
     s = report.summary(results)
     print(f"{s['passed']} passed, {s['failed']} failed")
     return EXIT_OK if s["failed"] == 0 else EXIT_FAILED
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if args.recorder not in adapters.ADAPTERS:
+        raise BadInput(
+            f"unknown recorder {args.recorder!r} (known: {', '.join(adapters.ADAPTERS)})"
+        )
+    scenario = audit_scenario(args.target, args.steps)
+    with Worker(args.browser_endpoint) as worker:
+        result = audit(worker.browser, worker.server, scenario, args.recorder)
+    print(text_report(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"version": 1, "audit": result.to_json()}, indent=2) + "\n")
+    return EXIT_OK if not result.leaks else EXIT_FAILED
 
 
 Job = tuple[Path, str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from harness.worker import Worker
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REPLAYCHECK = Path(sys.executable).with_name("replaycheck")
 
 # Fixture scenarios include ones that fail on purpose: tests run them, pytest must not collect them.
 collect_ignore = ["fixtures"]

@@ -20,10 +20,9 @@ from harness.compare.pixel import load_png
 from harness.drive import record
 from harness.scenario import load_scenario
 from harness.worker import Worker
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, REPLAYCHECK
 
 E2E = FIXTURES / "e2e"
-REPLAYCHECK = Path(sys.executable).with_name("replaycheck")
 
 
 def test_faithful_replay_passes(worker: Worker, tmp_path: Path) -> None:

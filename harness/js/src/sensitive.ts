@@ -24,6 +24,8 @@ function step(el: Element): string {
   if (el.id) return `${tag}#${el.id}`;
   const name = el.getAttribute("name");
   if (name) return `${tag}[name="${name}"]`;
+  const cls = el.classList[0];
+  if (cls && el.parentElement?.querySelectorAll(`:scope > .${CSS.escape(cls)}`).length === 1) return `${tag}.${cls}`;
   const parent = el.parentElement;
   if (!parent) return tag;
   const same = Array.from(parent.children).filter((c) => c.tagName === el.tagName);

@@ -1,0 +1,122 @@
+"""`replaycheck audit`: a masking audit of any page, no scenario needed.
+
+Records the page with a recorder (optionally driving it with a scenario's steps), finds the
+private data the live page holds, and reports every place it reached the stream, with the page
+element it came from and the selector that would mask it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser
+
+from harness import adapters, masking
+from harness.drive import record
+from harness.scenario import (
+    Expect,
+    OverheadConfig,
+    RecorderConfig,
+    Scenario,
+    ScenarioError,
+    Step,
+    Viewport,
+    load_scenario,
+)
+from harness.server import Server
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    target: str
+    recorder: str
+    config: RecorderConfig
+    secrets: list[masking.Secret]
+    leaks: list[masking.Leak]
+
+    @property
+    def coverage(self) -> float:
+        return masking.coverage(self.secrets, self.leaks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "recorder": self.recorder,
+            "secrets": len(self.secrets),
+            "coverage": round(self.coverage, 6),
+            "leaks": [leak.to_json() for leak in self.leaks],
+        }
+
+
+def audit_scenario(target: str, steps: Path | None) -> Scenario:
+    """The target page with the steps (and recorder options) of `steps`, or just opened."""
+    is_url = urlsplit(target).scheme in ("http", "https", "file")
+    page = None if is_url else Path(target).resolve()
+    if page is not None and not page.is_file():
+        raise ScenarioError(target, None, "no such page; give a URL or an HTML file")
+    url = target if is_url else None
+    if steps is not None:
+        return dataclasses.replace(load_scenario(steps), page=page, url=url)
+    return Scenario(
+        name="audit",
+        description=f"masking audit of {target}",
+        file=(page.parent if page else Path.cwd()) / "audit.yaml",
+        page=page,
+        url=url,
+        viewport=Viewport(),
+        recorder=RecorderConfig(),
+        steps=(Step("checkpoint", {"name": "end"}, 1),),
+        expect=Expect(),
+        overhead=OverheadConfig(),
+    )
+
+
+def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -> AuditResult:
+    recording = record(browser, server, scenario, adapters.get(recorder))
+    content = [item for capture in recording.checkpoints for item in capture.sensitive]
+    found = masking.secrets(content, scenario.expect.pii, scenario.recorder)
+    leaks = masking.scan(recording.stream, found)
+    return AuditResult(
+        scenario.url or str(scenario.page), recorder, scenario.recorder, found, leaks
+    )
+
+
+def fix_for(leak: masking.Leak, config: RecorderConfig) -> str:
+    """The recorder option that would have kept this value in the page."""
+    element = leak.source.rsplit(" > ", 1)[-1].rsplit(" ", 1)[0]
+    if leak.kind == "password":
+        return "a password must never be recorded: this recorder does not mask it"
+    if leak.kind == "input" and not config.mask_all_inputs:
+        return "set recorder.mask_all_inputs: true"
+    if leak.kind == "input":
+        return f"this recorder leaves it unmasked: add '{element}' to recorder.block"
+    if leak.source.endswith(" url"):
+        return "strip PII from the page URL (recorder.detect_pii masks it in builtin)"
+    if " attr:" in leak.source:
+        return f"add '{element}' to recorder.block (attributes are not masked by mask)"
+    return f"add '{element}' to recorder.mask"
+
+
+def text_report(result: AuditResult) -> str:
+    lines = [
+        f"masking audit of {result.target} with {result.recorder}: {len(result.secrets)} private"
+        f" values on the page, {len({leak.value for leak in result.leaks})} leaked,"
+        f" coverage {result.coverage:.0%}"
+    ]
+    seen: set[str] = set()
+    for leak in result.leaks:
+        if leak.value in seen:
+            continue
+        seen.add(leak.value)
+        places = sum(other.value == leak.value for other in result.leaks)
+        lines += [
+            f"LEAK {leak.kind} {leak.value!r}",
+            f"    from   {leak.source}",
+            f"    at     {leak.where}" + (f" (and {places - 1} more)" if places > 1 else ""),
+            f"    fix    {fix_for(leak, result.config)}",
+        ]
+    return "\n".join(lines)
