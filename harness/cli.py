@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    recorders = args.recorders or [DEFAULT_RECORDER]
+    recorders = list(dict.fromkeys(args.recorders or [DEFAULT_RECORDER]))
     for name in recorders:
         if name not in adapters.ADAPTERS:
             raise BadInput(f"unknown recorder {name!r} (known: {', '.join(adapters.ADAPTERS)})")
@@ -114,7 +114,8 @@ def _run(args: argparse.Namespace) -> int:
         report.write_json(results, args.report / "results.json")
         print(f"report: {report.write_html(results, args.report)}")
     s = report.summary(results)
-    print(f"{s['passed']} passed, {s['failed']} failed")
+    known = f" ({s['known_failures']} known failures among them)" if s["known_failures"] else ""
+    print(f"{s['passed']} passed, {s['failed']} failed{known}")
     return EXIT_OK if s["failed"] == 0 else EXIT_FAILED
 
 

@@ -110,6 +110,8 @@ class ScenarioItem(pytest.Item):
         self.user_properties.append(("result", result.to_json()))
         if not result.passed:
             raise ScenarioFailed(result)
+        if result.known_failure:
+            pytest.xfail(f"{self.recorder}: {result.known_failure}")
 
     def repr_failure(
         self,

@@ -14,8 +14,10 @@ from harness.runner import ScenarioResult
 
 def line(result: ScenarioResult) -> str:
     """One line per scenario and recorder, failures indented beneath."""
-    status = "PASS" if result.passed else "FAIL"
+    status = _status(result)
     parts = [f"{status} {result.scenario.name} [{result.recorder}]"]
+    if result.known_failure:
+        parts[0] += f" (known: {result.known_failure})"
     if result.checkpoints:
         worst_px = max(c.pixel_mismatch for c in result.checkpoints)
         worst_dom = min(c.dom_similarity for c in result.checkpoints)
@@ -33,9 +35,18 @@ def line(result: ScenarioResult) -> str:
     )
 
 
+def _status(result: ScenarioResult) -> str:
+    return "XFAIL" if result.known_failure else "PASS" if result.passed else "FAIL"
+
+
 def summary(results: Sequence[ScenarioResult]) -> dict[str, int]:
     passed = sum(r.passed for r in results)
-    return {"scenarios": len(results), "passed": passed, "failed": len(results) - passed}
+    return {
+        "scenarios": len(results),
+        "passed": passed,
+        "failed": len(results) - passed,
+        "known_failures": sum(r.known_failure is not None for r in results),
+    }
 
 
 def table(results: Sequence[ScenarioResult]) -> str:
@@ -44,9 +55,9 @@ def table(results: Sequence[ScenarioResult]) -> str:
     names = list(dict.fromkeys(r.scenario.name for r in results))
     cell = {(r.scenario.name, r.recorder): r for r in results}
     width = max([len("scenario"), *map(len, names)])
-    header = f"{'scenario':<{width}}" + "".join(f" | {name:<36}" for name in recorders)
+    header = f"{'scenario':<{width}}" + "".join(f" | {name:<31}" for name in recorders)
     sub = " " * width + "".join(
-        f" | {'ok':<4} {'pixel max':>9} {'dom min':>7} {'gz KiB':>8}" for _ in recorders
+        f" | {'':<5} {'pixel max':>9} {'dom min':>7} {'gz KiB':>7}" for _ in recorders
     )
     rows = [header, sub, "-" * len(sub)]
     for name in names:
@@ -54,12 +65,12 @@ def table(results: Sequence[ScenarioResult]) -> str:
         for recorder in recorders:
             r = cell.get((name, recorder))
             if r is None:
-                row += f" | {'':<36}"
+                row += f" | {'':<31}"
                 continue
             px = max((c.pixel_mismatch for c in r.checkpoints), default=float("nan"))
             sim = min((c.dom_similarity for c in r.checkpoints), default=float("nan"))
             gz = r.stream.get("gzip_bytes", 0) / 1024
-            row += f" | {'pass' if r.passed else 'FAIL':<4} {px:>9.5f} {sim:>7.4f} {gz:>8.1f}"
+            row += f" | {_status(r):<5} {px:>9.5f} {sim:>7.4f} {gz:>7.1f}"
         rows.append(row)
     return "\n".join(rows)
 
@@ -83,7 +94,7 @@ def write_html(results: Sequence[ScenarioResult], folder: Path) -> Path:
     index = folder / "index.html"
     sections = []
     for r in results:
-        status = "pass" if r.passed else "fail"
+        status = _status(r).lower()
         failures = "".join(f"<li>{html.escape(f)}</li>" for f in r.failures)
         rows = []
         for c in r.checkpoints:
@@ -114,7 +125,8 @@ def write_html(results: Sequence[ScenarioResult], folder: Path) -> Path:
     index.write_text(
         "<!doctype html><meta charset=utf-8><title>replaycheck report</title><style>"
         "body{font:14px sans-serif;margin:2em}section{border-left:6px solid #2a2;padding-left:1em;"
-        "margin:2em 0}section.fail{border-color:#d22}.row{display:flex;gap:8px}"
+        "margin:2em 0}section.fail{border-color:#d22}section.xfail{border-color:#e90}"
+        ".row{display:flex;gap:8px}"
         "figure{margin:0;flex:1}img{width:100%;border:1px solid #ccc}</style>"
         f"<h1>replaycheck: {s['passed']} passed, {s['failed']} failed</h1>{''.join(sections)}"
     )

@@ -168,6 +168,8 @@ class Scenario:
     steps: tuple[Step, ...]
     expect: Expect
     overhead: OverheadConfig
+    # Recorders expected to fail here, and why: reported as a known failure, not a failure.
+    known_failures: Mapping[str, str] = field(default_factory=dict)
 
     def pages(self) -> list[Path]:
         """`page` plus every page a goto step opens, once each: what the static server serves."""
@@ -670,6 +672,21 @@ class _FreeMap(_Type):
         return {"type": ["object", "null"]}
 
 
+class _Reasons(_Type):
+    """known_failures: recorder name -> why it is expected to fail this scenario."""
+
+    def parse(self, ctx: _Context, v: _Value, where: str) -> dict[str, str]:
+        if not isinstance(v, _Map):
+            ctx.fail(v.line, f'{where} must be a mapping like {{rrweb: "why"}}, got {_describe(v)}')
+        return {
+            key: _ANY_TEXT.parse(ctx, entry.value, _join(where, key))
+            for key, entry in v.entries.items()
+        }
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": ["object", "null"], "additionalProperties": {"type": "string"}}
+
+
 def _plain(v: _Value) -> Any:
     if isinstance(v, _Map):
         return {key: _plain(entry.value) for key, entry in v.entries.items()}
@@ -1137,6 +1154,14 @@ _SCENARIO = _Block(
             "page-load overhead measurement, read by `replaycheck overhead`",
             OverheadConfig(),
         ),
+        _Field(
+            "known_failures",
+            _Reasons(),
+            "recorders expected to fail this scenario, with the reason (a known gap of a "
+            "third-party recorder); they are reported as known failures, and an unexpected "
+            "pass is a failure so the list stays true",
+            {},
+        ),
     ]
 )
 
@@ -1169,6 +1194,7 @@ def _scenario(ctx: _Context, root: _Value) -> Scenario:
         steps=steps,
         expect=values["expect"],
         overhead=values["overhead"],
+        known_failures=values["known_failures"],
     )
 
 

@@ -207,3 +207,21 @@ def test_script_tag_injection_records_like_the_init_script(worker: Worker) -> No
     assert len(full_snapshots) == 1
     # The recorder's own script tag is part of the page it records, nothing else differs.
     assert "recorder-" in json.dumps(full_snapshots[0])
+
+
+def test_a_known_failure_is_reported_as_such_and_an_unexpected_pass_fails(
+    worker: Worker, tmp_path: Path
+) -> None:
+    bundled = Path(__file__).parents[1] / "scenarios" / "canvas.yaml"
+    canvas = worker.run(load_scenario(bundled), "rrweb", None)
+    assert canvas.passed and canvas.known_failure is not None
+    assert any("pixel mismatch" in f for f in canvas.failures)
+
+    shutil.copytree(E2E / "pages", tmp_path / "pages")
+    plain = (E2E / "plain.yaml").read_text() + "known_failures: {rrweb: 'said to fail'}\n"
+    (tmp_path / "plain.yaml").write_text(plain)
+    result = worker.run(load_scenario(tmp_path / "plain.yaml"), "rrweb", None)
+    assert not result.passed
+    assert result.failures == [
+        "known failure did not happen (said to fail): remove rrweb from known_failures"
+    ]

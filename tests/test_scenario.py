@@ -375,7 +375,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "unknown top key": (
         PAGE + f"nmae: x  {MARK}\n",
         "unknown key 'nmae' in the scenario (known: name, description, page, url, viewport, "
-        "recorder, steps, expect, overhead); did you mean 'name'?",
+        "recorder, steps, expect, overhead, known_failures); did you mean 'name'?",
     ),
     "unknown viewport key": (
         PAGE + f"viewport: {{width: 800, hieght: 600}}  {MARK}\n",
@@ -773,6 +773,7 @@ def test_schema_lists_every_key_step_and_event() -> None:
         "steps",
         "expect",
         "overhead",
+        "known_failures",
     ]
     assert list(props["steps"]["items"]["properties"]) == list(STEP_KINDS)
     assert list(props["expect"]["properties"]["events"]["properties"]) == list(EVENT_KINDS)
@@ -788,6 +789,8 @@ def test_schema_rejects_unknown_keys_everywhere() -> None:
     for path, sub in objects:
         if path == "recorder.options":  # adapter options are free by design
             assert "additionalProperties" not in sub
+        elif path == "known_failures":  # recorder names are open-ended; reasons are text
+            assert sub["additionalProperties"] == {"type": "string"}
         else:
             assert sub["additionalProperties"] is False, path
 
@@ -833,3 +836,18 @@ def test_schema_knows_every_key_of_the_spec_example() -> None:
 
     data = yaml.safe_load((FIXTURES / "spec_example.yaml").read_text())
     walk(data, json_schema(), "")
+
+
+def test_known_failures_name_recorders_and_reasons(site: Path) -> None:
+    text = PAGE + "known_failures:\n  rrweb: does not record canvas\n"
+    s = load_scenario(write(site, text, "known.yaml"))
+    assert s.known_failures == {"rrweb": "does not record canvas"}
+    assert load_scenario(write(site, PAGE, "none.yaml")).known_failures == {}
+
+
+def test_known_failures_must_map_recorders_to_reasons(site: Path) -> None:
+    text = PAGE + "known_failures:\n  - rrweb\n"
+    path = write(site, text, "bad-known.yaml")
+    err = load_error(path)
+    assert str(err).startswith(f"{path}:{line_of(text, '- rrweb')}: ")
+    assert "known_failures must be a mapping" in str(err)
