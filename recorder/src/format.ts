@@ -101,7 +101,11 @@ export const DOCUMENT_TARGET = 0;
 
 export type MetaEvent = [type: EventType.Meta, t: number, href: string, title: string, width: number, height: number, version: typeof FORMAT_VERSION];
 export type SnapshotEvent = [type: EventType.Snapshot, t: number, root: SerializedNode, scrollX: number, scrollY: number];
-/** Added nodes: parent, next sibling (0 = append), the subtree; removed: parent, node. */
+/**
+ * Added nodes: parent, next sibling (0 = append), the subtree; removed: parent, node.
+ * Apply removes, then adds in array order, then attrs and texts. A parent below 0 is the open
+ * shadow root of host -parent (created if the host has none yet). See docs/stream-format.md.
+ */
 export type MutationEvent = [
   type: EventType.Mutation,
   t: number,
@@ -111,6 +115,7 @@ export type MutationEvent = [
   texts: [node: Id, text: string][],
 ];
 export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[]];
+/** node: DOCUMENT_TARGET for the top window, a same-origin frame's Document id for its window. */
 export type ScrollEvent = [type: EventType.Scroll, t: number, node: Id, x: number, y: number];
 /** Sampled pointer positions; dt is each position's offset from t. */
 export type MouseMoveEvent = [type: EventType.MouseMove, t: number, positions: [x: number, y: number, dt: number][]];
@@ -121,7 +126,7 @@ export type ErrorEvent = [type: EventType.Error, t: number, message: string, sta
 export type CheckpointEvent = [type: EventType.Checkpoint, t: number, name: string];
 /** A <style>/<link> sheet whose rules changed (insertRule, deleteRule, replaceSync): its new text. */
 export type StyleSheetEvent = [type: EventType.StyleSheet, t: number, owner: Id, css: string];
-/** adoptedStyleSheets of the document (DOCUMENT_TARGET) or of the shadow root of host `owner`. */
+/** adoptedStyleSheets of the document (DOCUMENT_TARGET), of a frame's Document (its id) or of the shadow root of host `owner`. */
 export type AdoptedSheetsEvent = [type: EventType.AdoptedSheets, t: number, owner: Id, sheets: string[]];
 export type FocusEvent = [type: EventType.Focus, t: number, node: Id];
 export type CanvasEvent = [type: EventType.Canvas, t: number, node: Id, dataUrl: string];

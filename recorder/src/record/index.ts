@@ -1,0 +1,580 @@
+// replaycheck's recorder: record(options) starts recording this page (docs/stream-format.md).
+// Nothing heavy runs at evaluation; the first snapshot starts at DOMContentLoaded and is sliced
+// into ~5 ms tasks. Events held until that snapshot is out keep their order behind it.
+
+import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, NavigationKind } from "../format";
+import type { Event as RcEvent, SerializedNode } from "../format";
+import { Kind, St, cfg, configure, maskText, stateOf, textMasked } from "./mask";
+import type { RecordOptions } from "./mask";
+import { mutations, parentId } from "./mutations";
+import {
+  MO,
+  add,
+  apply,
+  clearT,
+  defProp,
+  doc,
+  doFetch,
+  getDesc,
+  isArray,
+  now,
+  on,
+  round,
+  setT,
+  stringify,
+  ts,
+  win,
+} from "./native";
+import type { Job } from "./serialize";
+import {
+  adopted,
+  adopters,
+  boundary,
+  canvasData,
+  cssOf,
+  dirtyCanvas,
+  drawn,
+  encode,
+  hooks,
+  idOf,
+  isPassword,
+  run,
+  scrolled,
+  serialize,
+  walk,
+} from "./serialize";
+import { beaconAll, enqueue, send, settled, setup } from "./transport";
+
+export type { RecordOptions };
+
+export interface Recorder {
+  checkpoint(name: string): void;
+  flush(): Promise<void>;
+  stop(): void;
+}
+
+const OBSERVE: MutationObserverInit = { childList: true, subtree: true, attributes: true, characterData: true };
+const MOUSE: Record<string, MouseKind> = {
+  mousedown: MouseKind.Down,
+  mouseup: MouseKind.Up,
+  click: MouseKind.Click,
+  dblclick: MouseKind.DblClick,
+  contextmenu: MouseKind.ContextMenu,
+};
+const CANVAS_DRAW = "fill stroke fillRect strokeRect clearRect fillText strokeText drawImage putImageData reset";
+
+let started = false; // record() was called: one recording per page
+let live = false; // recording (false after stop or a storm)
+let ready = false; // the first snapshot is out: events go straight to the queue
+let held: (() => void)[] = []; // until then, in order
+let heldRecords: [MutationRecord[], number][] = [];
+let walkEnd = 0;
+let observer: MutationObserver;
+let limit = 10000;
+let errors = 0;
+let storm = 0;
+let stormStart = 0;
+let t0 = 0;
+let walking = false;
+let lateStart = false;
+// The first snapshot: the walk (stack -> root), then its JSON text (todo -> text).
+const stack: Job[] = [];
+const root: SerializedNode[] = [];
+const todo: (SerializedNode | string)[] = [];
+const text: string[] = [];
+const watched = new WeakSet<object>();
+const lastInput = new WeakMap<Node, unknown>();
+const lastDialog = new WeakMap<Node, DialogState>();
+const scrolls = new Set<Node>();
+const sheets = new Set<CSSStyleSheet>();
+let moves: [number, number, number][] = [];
+let movesT = 0;
+let pointer = [0, 0];
+const timers = { scroll: 0, move: 0, canvas: 0, sheets: 0, resize: 0 };
+let lastHref = location.href;
+
+/** Our code never throws into the page: failures are counted, and too many switch recording off. */
+function guard<A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void {
+  return (...a) => {
+    if (live || always)
+      try {
+        fn(...a);
+      } catch {
+        if (++errors > 100) halt("internal errors");
+      }
+  };
+}
+
+function out(e: RcEvent): void {
+  if (!live) return;
+  // Pointer samples go out before anything later, so the stream stays in time order.
+  if (moves.length && e[0] != EventType.MouseMove) flushMoves();
+  later(() => enqueue(e));
+}
+
+/** Run now, or after the first snapshot is out when it is not yet. */
+const later = (fn: () => void): void => (ready ? fn() : add(held, fn));
+
+// Patching ------------------------------------------------------------------------------------
+
+type Proto = Record<string, unknown> | undefined;
+
+/** Wrap a method: the original always runs and its result is returned, whatever our hook does. */
+function after<T>(proto: Proto, name: string, hook: (self: T, result: unknown) => void): void {
+  const orig = proto?.[name];
+  if (typeof orig != "function") return;
+  const safe = guard(hook);
+  try {
+    proto![name] = function (this: T, ...args: unknown[]) {
+      const r = apply(orig, this, args);
+      safe(this, r);
+      return r;
+    };
+  } catch {
+    // read-only: recorded without this hook
+  }
+}
+
+/** Wrap a property setter the same way. */
+function afterSet<T>(proto: Proto, name: string, hook: (self: T) => void): void {
+  const d = proto && getDesc(proto, name);
+  const set = d?.set;
+  if (!set) return;
+  const safe = guard(hook);
+  if (!d.configurable) return;
+  defProp(proto, name, {
+    ...d,
+    set(this: T, v: unknown) {
+      apply(set, this, [v]);
+      safe(this);
+    },
+  });
+}
+
+type Realm = typeof globalThis;
+const proto = (C: unknown): Proto => (C as { prototype?: Proto } | undefined)?.prototype;
+
+/** The hooks a window's prototypes need: ours, and each same-origin iframe's. */
+function patchWindow(w: Realm | null): void {
+  if (!w || watched.has(w)) return;
+  watched.add(w);
+  for (const [C, names] of [
+    [w.HTMLInputElement, "value checked"],
+    [w.HTMLTextAreaElement, "value"],
+    [w.HTMLSelectElement, "value selectedIndex"],
+  ] as const)
+    for (const name of names.split(" ")) afterSet(proto(C), name, inputChanged);
+  const sheet = proto(w.CSSStyleSheet);
+  for (const name of ["insertRule", "deleteRule", "addRule", "removeRule", "replaceSync"])
+    after(sheet, name, dirtySheet);
+  after(sheet, "replace", (s: CSSStyleSheet, r) => (r as Promise<unknown>).then(guard(() => dirtySheet(s)), () => {}));
+  for (const name of ["insertRule", "deleteRule"])
+    after(proto(w.CSSGroupingRule), name, (g: CSSRule) => g.parentStyleSheet && dirtySheet(g.parentStyleSheet));
+  for (const C of [w.Document, w.ShadowRoot]) afterSet(proto(C), "adoptedStyleSheets", adoptedChanged);
+  for (const name of CANVAS_DRAW.split(" "))
+    after(proto(w.CanvasRenderingContext2D), name, (c: CanvasRenderingContext2D) => canvasDrawn(c.canvas));
+  after(proto(w.Element), "attachShadow", (_h: Element, r) => (r as ShadowRoot).mode == "open" && found(r as Node));
+  const dialogs = proto(w.HTMLDialogElement);
+  after(dialogs, "show", (d: Element) => dialog(d, DialogState.Open));
+  after(dialogs, "showModal", (d: Element) => dialog(d, DialogState.Modal));
+  after(dialogs, "close", (d: Element) => dialog(d, DialogState.Closed));
+}
+
+// Watching what the serializer meets ----------------------------------------------------------
+
+function found(n: Node): void {
+  if (watched.has(n)) return;
+  watched.add(n);
+  if (n.nodeType == 9) {
+    observer.observe(n, OBSERVE);
+    if (n != doc) {
+      patchWindow((n as Document).defaultView as unknown as Realm | null);
+      docListeners(n as Document);
+    }
+  } else if (n.nodeType == 11) {
+    observer.observe(n, OBSERVE);
+    on(n, "scroll", guard(onScroll)); // scroll is not composed: it stops at the shadow root
+  } else if ((n as Element).localName == "iframe") on(n, "load", guard(() => frameLoaded(n as HTMLIFrameElement)));
+  else on(n, "load", guard(() => linkLoaded(n as HTMLLinkElement)));
+}
+
+function docListeners(d: Document): void {
+  on(d, "input", guard(onInput));
+  on(d, "change", guard(onInput));
+  on(d, "scroll", guard(onScroll));
+  // `close` fires a task after close(): by then the dialog may be open again.
+  on(d, "close", guard((e: Event) => (e.target as HTMLDialogElement).open || dialog(e.target as Element, DialogState.Closed)));
+}
+
+/** A same-origin iframe loaded a document: send the iframe again, with it. */
+function frameLoaded(f: HTMLIFrameElement): void {
+  later(() => {
+    const p = f.parentNode;
+    const id = idOf(f);
+    if (!id || !p || !f.isConnected || !f.contentDocument) return; // cross-origin: nothing new to send
+    takeRecords();
+    let next = f.nextSibling;
+    while (next && !idOf(next)) next = next.nextSibling;
+    const s = serialize(f, stateOf(p));
+    walk.again.clear();
+    const pid = parentId(p);
+    if (s) out([EventType.Mutation, ts(), [[pid, idOf(next), s]], [[pid, id]], [], []]);
+  });
+}
+
+const linkLoaded = (l: HTMLLinkElement): void => void (l.sheet && dirtySheet(l.sheet));
+
+// Mutations and the first snapshot -------------------------------------------------------------
+
+function onRecords(records: MutationRecord[]): void {
+  const t = now();
+  if (t - stormStart > 1000) {
+    stormStart = t;
+    storm = 0;
+  }
+  if ((storm += records.length) > limit) return halt(`mutation limit: over ${limit} changes in a second`);
+  for (const r of records) {
+    // <style> text is carried as CSSOM text: a change to it is a sheet change.
+    const n = r.type == "characterData" ? r.target.parentNode : r.target;
+    const sheet = n && (n as Element).localName == "style" && (n as HTMLStyleElement).sheet;
+    if (sheet) dirtySheet(sheet);
+  }
+  const b = boundary();
+  const time = ts();
+  if (ready) {
+    const e = mutations([[records, b]], b, time);
+    if (e) out(e);
+    return;
+  }
+  // Until the snapshot is out, batches are kept and then made into one event: it reads the
+  // page as it is then, which is after all of them.
+  if (!heldRecords.length)
+    add(held, () => {
+      const e = mutations(heldRecords, walkEnd, time);
+      heldRecords = [];
+      if (e) out(e);
+    });
+  add(heldRecords, [records, b]);
+}
+
+/** Records not yet delivered, handled before we serialize anything outside the observer callback. */
+function takeRecords(): void {
+  const r = observer.takeRecords();
+  if (r.length) onRecords(r);
+}
+
+function startSnapshot(): void {
+  if (walking || ready) return;
+  walking = true;
+  lateStart = doc.readyState == "complete";
+  add(stack, [[doc], 0, root, 0, null]);
+  setT(guard(slice), 0);
+}
+
+/** Walk, then encode, until `until`; true when the snapshot is ready to go. */
+function step(until: number): boolean {
+  takeRecords();
+  walk.fresh = true;
+  walk.late = lateStart;
+  if (!run(stack, until)) return false;
+  if (!text.length && !todo.length) add(todo, root[0]!);
+  return encode(todo, text, until);
+}
+
+function slice(): void {
+  if (ready) return;
+  if (step(now() + 5)) snapshotDone();
+  else setT(guard(slice), 0);
+}
+
+/** Finish the first snapshot now (checkpoint, flush): the rest in one go. */
+function finishSnapshot(): void {
+  startSnapshot();
+  if (ready) return;
+  step(Infinity);
+  snapshotDone();
+}
+
+function snapshotDone(): void {
+  // Stamped with the recording's start: everything held happened after it.
+  enqueue([
+    EventType.Meta,
+    t0,
+    maskText(location.href, 0, Kind.Url),
+    maskText(doc.title, stateOf(doc.documentElement), Kind.Text),
+    innerWidth,
+    innerHeight,
+    FORMAT_VERSION,
+  ]);
+  // Reading the window's scroll forces layout: only when it has scrolled or layout is done.
+  const [x, y] = scrolled.has(doc) || lateStart ? [round(scrollX), round(scrollY)] : [0, 0];
+  enqueue(`[${EventType.Snapshot},${t0},${text.join("")},${x},${y}]`);
+  walkEnd = boundary();
+  ready = true;
+  const h = held;
+  held = [];
+  for (const fn of h) fn();
+  setT(send, 0); // now, in a task of its own: the snapshot is the one batch a replay cannot do without
+}
+
+// Style sheets --------------------------------------------------------------------------------
+
+function dirtySheet(s: CSSStyleSheet): void {
+  while (s.parentStyleSheet) s = s.parentStyleSheet;
+  sheets.add(s);
+  timers.sheets ||= setT(guard(flushSheets), 0); // once per task, however many rules changed
+}
+
+function flushSheets(): void {
+  clearT(timers.sheets);
+  timers.sheets = 0;
+  for (const s of sheets) {
+    const owner = s.ownerNode;
+    if (!owner) {
+      for (const a of adopters)
+        if (!a.isConnected) adopters.delete(a); // let go of shadow roots that are gone
+        else if (a.adoptedStyleSheets.includes(s)) adoptedChanged(a);
+      continue;
+    }
+    const id = idOf(owner);
+    try {
+      if (id) out([EventType.StyleSheet, ts(), id, cssOf(s)]);
+    } catch {
+      // cross-origin sheet: the replay loads it itself
+    }
+  }
+  sheets.clear();
+}
+
+function adoptedChanged(r: Document | ShadowRoot): void {
+  const owner = r == doc ? DOCUMENT_TARGET : idOf(r.nodeType == 9 ? r : (r as ShadowRoot).host);
+  // Before the walk starts, the snapshot reads the document's sheets itself.
+  if (r == doc ? walking : owner) out([EventType.AdoptedSheets, ts(), owner, adopted(r) || []]);
+}
+
+// Input, scroll, pointer, canvas, dialogs ------------------------------------------------------
+
+const onInput = (e: Event): void => inputChanged(e.composedPath()[0] as Element);
+
+function inputChanged(el: Element): void {
+  const id = idOf(el);
+  const i = el as HTMLInputElement;
+  // File names and button labels are not input; contenteditable text comes as mutations.
+  if (!id || !/^(input|textarea|select)$/.test(el.localName) || /^(file|submit|button|reset|image)$/.test(i.type)) return;
+  if (cfg.ignore && el.closest(cfg.ignore)) return;
+  let v: string | boolean | string[];
+  if (i.type == "checkbox" || i.type == "radio") v = i.checked;
+  else {
+    const st = (stateOf(el) & ~St.Input) | (isPassword(el) ? St.Password : 0);
+    if (i.type == "select-multiple") {
+      v = [];
+      for (const o of (el as HTMLSelectElement).selectedOptions) add(v, maskText(o.value, st, Kind.Value));
+    } else v = maskText(i.value, st, Kind.Value);
+  }
+  const key = isArray(v) ? stringify(v) : v;
+  if (lastInput.get(el) === key) return; // the setter and the input event report one change
+  lastInput.set(el, key);
+  out([EventType.Input, ts(), id, v]);
+}
+
+function onScroll(e: Event): void {
+  const t = e.target as Node;
+  scrolled.add(t);
+  if (t == doc || idOf(t)) {
+    scrolls.add(t);
+    timers.scroll ||= setT(guard(flushScroll), 100);
+  }
+}
+
+function flushScroll(): void {
+  clearT(timers.scroll);
+  timers.scroll = 0;
+  for (const t of scrolls) {
+    const w = (t as Document).defaultView;
+    const el = t as Element;
+    if (w) out([EventType.Scroll, ts(), t == doc ? DOCUMENT_TARGET : idOf(t), round(w.scrollX), round(w.scrollY)]);
+    else out([EventType.Scroll, ts(), idOf(t), round(el.scrollLeft), round(el.scrollTop)]);
+  }
+  scrolls.clear();
+}
+
+function onMove(e: Event): void {
+  const m = e as MouseEvent;
+  pointer = [m.clientX, m.clientY];
+  timers.move ||= setT(guard(sampleMove), 50);
+}
+
+/** At most one position per 50 ms: the latest. */
+function sampleMove(): void {
+  timers.move = 0;
+  const t = ts();
+  if (!moves.length) movesT = t;
+  add(moves, [round(pointer[0]!), round(pointer[1]!), t - movesT]);
+  if (moves.length >= 20) flushMoves();
+}
+
+function flushMoves(): void {
+  const m = moves;
+  moves = [];
+  if (m.length) out([EventType.MouseMove, movesT, m]);
+}
+
+function canvasDrawn(c: HTMLCanvasElement): void {
+  drawn.add(c);
+  if (dirtyCanvas.has(c)) return;
+  dirtyCanvas.add(c);
+  timers.canvas ||= setT(guard(flushCanvas), 500);
+}
+
+function flushCanvas(): void {
+  clearT(timers.canvas);
+  timers.canvas = 0;
+  for (const c of dirtyCanvas) {
+    const id = idOf(c);
+    // Not serialized yet: the snapshot reads it then. Under masked text: never captured.
+    const data = id && c.isConnected && !textMasked(stateOf(c)) && canvasData(c);
+    if (data) out([EventType.Canvas, ts(), id, data]);
+  }
+  dirtyCanvas.clear();
+}
+
+function dialog(d: Element, state: DialogState): void {
+  const id = idOf(d);
+  if (!id || d.localName != "dialog" || lastDialog.get(d) === state) return;
+  lastDialog.set(d, state);
+  out([EventType.Dialog, ts(), id, state]);
+}
+
+function navigated(kind: NavigationKind): void {
+  const href = location.href;
+  if (kind == NavigationKind.Pop) {
+    if (href == lastHref) return; // popstate and hashchange for one fragment change
+    if (href.split("#")[0] == lastHref.split("#")[0]) kind = NavigationKind.Hash;
+  }
+  lastHref = href;
+  out([EventType.Navigation, ts(), kind, maskText(href, 0, Kind.Url)]);
+}
+
+function error(message: string, stack: unknown): void {
+  out([EventType.Error, ts(), maskText(message, 0, Kind.Attr), maskText(String(stack || ""), 0, Kind.Attr)]);
+}
+
+// Lifecycle -----------------------------------------------------------------------------------
+
+/** Everything pending, out now: observer records, sheets, scrolls, canvases, pointer samples. */
+function drain(): void {
+  takeRecords();
+  flushSheets();
+  flushScroll();
+  flushCanvas();
+  flushMoves();
+}
+
+function halt(reason: string): void {
+  if (!live) return;
+  live = false;
+  try {
+    observer.disconnect();
+    enqueue([EventType.Stop, ts(), reason]);
+    send();
+  } catch {
+    // nothing more we can do, and nothing to throw into the page
+  }
+}
+
+/** Sampling is per session, not per page: a sampled visit is recorded on every page. */
+function sampled(session: string, rate: number): boolean {
+  let h = 2166136261;
+  for (let i = 0; i < session.length; i++) h = Math.imul(h ^ session.charCodeAt(i), 16777619);
+  return (h >>> 0) / 4294967296 < rate;
+}
+
+export function record(options: RecordOptions): Recorder | null {
+  try {
+    if (started || !MO || !doFetch || !sampled(options.session, options.sampleRate ?? 1)) return null;
+    started = live = true;
+    configure(options);
+    setup(options.ingestUrl, options.session);
+    limit = options.mutationLimit || limit;
+    observer = new MO(guard(onRecords));
+    hooks.found = found;
+    t0 = ts();
+    enqueue([EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)]);
+
+    patchWindow(win);
+    const history = proto(History);
+    after(history, "pushState", () => navigated(NavigationKind.Push));
+    after(history, "replaceState", () => navigated(NavigationKind.Replace));
+    on(win, "popstate", guard(() => navigated(NavigationKind.Pop)));
+    on(win, "hashchange", guard(() => navigated(NavigationKind.Pop)));
+    docListeners(doc);
+    for (const type in MOUSE)
+      on(
+        doc,
+        type,
+        guard((e: Event) => {
+          const m = e as MouseEvent;
+          out([EventType.Mouse, ts(), MOUSE[type]!, idOf(m.composedPath()[0] as Node), round(m.clientX), round(m.clientY)]);
+        }),
+      );
+    on(doc, "mousemove", guard(onMove));
+    on(doc, "focus", guard((e: Event) => {
+      const id = idOf(e.composedPath()[0] as Node);
+      if (id) out([EventType.Focus, ts(), id]);
+    }));
+    on(win, "resize", guard(() => {
+      timers.resize ||= setT(guard(() => {
+        timers.resize = 0;
+        out([EventType.Viewport, ts(), innerWidth, innerHeight]);
+      }), 100);
+    }));
+    on(win, "error", guard((e: Event) => e instanceof ErrorEvent && error(e.message, e.error?.stack)));
+    on(win, "unhandledrejection", guard((e: Event) => {
+      const r: unknown = (e as PromiseRejectionEvent).reason;
+      error(r instanceof Error ? r.message : String(r), r instanceof Error && r.stack);
+    }));
+    // Hiding may be the last chance: the beacon goes even when recording has stopped.
+    const leave = guard(() => {
+      try {
+        if (live && ready) drain();
+      } finally {
+        beaconAll();
+      }
+    }, true);
+    on(win, "pagehide", leave);
+    on(doc, "visibilitychange", () => doc.visibilityState == "hidden" && leave());
+
+    const interval = options.flushIntervalMs || 1000;
+    const tick = guard(() => {
+      flushMoves();
+      send();
+      setT(tick, interval);
+    });
+    setT(tick, interval);
+    if (doc.readyState == "loading") on(doc, "DOMContentLoaded", guard(startSnapshot));
+    else startSnapshot();
+
+    return {
+      checkpoint: guard((name: string) => {
+        finishSnapshot();
+        drain();
+        out([EventType.Checkpoint, ts(), name]);
+      }),
+      flush() {
+        guard(() => {
+          finishSnapshot();
+          drain();
+        })();
+        send();
+        return settled();
+      },
+      stop: guard(() => {
+        drain();
+        halt("stopped");
+      }),
+    };
+  } catch {
+    live = false;
+    return null;
+  }
+}

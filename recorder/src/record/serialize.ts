@@ -1,0 +1,360 @@
+// DOM -> SerializedNode. One job loop serves the sliced first snapshot and the synchronous
+// serialization of subtrees added later; both read nodes in their state at the time they run.
+
+import { DialogState, NodeKind } from "../format";
+import type { Attrs, ElementExtra, SerializedNode } from "../format";
+import { Kind, St, bits, cfg, hit, maskText, matches, starred, textMasked } from "./mask";
+import { add, doc, isArray, now, round, stringify } from "./native";
+
+export const ids = new WeakMap<Node, number>();
+let nextId = 1;
+/** Ids below this were assigned before now: a mutation record taken now is newer than those nodes. */
+export const boundary = (): number => nextId;
+export const idOf = (n: Node | null | undefined): number => (n && ids.get(n)) || 0;
+
+/** Elements whose children are not carried: script, textarea (value instead), <style> read from the CSSOM, blocked. */
+export const opaque = new WeakSet<Node>();
+export const blocked = new WeakSet<Node>();
+/** Canvases a 2D context drew on, and those with drawing not yet captured. */
+export const drawn = new WeakSet<Node>();
+export const dirtyCanvas = new Set<HTMLCanvasElement>();
+/** Elements seen scrolling: only those have their scroll position read (reading forces layout). */
+export const scrolled = new WeakSet<Node>();
+/** Documents and shadow roots seen with adoptedStyleSheets. */
+export const adopters = new Set<Document | ShadowRoot>();
+const passwords = new WeakSet<Node>();
+
+/** The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s. */
+export const hooks = { found: (_n: Node): void => {} };
+
+/**
+ * fresh: the first snapshot, where a node met twice (it moved while the walk was sliced) is
+ * kept where it was met first. late: the page has finished loading, layout is there to read.
+ * again: nodes serialized a second time (moved), for the mutation batch to remove first.
+ */
+export const walk = { fresh: false, late: false, again: new Set<Node>() };
+
+type Sink = SerializedNode[] | ElementExtra;
+/** Nodes listed together (a parent's children, read in one go), visited in order from `next`. */
+export type Job = [nodes: Node[], next: number, sink: Sink, st: number, parent: Node | null];
+
+const SVG = "http://www.w3.org/2000/svg";
+const MATHML = "http://www.w3.org/1998/Math/MathML";
+const BUTTON = /^(submit|button|reset|image)$/;
+const URL_ATTR = /^(href|src|action|formaction|poster|data|background|xlink:href)$/;
+const TEXT_ATTR = /^(title|alt|placeholder|label|aria-label|aria-description)$/;
+// Node types carried: element 1, text 3, comment 8, document 9, doctype 10.
+const CARRIED = (1 << 1) | (1 << 3) | (1 << 8) | (1 << 9) | (1 << 10);
+
+/** Run jobs until the stack is empty (true) or `until` has passed (false: call again later). */
+export function run(stack: Job[], until: number): boolean {
+  for (let i = 0; stack.length; i++) {
+    if ((i & 15) == 15 && now() > until) return false;
+    const job = stack[stack.length - 1]!;
+    const n = job[0][job[1]++];
+    if (!n) {
+      stack.length--;
+      continue;
+    }
+    // Moved since its parent was listed: serialized where it is now, or by the mutation batch.
+    if (n.parentNode !== job[4]) continue;
+    let s: SerializedNode | null = null;
+    const depth = stack.length;
+    try {
+      s = one(n, job[3], stack);
+    } catch {
+      // One odd node (a throwing getter, say) is left out; it must not stop the walk.
+      ids.delete(n);
+      stack.length = depth;
+    }
+    if (!s) continue;
+    const sink = job[2];
+    if (isArray(sink)) add(sink, s);
+    else sink.frame = s;
+  }
+  return true;
+}
+
+const kidsOf = (n: SerializedNode): SerializedNode[] | null =>
+  n[0] == NodeKind.Document ? n[2] : n[0] == NodeKind.Element ? n[4] : null;
+
+/**
+ * JSON text of a serialized tree, in slices like the walk: one JSON.stringify of a 30,000-node
+ * snapshot is a long task of its own. Subtrees of up to ~1,000 nodes (ids are given in walk
+ * order, so the id span estimates the size) are stringified natively, bigger ones piece by piece.
+ * `todo` holds nodes to encode and text to copy, last first; `out` gets the text in order.
+ */
+export function encode(todo: (SerializedNode | string)[], out: string[], until: number): boolean {
+  for (let i = 0; todo.length; i++) {
+    if ((i & 15) == 15 && now() > until) return false;
+    const n = todo[todo.length - 1]!;
+    todo.length--;
+    if (typeof n == "string") {
+      add(out, n);
+      continue;
+    }
+    const kids = kidsOf(n);
+    let last = n;
+    for (let k = kids; k && k.length; k = kidsOf(last)) last = k[k.length - 1]!;
+    if (!kids || last[1] - n[1] < 1000) {
+      add(out, stringify(n));
+      continue;
+    }
+    // [head..., kids, tail...] as "[head," + "[" kids joined by "," "]" + ",tail]"
+    const at = n[0] == NodeKind.Document ? 2 : 4;
+    const tail = stringify((n as unknown[]).slice(at + 1));
+    add(todo, tail.length > 2 ? "]," + tail.slice(1) : "]]");
+    for (let j = kids.length; j--; ) {
+      add(todo, kids[j]!);
+      if (j) add(todo, ",");
+    }
+    add(out, stringify((n as unknown[]).slice(0, at)).slice(0, -1) + ",[");
+  }
+  return true;
+}
+
+/** `n` and its subtree now, in one go; `st` is the masking state of its parent. */
+export function serialize(n: Node, st: number): SerializedNode | undefined {
+  const out: SerializedNode[] = [];
+  walk.fresh = walk.late = false;
+  run([[[n], 0, out, st, n.parentNode]], Infinity);
+  return out[0];
+}
+
+function one(n: Node, st: number, stack: Job[]): SerializedNode | null {
+  const type = n.nodeType;
+  if (!((CARRIED >> type) & 1)) return null;
+  let id = ids.get(n);
+  if (id) {
+    if (walk.fresh) return null;
+    walk.again.add(n);
+  } else ids.set(n, (id = nextId++));
+  switch (type) {
+    case 1:
+      return element(n as Element, id, st, stack);
+    case 3:
+      return [NodeKind.Text, id, maskText((n as Text).data, st, Kind.Text)];
+    case 8:
+      return [NodeKind.Comment, id, maskText((n as Comment).data, st, Kind.Text)];
+    case 9: {
+      const s: SerializedNode = [NodeKind.Document, id, []];
+      children(n, s[2], st, stack);
+      const sheets = adopted(n as Document);
+      if (sheets) s[3] = sheets;
+      hooks.found(n);
+      return s;
+    }
+  }
+  const d = n as DocumentType;
+  return [NodeKind.Doctype, id, d.name, d.publicId, d.systemId];
+}
+
+/** Queue `p`'s children as they are now: one job for all, cheap even for 10,000 rows. */
+function children(p: Node, sink: SerializedNode[], st: number, stack: Job[]): void {
+  const list: Node[] = [];
+  for (let c = p.firstChild; c; c = c.nextSibling) add(list, c);
+  if (list.length) add(stack, [list, 0, sink, st, p]);
+}
+
+function element(el: Element, id: number, st: number, stack: Job[]): SerializedNode {
+  const tag = el.localName;
+  const x: ElementExtra = {};
+  const attrs: Attrs = {};
+  const kids: SerializedNode[] = [];
+  const ns = el.namespaceURI;
+  if (ns == SVG) x.ns = 1;
+  else if (ns == MATHML) x.ns = 2;
+  const kst = st | bits(el);
+  // The element's own attributes and value: Input is for what it contains (option text).
+  const own = (kst & ~St.Input) | (isPassword(el) ? St.Password : 0);
+  const isBlocked = matches(el, cfg.block);
+  hit.v = false;
+  for (const a of el.attributes) {
+    // A blocked element keeps id and class only, so the page's selectors still size it.
+    if (isBlocked && a.name != "id" && a.name != "class") continue;
+    const v = attrValue(el, a.name, a.value, own);
+    if (v != null) attrs[a.name] = v;
+  }
+  if (isBlocked) {
+    blocked.add(el);
+    opaque.add(el);
+    const r = el.getBoundingClientRect();
+    x.blocked = [round(r.width), round(r.height)];
+  } else {
+    formState(el, tag, own, x);
+    special(el, tag, kst, x, stack);
+    if (!opaque.has(el)) {
+      children(el, kids, kst, stack);
+      if (starred(kst, Kind.Text))
+        for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType == 3 && /\S/.test((c as Text).data)) hit.v = true;
+    }
+    const root = el.shadowRoot;
+    if (root) {
+      children(root, (x.shadow = []), kst, stack);
+      const sheets = adopted(root);
+      if (sheets) x.shadowSheets = sheets;
+      hooks.found(root);
+    }
+    if (scrolled.has(el) || walk.late) {
+      const left = el.scrollLeft;
+      const top = el.scrollTop;
+      if (left || top) x.scroll = [round(left), round(top)];
+    }
+  }
+  if (hit.v) x.masked = 1;
+  const s: SerializedNode = [NodeKind.Element, id, tag, attrs, kids];
+  for (const _ in x) {
+    s[5] = x;
+    break;
+  }
+  return s;
+}
+
+/** Form state read from properties: what script or the user set, not the markup. */
+function formState(el: Element, tag: string, own: number, x: ElementExtra): void {
+  if (tag == "input") {
+    const i = el as HTMLInputElement;
+    const type = i.type;
+    if (type == "checkbox" || type == "radio") {
+      if (i.checked != i.hasAttribute("checked")) x.checked = i.checked;
+    } else if (type != "file" && !BUTTON.test(type) && i.value != (i.getAttribute("value") ?? "")) {
+      x.value = maskText(i.value, own, Kind.Value);
+    }
+  } else if (tag == "textarea") {
+    opaque.add(el); // its text child is the default value only; the value carries what is shown
+    const v = (el as HTMLTextAreaElement).value;
+    if (v) x.value = maskText(v, own, Kind.Value);
+  } else if (tag == "option") {
+    const o = el as HTMLOptionElement;
+    if (o.selected != o.hasAttribute("selected")) x.selected = o.selected;
+  }
+}
+
+function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void {
+  switch (tag) {
+    case "script":
+      opaque.add(el);
+      break;
+    case "style":
+      try {
+        x.css = cssOf((el as HTMLStyleElement).sheet!);
+        opaque.add(el);
+      } catch {
+        // no sheet (not in a rendered document): the text children carry it
+      }
+      break;
+    case "link": {
+      if (!/stylesheet/i.test(el.getAttribute("rel") || "")) break;
+      const sheet = (el as HTMLLinkElement).sheet;
+      if (!sheet) hooks.found(el); // still loading: its load event sends it
+      else
+        try {
+          x.css = cssOf(sheet);
+        } catch {
+          // cross-origin: the replay loads the (absolute) href itself
+        }
+      break;
+    }
+    case "canvas":
+      // A canvas under masked text may show text: not captured.
+      if (drawn.has(el) && !textMasked(kst)) {
+        dirtyCanvas.delete(el as HTMLCanvasElement);
+        x.canvas = canvasData(el as HTMLCanvasElement);
+      }
+      break;
+    case "dialog":
+      if ((el as HTMLDialogElement).open) x.dialog = el.matches(":modal") ? DialogState.Modal : DialogState.Open;
+      break;
+    case "iframe":
+      hooks.found(el);
+      try {
+        const d = (el as HTMLIFrameElement).contentDocument;
+        if (d) {
+          x.frame = undefined; // filled by the document's job (run's sink)
+          add(stack, [[d], 0, x, kst, null]);
+        }
+      } catch {
+        // cross-origin
+      }
+  }
+}
+
+/** The canvas as a PNG data URL; none when cross-origin images tainted it. */
+export function canvasData(c: HTMLCanvasElement): string | undefined {
+  try {
+    return c.toDataURL();
+  } catch {
+    return undefined;
+  }
+}
+
+export function isPassword(el: Element): boolean {
+  // Once a password field, always masked: switching it to type=text must not reveal it.
+  if (el.localName == "input" && (el as HTMLInputElement).type == "password") passwords.add(el);
+  return passwords.has(el);
+}
+
+/** An attribute as it may leave the page, or null when it must not (handlers, script src, javascript: URLs). */
+export function attrValue(el: Element, name: string, v: string, st: number): string | null {
+  const tag = el.localName;
+  if (/^on/i.test(name) || (tag == "script" && name == "src")) return null;
+  if (URL_ATTR.test(name)) return /^\s*javascript:/i.test(v) ? null : maskText(abs(v, el.baseURI), st, Kind.Url);
+  if (name == "srcset")
+    return maskText(
+      v.replace(/(^|,)(\s*)([^\s,]+)/g, (_m, comma: string, space: string, u: string) => comma + space + abs(u, el.baseURI)),
+      st,
+      Kind.Url,
+    );
+  if (name == "style") return maskText(cssUrls(v, el.baseURI), st, Kind.Attr);
+  const kind =
+    name == "value" && (tag == "option" || tag == "input")
+      ? tag == "input" && BUTTON.test((el as HTMLInputElement).type)
+        ? Kind.Text // a button's label
+        : Kind.Value
+      : TEXT_ATTR.test(name)
+        ? Kind.Text
+        : Kind.Attr;
+  return maskText(v, st, kind);
+}
+
+/** Absolute URL; fragment-only references (SVG <use href="#i">) and data: URLs stay as they are. */
+function abs(u: string, base: string): string {
+  if (!u || u[0] == "#" || /^data:/i.test(u)) return u;
+  try {
+    return new URL(u, base).href;
+  } catch {
+    return u;
+  }
+}
+
+const cssUrls = (css: string, base: string): string =>
+  css.replace(/url\(\s*(["']?)(.*?)\1\s*\)/g, (m, _q: string, u: string) => {
+    const a = abs(u, base);
+    return a == u ? m : 'url("' + a + '")';
+  });
+
+/** A sheet's rules from the CSSOM (so insertRule'd rules count), readable @imports inlined. Throws when cross-origin. */
+export function cssOf(sheet: CSSStyleSheet): string {
+  let css = "";
+  for (const r of sheet.cssRules) {
+    let text = r.cssText;
+    if (r.type == 3)
+      try {
+        text = cssOf((r as CSSImportRule).styleSheet!);
+      } catch {
+        // cross-origin import: keep the @import
+      }
+    css += text;
+  }
+  return cssUrls(css, sheet.href || (sheet.ownerNode || doc).baseURI);
+}
+
+/** adoptedStyleSheets of a document or shadow root as CSS text, if any. */
+export function adopted(r: Document | ShadowRoot): string[] | undefined {
+  const list = r.adoptedStyleSheets;
+  if (!list || !list.length) return;
+  adopters.add(r);
+  const out: string[] = [];
+  for (const s of list) add(out, cssOf(s));
+  return out;
+}

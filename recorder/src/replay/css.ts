@@ -1,0 +1,90 @@
+// Replayed CSS: URLs made absolute (the replay document lives at about:blank) and simulated :hover.
+
+/** The class the replayer puts on the element under the recorded cursor and its ancestors. */
+export const HOVER_CLASS = ":hover";
+// As a selector: `.\:hover`. A class starting with ":" never occurs in real pages, and the harness
+// canonicaliser already drops such classes and selectors as replayer artefacts.
+const HOVER_SELECTOR = ".\\:hover";
+const HOVER = /(?<!\\):hover\b/;
+const HOVERS = new RegExp(HOVER.source, "g");
+
+const CSS_URL = /url\(\s*(["']?)([^"')]*)\1\s*\)/g;
+
+/** `url` resolved against `base`; fragment-only, data: and unparsable URLs are left as written. */
+export function absoluteUrl(url: string, base: string): string {
+  const trimmed = url.trim();
+  // A fragment stays in the document (SVG <use href="#icon">); a data: URL is absolute and can be big.
+  if (trimmed === "" || trimmed.startsWith("#") || /^data:/i.test(trimmed)) return url;
+  try {
+    return new URL(trimmed, base).href;
+  } catch {
+    return url;
+  }
+}
+
+export function absoluteCss(css: string, base: string): string {
+  return css.replace(CSS_URL, (whole, _quote: string, url: string) => {
+    const abs = absoluteUrl(url, base);
+    return abs === url ? whole : `url("${abs}")`;
+  });
+}
+
+/**
+ * Give every style rule with `:hover` a twin selector using the hover class: `a:hover` becomes
+ * `a:hover, a.\:hover`. Appending keeps the page's own selectors (and specificity) untouched,
+ * where wrapping them in `:is(:hover, ...)` would change the rule text the harness compares.
+ */
+export function simulateHover(sheet: CSSStyleSheet | null): void {
+  try {
+    if (sheet) hoverRules(sheet.cssRules);
+  } catch {
+    // A cross-origin sheet's rules cannot be read: its :hover rules stay real-hover only.
+  }
+}
+
+function hoverRules(rules: CSSRuleList): void {
+  for (const rule of Array.from(rules)) {
+    if (rule.type === 1 /* STYLE_RULE */) {
+      const style = rule as CSSStyleRule;
+      const text = style.selectorText;
+      // Skip rules already given their twin: this runs again whenever a sheet is re-applied.
+      if (HOVER.test(text) && !text.includes(HOVER_SELECTOR)) {
+        const twins = splitSelectors(text)
+          .filter((s) => HOVER.test(s))
+          .map((s) => s.replace(HOVERS, HOVER_SELECTOR));
+        // An invalid twin (`::-webkit-scrollbar:hover`...) makes the browser ignore the change.
+        style.selectorText = `${text}, ${twins.join(", ")}`;
+      }
+    }
+    // Grouping rules (@media, @supports, @layer...) and nested style rules.
+    const inner = (rule as Partial<CSSGroupingRule>).cssRules;
+    if (inner) hoverRules(inner);
+  }
+}
+
+/** Split a selector list at top-level commas (not inside parentheses, brackets or strings). */
+function splitSelectors(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = "";
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (c === "\\") {
+      i++;
+    } else if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === "(" || c === "[") {
+      depth++;
+    } else if (c === ")" || c === "]") {
+      depth--;
+    } else if (c === "," && depth === 0) {
+      out.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(list.slice(start));
+  return out.map((s) => s.trim());
+}

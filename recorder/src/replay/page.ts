@@ -1,0 +1,564 @@
+// One page load rebuilt inside the replay iframe: the snapshot turned into DOM, then the
+// incremental events applied to it. Everything the recording carries is treated as untrusted:
+// the iframe is sandboxed without scripts, and handlers and javascript: URLs are dropped too.
+
+import { DialogState, DOCUMENT_TARGET, NodeKind } from "../format";
+import type { Attrs, ElementExtra, Id, MutationEvent, SerializedNode } from "../format";
+import { HOVER_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
+
+type Tasks = (() => void)[];
+type ScrollTarget = Element | Document;
+
+const NAMESPACES = { 1: "http://www.w3.org/2000/svg", 2: "http://www.w3.org/1998/Math/MathML" };
+const ATTR_NAMESPACES: Record<string, string> = {
+  xlink: "http://www.w3.org/1999/xlink",
+  xml: "http://www.w3.org/XML/1998/namespace",
+  xmlns: "http://www.w3.org/2000/xmlns/",
+};
+/** Attributes holding one URL: made absolute, and dropped when they are javascript: URLs. */
+const URL_ATTRS = new Set([
+  "href",
+  "src",
+  "action",
+  "formaction",
+  "poster",
+  "background",
+  "cite",
+  "data",
+  "longdesc",
+  "xlink:href",
+]);
+const SRCSET_ATTRS = new Set(["srcset", "imagesrcset"]);
+/** The URL parser ignores ASCII whitespace and control characters: `java\tscript:` runs too. */
+const JAVASCRIPT_URL = /^javascript:/i;
+const IGNORED_IN_URL = /[\u0000-\u0020]/g;
+/** <meta http-equiv> pragmas that act when inserted: a refresh would navigate the replay away. */
+const PRAGMA = /^\s*(refresh|content-security-policy)\s*$/i;
+const BLOCKED_BACKGROUND = "repeating-linear-gradient(45deg,#ccc 0 10px,#ddd 10px 20px)";
+
+// Node types by number: interface objects belong to one realm and the iframe is another.
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const DOCUMENT_NODE = 9;
+const FRAGMENT_NODE = 11;
+
+export class Page {
+  readonly nodes = new Map<Id, Node>();
+  /** Scroll positions to hold, re-applied when late images make the layout grow. */
+  private readonly scrolls = new Map<ScrollTarget, [number, number]>();
+  private readonly unscrolled = new Set<ScrollTarget>();
+  /** Iframes filled from `extra.frame`: their src must not navigate them away. */
+  private readonly frames = new WeakSet<Element>();
+  /** Replayer-only rules, one <style> per document or shadow root (see paint()). */
+  private readonly injected = new Map<Node, CSSStyleSheet>();
+  private readonly paints = new WeakMap<Element, [rule: CSSStyleRule, className: string]>();
+  private hovered = new Set<Element>();
+  private focusTarget: Id | undefined;
+  /** Where relative URLs resolve: the page URL, then its <base href>. */
+  private base: string;
+
+  constructor(
+    private readonly doc: Document,
+    href: string,
+    root: SerializedNode,
+    scroll: [number, number],
+  ) {
+    this.base = href;
+    this.fill(doc, root);
+    this.holdScroll(doc, scroll);
+  }
+
+  // --- building ------------------------------------------------------------------------------
+
+  /** Replace `doc`'s content by a serialized Document, in the compat mode its doctype implies. */
+  private fill(doc: Document, sn: SerializedNode): void {
+    if (sn[0] !== NodeKind.Document) return;
+    const [, id, children, adopted] = sn;
+    const doctype = children.find((c) => c[0] === NodeKind.Doctype);
+    // Only the parser sets the compat mode: let it read the doctype, then build by DOM.
+    doc.open();
+    doc.write(doctype?.[0] === NodeKind.Doctype ? doctypeMarkup(doctype[2], doctype[3], doctype[4]) : "");
+    doc.close();
+    doc.replaceChildren();
+    this.nodes.set(id, doc);
+    const tasks: Tasks = [];
+    for (const child of children) insert(doc, this.build(child, doc, tasks, ""), null);
+    this.adopt(doc, adopted ?? []);
+    // document.open() dropped any earlier listener. Image loads do not bubble: capture them.
+    doc.addEventListener("load", () => this.flushScroll(true), true);
+    runTasks(tasks);
+  }
+
+  /** A node for `sn`; work that needs it connected (form state, frames, sheets) goes to `tasks`. */
+  private build(sn: SerializedNode, doc: Document, tasks: Tasks, parentTag: string): Node {
+    let node: Node;
+    switch (sn[0]) {
+      case NodeKind.Element:
+        node = this.element(sn[2], sn[3], sn[4], sn[5] ?? {}, doc, tasks);
+        break;
+      case NodeKind.Text:
+        node = doc.createTextNode(this.text(parentTag, sn[2]));
+        break;
+      case NodeKind.Comment:
+        node = doc.createComment(sn[2]);
+        break;
+      case NodeKind.Doctype:
+        node = doc.implementation.createDocumentType(sn[2], sn[3], sn[4]);
+        break;
+      default:
+        node = doc.createComment(""); // a Document is never a child: keep the id harmlessly
+    }
+    this.nodes.set(sn[1], node);
+    return node;
+  }
+
+  private element(
+    tag: string,
+    attrs: Attrs,
+    children: SerializedNode[],
+    extra: ElementExtra,
+    doc: Document,
+    tasks: Tasks,
+  ): Element {
+    // A linked sheet arrives as its rules: a <style> holds them (the link's URL may not load here).
+    const asStyle = tag === "link" && extra.css !== undefined;
+    const el = createElement(doc, asStyle ? "style" : tag, extra.ns);
+    if (extra.frame) this.frames.add(el);
+    const equiv = attrs["http-equiv"] ?? null;
+    for (const [name, value] of Object.entries(attrs)) {
+      // A dialog's open state is applied by show()/showModal() once connected.
+      if (!(tag === "dialog" && name === "open")) this.setAttr(el, name, value, equiv);
+    }
+
+    if (extra.blocked) {
+      this.placeholder(el, extra.blocked, tasks);
+      return el;
+    }
+    // Recorded with scripting on, <noscript> content is inert text; here scripting is off.
+    if (tag === "noscript") (el as HTMLElement).style.setProperty("display", "none", "important");
+
+    const content = tag === "template" ? (el as HTMLTemplateElement).content : el;
+    for (const child of children) content.appendChild(this.build(child, doc, tasks, tag));
+    if (extra.shadow || extra.shadowSheets) this.shadow(el, extra.shadow ?? [], extra.shadowSheets ?? [], doc, tasks);
+    if (extra.css !== undefined) this.setSheet(el, extra.css);
+    if (tag === "style" || asStyle) tasks.push(() => simulateHover((el as HTMLStyleElement).sheet));
+
+    if (extra.value !== undefined || extra.checked !== undefined || extra.selected !== undefined) {
+      tasks.push(() => formState(el, extra));
+    }
+    if (tag === "dialog") {
+      const state = extra.dialog ?? ("open" in attrs ? DialogState.Open : DialogState.Closed);
+      tasks.push(() => setDialog(el, state));
+    }
+    if (extra.scroll) this.holdScroll(el, extra.scroll);
+    if (tag === "canvas") tasks.push(() => this.paint(el, extra.canvas));
+    const frame = extra.frame;
+    if (frame) {
+      // An iframe without src holds an about:blank document once connected: fill that one.
+      tasks.push(() => {
+        const inner = (el as HTMLIFrameElement).contentDocument;
+        if (inner) this.fill(inner, frame);
+      });
+    }
+    return el;
+  }
+
+  private shadow(host: Element, children: SerializedNode[], sheets: string[], doc: Document, tasks: Tasks): void {
+    let root: ShadowRoot;
+    try {
+      root = host.attachShadow({ mode: "open" });
+    } catch {
+      return; // not a valid shadow host in this browser
+    }
+    for (const child of children) root.appendChild(this.build(child, doc, tasks, ""));
+    this.adopt(root, sheets);
+  }
+
+  /** A blocked element: same tag and attributes, the recorded size, a neutral pattern. */
+  private placeholder(el: Element, [width, height]: [number, number], tasks: Tasks): void {
+    const style = (el as HTMLElement).style;
+    style.setProperty("box-sizing", "border-box", "important");
+    style.setProperty("width", `${width}px`, "important");
+    style.setProperty("height", `${height}px`, "important");
+    style.setProperty("background", BLOCKED_BACKGROUND, "important");
+    tasks.push(() => {
+      // An inline box ignores width and height.
+      if (el.ownerDocument.defaultView?.getComputedStyle(el).display === "inline") {
+        style.setProperty("display", "inline-block", "important");
+      }
+    });
+  }
+
+  private text(parentTag: string, text: string): string {
+    if (parentTag === "script") return ""; // never carried into the replay, even inert
+    return parentTag === "style" ? absoluteCss(text, this.base) : text;
+  }
+
+  /** Set (or with null remove) one attribute, minus anything that could run or navigate. */
+  private setAttr(el: Element, name: string, value: string | null, equiv = el.getAttribute("http-equiv")): void {
+    const lower = name.toLowerCase();
+    const tag = el.localName;
+    if (tag === "dialog" && lower === "open") {
+      if (value === null || !(el as HTMLDialogElement).open) setDialog(el, value === null ? DialogState.Closed : DialogState.Open);
+      return;
+    }
+    if (value === null) {
+      el.removeAttribute(name);
+      this.keepPaint(el, lower);
+      return;
+    }
+    if (lower.startsWith("on")) return; // inline event handlers are script
+    if (tag === "script" && lower === "src") return; // inert anyway: nothing to fetch
+    if (tag === "style" && lower === "href") return; // a <link> replayed as <style>
+    if (this.frames.has(el) && (lower === "src" || lower === "srcdoc")) return;
+    if (URL_ATTRS.has(lower)) {
+      if (JAVASCRIPT_URL.test(value.replace(IGNORED_IN_URL, ""))) return;
+      value = absoluteUrl(value, this.base);
+      if (tag === "base" && lower === "href") this.base = value;
+    } else if (SRCSET_ATTRS.has(lower)) {
+      value = value
+        .split(",")
+        .map((candidate) => candidate.trim().replace(/^\S+/, (url) => absoluteUrl(url, this.base)))
+        .join(", ");
+    } else if (lower === "style") {
+      value = absoluteCss(value, this.base);
+    } else if (tag === "meta" && lower === "content" && PRAGMA.test(equiv ?? "")) {
+      name = "csp-content"; // inert here; the harness canonicaliser reads it back as `content`
+    }
+    const prefix = name.includes(":") ? name.slice(0, name.indexOf(":")) : name;
+    const ns = ATTR_NAMESPACES[prefix];
+    try {
+      if (ns) {
+        el.setAttributeNS(ns, name, value);
+      } else {
+        el.setAttribute(name, value);
+      }
+    } catch {
+      // A name the HTML parser accepted but setAttribute does not (`"`, `<`...): unrenderable.
+    }
+    this.keepPaint(el, lower);
+  }
+
+  /** After a canvas's attribute changed: keep its paint class; a resize clears its bitmap. */
+  private keepPaint(el: Element, attr: string): void {
+    const paint = this.paints.get(el);
+    if (paint && attr === "class") el.classList.add(paint[1]);
+    if (paint && (attr === "width" || attr === "height")) this.paint(el);
+  }
+
+  /** A <style>'s (or replayed <link>'s) rules as recorded from the CSSOM. */
+  private setSheet(el: Element, css: string): void {
+    const text = absoluteCss(css, this.base);
+    const first = el.firstChild;
+    if (first?.nodeType === TEXT_NODE) {
+      // Keep the recorded text node (its id may be mutated later), drop any siblings.
+      (first as Text).data = text;
+      while (first.nextSibling) first.nextSibling.remove();
+    } else {
+      el.textContent = text;
+    }
+    simulateHover((el as HTMLStyleElement).sheet);
+  }
+
+  /** Constructable sheets must come from the realm of the document they are adopted into. */
+  private adopt(target: Document | ShadowRoot, sheets: string[]): void {
+    const win = (target.ownerDocument ?? (target as Document)).defaultView as (Window & typeof globalThis) | null;
+    if (!win) return;
+    target.adoptedStyleSheets = sheets.map((css) => {
+      const sheet = new win.CSSStyleSheet();
+      sheet.replaceSync(absoluteCss(css, this.base));
+      simulateHover(sheet);
+      return sheet;
+    });
+  }
+
+  // --- incremental events --------------------------------------------------------------------
+
+  mutate([, , adds, removes, attrs, texts]: MutationEvent): void {
+    for (const [, id] of removes) (this.nodes.get(id) as ChildNode | undefined)?.remove();
+    const tasks: Tasks = [];
+    for (const [parentId, nextId, sn] of adds) {
+      // A shadow root has no id of its own: it is named by minus its host's id.
+      const parent = parentId < 0 ? (this.nodes.get(-parentId) as Element | undefined)?.shadowRoot : this.nodes.get(parentId);
+      if (!parent) continue;
+      const tag = parent.nodeType === ELEMENT_NODE ? (parent as Element).localName : "";
+      const node = this.build(sn, parent.ownerDocument ?? (parent as Document), tasks, tag);
+      const container = tag === "template" ? (parent as HTMLTemplateElement).content : parent;
+      const next = nextId ? this.nodes.get(nextId) : undefined;
+      insert(container, node, next?.parentNode === container ? next : null);
+      if (tag === "style") tasks.push(() => simulateHover((parent as HTMLStyleElement).sheet));
+    }
+    runTasks(tasks);
+    for (const [id, name, value] of attrs) {
+      const el = this.nodes.get(id);
+      if (el?.nodeType === ELEMENT_NODE) this.setAttr(el as Element, name, value);
+    }
+    for (const [id, text] of texts) {
+      const node = this.nodes.get(id);
+      if (!node) continue;
+      const parent = node.parentNode as Element | null;
+      node.nodeValue = this.text(parent?.localName ?? "", text);
+      if (parent?.localName === "style") simulateHover((parent as HTMLStyleElement).sheet);
+    }
+  }
+
+  /** A form value: text, a checkbox or radio state, or the selected values of a <select multiple>. */
+  input(id: Id, value: string | boolean | string[]): void {
+    const el = this.nodes.get(id);
+    if (!el) return;
+    if (Array.isArray(value)) {
+      for (const option of Array.from((el as HTMLSelectElement).options ?? [])) option.selected = value.includes(option.value);
+    } else if (typeof value === "boolean") {
+      (el as HTMLInputElement).checked = value;
+    } else {
+      setValue(el, value);
+    }
+  }
+
+  scroll(id: Id, x: number, y: number): void {
+    const target = id === DOCUMENT_TARGET ? this.doc : this.nodes.get(id);
+    if (target?.nodeType === ELEMENT_NODE || target?.nodeType === DOCUMENT_NODE) this.holdScroll(target as ScrollTarget, [x, y]);
+  }
+
+  /** A sheet's rules changed through the CSSOM, or a <link> loaded after it was serialized. */
+  sheet(id: Id, css: string): void {
+    let el = this.nodes.get(id) as Element | undefined;
+    if (el?.nodeType !== ELEMENT_NODE) return;
+    if (el.localName === "link") {
+      // Its rules are here now: a <style> holds them, as for a link read at snapshot time.
+      const style = el.ownerDocument.createElement("style");
+      for (const attr of Array.from(el.attributes)) if (attr.name !== "href") style.setAttribute(attr.name, attr.value);
+      el.replaceWith(style);
+      this.nodes.set(id, (el = style));
+    }
+    this.setSheet(el, css);
+  }
+
+  /** adoptedStyleSheets of the document, a frame's document, or a shadow host's root. */
+  adopted(id: Id, sheets: string[]): void {
+    const target = id === DOCUMENT_TARGET ? this.doc : this.nodes.get(id);
+    if (target?.nodeType === DOCUMENT_NODE) {
+      this.adopt(target as Document, sheets);
+    } else if (target?.nodeType === ELEMENT_NODE) {
+      const root = (target as Element).shadowRoot;
+      if (root) this.adopt(root, sheets);
+    }
+  }
+
+  dialog(id: Id, state: DialogState): void {
+    const el = this.nodes.get(id);
+    if (el?.nodeType === ELEMENT_NODE) setDialog(el as Element, state);
+  }
+
+  /** Focus is applied once per step (flush): intermediate focus changes have no visible effect. */
+  focus(id: Id): void {
+    this.focusTarget = id;
+  }
+
+  canvas(id: Id, url: string): void {
+    const el = this.nodes.get(id);
+    if (el?.nodeType === ELEMENT_NODE) this.paint(el as Element, url);
+  }
+
+  /**
+   * Show a canvas's recorded image (or, without one, a transparent image of its bitmap size).
+   * With scripting off, as in this sandbox, a <canvas> renders only its fallback content, so
+   * the image is the element's CSS `content`: it then lays out like the canvas did, sized by
+   * its bitmap unless the page's CSS sizes it. The rule lives in an injected sheet and targets
+   * a ":"-prefixed class: both are replayer artefacts to the harness canonicaliser.
+   */
+  private paint(el: Element, url?: string): void {
+    if (!el.isConnected) return;
+    let paint = this.paints.get(el);
+    if (!paint) {
+      const root = el.getRootNode();
+      let sheet = this.injected.get(root);
+      if (!sheet) {
+        const style = el.ownerDocument.createElement("style");
+        const doc = root.nodeType === DOCUMENT_NODE ? (root as Document) : null;
+        (doc ? (doc.head ?? doc.documentElement) : root).appendChild(style);
+        sheet = style.sheet!;
+        this.injected.set(root, sheet);
+      }
+      const className = `:canvas${sheet.cssRules.length}`;
+      const rule = sheet.cssRules[sheet.insertRule(`.\\${className}{}`, sheet.cssRules.length)] as CSSStyleRule;
+      paint = [rule, className];
+      this.paints.set(el, paint);
+      el.classList.add(className);
+    }
+    const canvas = el as HTMLCanvasElement;
+    const image =
+      url ??
+      "data:image/svg+xml," +
+        encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="${canvas.width}" height="${canvas.height}"/>`);
+    paint[0].style.setProperty("content", `url("${image.replace(/["\\]/g, "\\$&")}")`);
+  }
+
+  // --- state applied once per step -----------------------------------------------------------
+
+  private holdScroll(target: ScrollTarget, at: [number, number]): void {
+    this.scrolls.set(target, at);
+    this.unscrolled.add(target);
+  }
+
+  /** Scroll positions and focus, after the DOM of a step is complete (layout needs it all). */
+  flush(): void {
+    this.flushScroll(false);
+    if (this.focusTarget !== undefined) {
+      const el = this.nodes.get(this.focusTarget) as HTMLElement | undefined;
+      if (el?.focus) {
+        // The recording does not say whether focus showed a ring: live, a mouse click rings
+        // text fields only, and clicks are what focus most elements in a recording.
+        el.focus({ preventScroll: true, focusVisible: isTextEntry(el) });
+      } else {
+        (this.doc.activeElement as HTMLElement | null)?.blur();
+      }
+      this.focusTarget = undefined;
+    }
+  }
+
+  private flushScroll(all: boolean): void {
+    for (const target of all ? this.scrolls.keys() : this.unscrolled) {
+      const [left, top] = this.scrolls.get(target) ?? [0, 0];
+      const scroller = target.nodeType === DOCUMENT_NODE ? (target as Document).defaultView : (target as Element);
+      // `instant`: the page's `scroll-behavior: smooth` would make this asynchronous.
+      scroller?.scrollTo({ left, top, behavior: "instant" });
+    }
+    this.unscrolled.clear();
+  }
+
+  /** Simulated :hover: the hover class on the element under the cursor and its ancestors. */
+  hover(at: [number, number] | null): void {
+    const chain = new Set(at ? hoverChain(this.doc, at[0], at[1]) : []);
+    for (const el of this.hovered) {
+      if (chain.has(el)) continue;
+      el.classList.remove(HOVER_CLASS);
+      if (el.getAttribute("class") === "") el.removeAttribute("class");
+    }
+    // Adding again each step: a recorded class mutation may have overwritten it.
+    for (const el of chain) if (!el.classList.contains(HOVER_CLASS)) el.classList.add(HOVER_CLASS);
+    this.hovered = chain;
+  }
+
+  /** Images and fonts of the replayed document (and its frames) have loaded. */
+  ready(): Promise<void> {
+    return loaded(this.doc);
+  }
+}
+
+// --- helpers without page state ----------------------------------------------------------------
+
+function doctypeMarkup(name: string, publicId: string, systemId: string): string {
+  const quoted = (s: string): string => `"${s.replace(/"/g, "")}"`;
+  const ids = publicId ? ` PUBLIC ${quoted(publicId)}${systemId ? ` ${quoted(systemId)}` : ""}` : systemId ? ` SYSTEM ${quoted(systemId)}` : "";
+  return `<!DOCTYPE ${name.replace(/[\s>]/g, "")}${ids}>`;
+}
+
+function createElement(doc: Document, tag: string, ns: ElementExtra["ns"]): Element {
+  try {
+    return ns ? doc.createElementNS(NAMESPACES[ns], tag) : doc.createElement(tag);
+  } catch {
+    return doc.createElement("span"); // a tag name the DOM refuses: keep the subtree visible
+  }
+}
+
+function insert(parent: Node, node: Node, next: Node | null): void {
+  try {
+    parent.insertBefore(node, next);
+  } catch {
+    // A hierarchy the DOM refuses (text directly in a Document...): skip that node.
+  }
+}
+
+/** Tasks can queue more (a frame filled inside a frame): run until none is left. */
+function runTasks(tasks: Tasks): void {
+  for (let i = 0; i < tasks.length; i++) {
+    try {
+      tasks[i]!();
+    } catch {
+      // One element's state failing to apply must not stop the others.
+    }
+  }
+}
+
+const TEXT_INPUT = /^(text|search|url|tel|email|password|number)$/;
+
+function isTextEntry(el: HTMLElement): boolean {
+  const tag = el.localName;
+  return tag === "textarea" || (tag === "input" && TEXT_INPUT.test((el as HTMLInputElement).type)) || el.isContentEditable;
+}
+
+function setValue(el: Node, value: string): void {
+  try {
+    (el as HTMLInputElement).value = value;
+  } catch {
+    // <input type=file> only accepts "".
+  }
+}
+
+function formState(el: Element, extra: ElementExtra): void {
+  // Options carry their own `selected`: setting a multiple select's value would reset them.
+  if (extra.value !== undefined && !(el as HTMLSelectElement).multiple) setValue(el, extra.value);
+  if (extra.checked !== undefined) (el as HTMLInputElement).checked = extra.checked;
+  if (extra.selected !== undefined) (el as HTMLOptionElement).selected = extra.selected;
+}
+
+/** Open state through the dialog API, called from the parent: a modal lands in the top layer. */
+function setDialog(el: Element, state: DialogState): void {
+  const dialog = el as HTMLDialogElement;
+  if (state === DialogState.Closed) {
+    if (dialog.open) dialog.close();
+    return;
+  }
+  const modal = state === DialogState.Modal;
+  if (dialog.open && dialog.matches(":modal") === modal) return;
+  if (dialog.open) dialog.close();
+  try {
+    if (modal) {
+      dialog.showModal();
+    } else {
+      dialog.show();
+    }
+  } catch {
+    // A disconnected dialog cannot open.
+  }
+}
+
+/** The element under (x, y), through open shadow roots and same-origin frames, and its ancestors. */
+function hoverChain(doc: Document, x: number, y: number): Element[] {
+  let target = doc.elementFromPoint(x, y);
+  while (target?.shadowRoot) {
+    const inner = target.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === target) break;
+    target = inner;
+  }
+  const chain: Element[] = [];
+  for (let node: Node | null = target; node; ) {
+    if (node.nodeType === ELEMENT_NODE) chain.push(node as Element);
+    node = node.nodeType === FRAGMENT_NODE ? (node as ShadowRoot).host : node.parentNode;
+  }
+  const inner = target?.localName === "iframe" ? (target as HTMLIFrameElement).contentDocument : null;
+  if (target && inner) {
+    const box = target.getBoundingClientRect();
+    chain.push(...hoverChain(inner, x - box.left - target.clientLeft, y - box.top - target.clientTop));
+  }
+  return chain;
+}
+
+async function loaded(doc: Document): Promise<void> {
+  const waits: Promise<unknown>[] = [doc.fonts.ready];
+  for (const img of Array.from(doc.images)) {
+    if (img.complete) continue;
+    waits.push(
+      new Promise((done) => {
+        img.addEventListener("load", done, { once: true });
+        img.addEventListener("error", done, { once: true });
+      }),
+    );
+  }
+  for (const frame of Array.from(doc.querySelectorAll("iframe"))) {
+    const inner = frame.contentDocument;
+    if (inner) waits.push(loaded(inner));
+  }
+  await Promise.all(waits);
+}
