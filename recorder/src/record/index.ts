@@ -522,6 +522,10 @@ export function record(options: RecordOptions): Recorder | null {
       const id = idOf(e.composedPath()[0] as Node);
       if (id) out([EventType.Focus, ts(), id]);
     }));
+    // Focus leaving to nothing: without it the replay keeps a stale focus ring.
+    on(doc, "blur", guard((e: Event) => {
+      if (!(e as FocusEvent).relatedTarget) out([EventType.Focus, ts(), 0]);
+    }));
     on(win, "resize", guard(() => {
       timers.resize ||= setT(guard(() => {
         timers.resize = 0;

@@ -279,7 +279,9 @@ export class Page {
     const tasks: Tasks = [];
     for (const [parentId, nextId, sn] of adds) {
       // A shadow root has no id of its own: it is named by minus its host's id.
-      const parent = parentId < 0 ? (this.nodes.get(-parentId) as Element | undefined)?.shadowRoot : this.nodes.get(parentId);
+      // A root attached after its host was sent (a custom element upgraded late) arrives this way.
+      const host = parentId < 0 ? (this.nodes.get(-parentId) as Element | undefined) : undefined;
+      const parent = parentId < 0 ? (host?.shadowRoot ?? host?.attachShadow({ mode: "open" })) : this.nodes.get(parentId);
       if (!parent) continue;
       const tag = parent.nodeType === ELEMENT_NODE ? (parent as Element).localName : "";
       const node = this.build(sn, parent.ownerDocument ?? (parent as Document), tasks, tag);
