@@ -35,11 +35,14 @@ $(STAMPS)/js: $(STAMPS)/node $(JS_SRC)
 	npm run --silent build
 	@touch $@
 
+# Our recorder and rrweb side by side on the bundled suite.
+RECORDERS := --recorder builtin --recorder rrweb
+
 run: setup
-	$(VENV)/bin/replaycheck run scenarios/ -n $(WORKERS) --report report --json report/results.json
+	$(VENV)/bin/replaycheck run scenarios/ $(RECORDERS) -n $(WORKERS) --report report --json report/results.json
 
 test: setup lint
-	$(VENV)/bin/pytest -n $(WORKERS) tests scenarios
+	$(VENV)/bin/pytest -n $(WORKERS) tests scenarios $(RECORDERS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -49,6 +52,9 @@ lint: setup
 
 bench: setup
 	$(PY) bench/bench_pixel.py
+	@gzip -c recorder/dist/record.js | wc -c | xargs printf 'builtin record bundle: %s bytes gzipped\n'
+	@gzip -c node_modules/@rrweb/record/dist/record.umd.min.cjs | wc -c | xargs printf 'rrweb record bundle: %s bytes gzipped\n'
+	$(PY) bench/bench_overhead.py
 
 clean:
 	rm -rf $(STAMPS) harness/js/dist report

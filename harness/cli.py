@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
-from harness import adapters, baseline, report
+from harness import adapters, baseline, overhead, report
+from harness.adapters.base import read_bundle
 from harness.audit import audit, audit_scenario, text_report
 from harness.runner import ScenarioResult
 from harness.scenario import Scenario, ScenarioError, json_schema, load_paths, load_scenario
 from harness.worker import Worker
 
 DEFAULT_PATHS = ["scenarios"]
-DEFAULT_RECORDER = "rrweb"
+DEFAULT_OVERHEAD_PATHS = ["bench/overhead"]
+DEFAULT_RECORDER = "builtin"
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -58,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", type=Path, metavar="FILE")
     audit.add_argument("--browser-endpoint", metavar="WS_URL")
 
+    _add_overhead_parser(commands)
+
     validate = commands.add_parser("validate", help="check scenario files, errors with file:line")
     validate.add_argument("paths", nargs="+", metavar="PATHS")
 
@@ -71,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         match args.command:
             case "run":
                 return _run(args)
+            case "overhead":
+                return _overhead(args)
             case "audit":
                 return _audit(args)
             case "validate":
@@ -132,6 +140,129 @@ def _audit(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"version": 1, "audit": result.to_json()}, indent=2) + "\n")
     return EXIT_OK if not result.leaks else EXIT_FAILED
+
+
+Number = TypeVar("Number", int, float)
+
+
+def bounded(
+    convert: Callable[[str], Number], lo: Number, strict: bool = False
+) -> Callable[[str], Number]:
+    """An argparse type: a finite number >= lo (> lo when strict)."""
+
+    def parse(text: str) -> Number:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or value < lo or (strict and value == lo):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {lo}, got {text}")
+        return value
+
+    return parse
+
+
+def _add_overhead_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults = overhead.Settings()
+    cmd = commands.add_parser(
+        "overhead",
+        help="page-load overhead of recorders: paired loads with the recorder off and on",
+        description="Load each scenario's page with the recorder off and on, in alternating"
+        " pairs, and report the overhead with 95% intervals. The scenario's overhead: block"
+        " gives runs, cpu_throttle and budget_pct; options override it. Measure on a quiet"
+        " machine: other work running beside it shows up as noise.",
+    )
+    cmd.add_argument("paths", nargs="*", default=DEFAULT_OVERHEAD_PATHS, metavar="PATHS")
+    cmd.add_argument(
+        "--recorder",
+        action="append",
+        dest="recorders",
+        metavar="NAME",
+        help=f"recorder to measure, may repeat; all are measured in the same blocks of loads"
+        f" (default {DEFAULT_RECORDER})",
+    )
+    cmd.add_argument("--runs", type=bounded(int, 2), metavar="N", help="most pairs of loads")
+    cmd.add_argument(
+        "--cpu-throttle", type=bounded(float, 1.0), metavar="X", help="CPU slowdown factor"
+    )
+    cmd.add_argument(
+        "--budget",
+        type=bounded(float, 0.0, strict=True),
+        metavar="PCT",
+        help="allowed load-time overhead: passes when the interval's upper end is within it",
+    )
+    cmd.add_argument(
+        "--inject",
+        choices=["script-tag", "init-script"],
+        default=defaults.inject,
+        help="a script tag in the served HTML, as sites do (default), or a browser init script",
+    )
+    cmd.add_argument("--json", type=Path, metavar="FILE", help="write the overhead JSON here")
+    cmd.add_argument(
+        "--max-seconds",
+        type=bounded(float, 0.0, strict=True),
+        default=defaults.max_seconds,
+        metavar="S",
+        help=f"stop adding pairs after this long, per scenario (default {defaults.max_seconds:g})",
+    )
+    cmd.add_argument(
+        "--precision",
+        type=bounded(float, 0.0, strict=True),
+        default=defaults.precision_pct,
+        metavar="PCT",
+        help="stop once every load-time interval is within +-PCT points, after"
+        f" {defaults.min_pairs} pairs (default {defaults.precision_pct:g})",
+    )
+    cmd.add_argument(
+        "--after-load-ms",
+        type=bounded(int, 0),
+        default=defaults.after_load_ms,
+        metavar="MS",
+        help="how long to watch after the load event for deferred work"
+        f" (default {defaults.after_load_ms})",
+    )
+
+
+def _overhead(args: argparse.Namespace) -> int:
+    recorders = []
+    for name in args.recorders or [DEFAULT_RECORDER]:
+        if name not in adapters.ADAPTERS:
+            raise BadInput(f"unknown recorder {name!r} (known: {', '.join(adapters.ADAPTERS)})")
+        adapter = adapters.get(name)
+        try:
+            read_bundle(adapter.record_bundle)
+        except FileNotFoundError as e:
+            raise BadInput(f"recorder {name!r} cannot be loaded: {e}") from None
+        recorders.append(adapter)
+    scenarios = load_paths(args.paths)
+    if not scenarios:
+        raise BadInput(f"no scenario files (*.yaml) under {', '.join(args.paths)}")
+    settings = overhead.Settings(
+        runs=args.runs,
+        cpu_throttle=args.cpu_throttle,
+        budget_pct=args.budget,
+        inject=args.inject,
+        precision_pct=args.precision,
+        max_seconds=args.max_seconds,
+        after_load_ms=args.after_load_ms,
+    )
+    progress = overhead.Progress(sys.stderr)
+    results: list[overhead.OverheadResult] = []
+    with Worker() as worker:
+        for scenario in scenarios:
+            try:
+                results += overhead.measure(
+                    worker.browser, worker.server, scenario, recorders, settings, progress
+                )
+            finally:
+                progress.clear()
+    print(overhead.table(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(overhead.to_json(results), indent=2) + "\n")
+    passed = sum(r.passed for r in results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return EXIT_OK if passed == len(results) else EXIT_FAILED
 
 
 Job = tuple[Path, str]

@@ -1,20 +1,26 @@
 """pytest plugin: scenario YAML files are collected as tests, one item per recorder.
 
     pytest scenarios/ [--recorder NAME]... [--report DIR] [--browser-endpoint WS_URL] [-n 2]
+    pytest --overhead bench/overhead/ [--recorder NAME]... [--overhead-runs N] ...
 
 Each xdist worker process starts one browser and one server, on first use.
+
+With --overhead the session measures page-load overhead (items marked `overhead`, one per
+scenario and recorder) and nothing else. Overhead items skip themselves when several xdist
+workers run: timings taken beside other browser work measure the neighbours.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import adapters, report
-from harness.cli import DEFAULT_RECORDER
+from harness import adapters, overhead, report
+from harness.cli import DEFAULT_RECORDER, bounded
 from harness.runner import ScenarioResult
 from harness.scenario import ScenarioError, load_scenario
 from harness.worker import Worker
@@ -33,6 +39,57 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report", dest="rc_report", type=Path, metavar="DIR")
     group.addoption("--browser-endpoint", dest="rc_endpoint", metavar="WS_URL")
+    group.addoption(
+        "--overhead",
+        action="store_true",
+        dest="rc_overhead",
+        help="measure the scenarios' page-load overhead instead of running anything else;"
+        " one at a time, so not under -n",
+    )
+    group.addoption(
+        "--overhead-runs",
+        dest="rc_overhead_runs",
+        type=bounded(int, 2),
+        metavar="N",
+        help="most pairs of loads (default: the scenario's overhead.runs)",
+    )
+    group.addoption(
+        "--overhead-cpu-throttle",
+        dest="rc_overhead_cpu_throttle",
+        type=bounded(float, 1.0),
+        metavar="X",
+        help="CPU slowdown factor (default: the scenario's overhead.cpu_throttle)",
+    )
+    group.addoption(
+        "--overhead-budget",
+        dest="rc_overhead_budget",
+        type=bounded(float, 0.0, strict=True),
+        metavar="PCT",
+        help="allowed load-time overhead (default: the scenario's overhead.budget_pct)",
+    )
+    group.addoption(
+        "--overhead-inject",
+        dest="rc_overhead_inject",
+        choices=["script-tag", "init-script"],
+        default=overhead.Settings.inject,
+        help="how the recorder reaches the page (default: a script tag, as sites do)",
+    )
+    group.addoption(
+        "--overhead-max-seconds",
+        dest="rc_overhead_max_seconds",
+        type=bounded(float, 0.0, strict=True),
+        default=overhead.Settings.max_seconds,
+        metavar="S",
+        help="stop adding pairs after this long, per item",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "overhead: a page-load overhead measurement (collected with --overhead)"
+    )
+    if config.getoption("rc_overhead"):
+        config.pluginmanager.register(_OverheadSession(), "replaycheck-overhead")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -128,3 +185,105 @@ class ScenarioItem(pytest.Item):
 
 class BadInputFailure(Exception):
     """Bad input found while running (an unreachable URL): one line naming file and line."""
+
+
+# Overhead ------------------------------------------------------------------------------------
+
+
+class _OverheadSession:
+    """Registered with --overhead: collects overhead items and deselects everything else."""
+
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Collector | None:
+        if _is_scenario(file_path):
+            return OverheadFile.from_parent(parent, path=file_path)
+        return None
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        others = [item for item in items if not isinstance(item, OverheadItem)]
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = [item for item in items if isinstance(item, OverheadItem)]
+
+
+class OverheadFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioError as e:
+            raise self.CollectError(str(e)) from None
+        for recorder in self.config.getoption("rc_recorders") or [DEFAULT_RECORDER]:
+            if recorder not in adapters.ADAPTERS:
+                raise self.CollectError(
+                    f"unknown recorder {recorder!r} (known: {', '.join(adapters.ADAPTERS)})"
+                )
+            item = OverheadItem.from_parent(
+                self, name=f"{scenario.name}[overhead-{recorder}]", recorder=recorder
+            )
+            item.add_marker("overhead")
+            yield item
+
+
+def parallel_workers() -> int:
+    """How many xdist workers share this run (1 without xdist)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+class OverheadFailed(Exception):
+    def __init__(self, result: overhead.OverheadResult) -> None:
+        load = result.metrics[overhead.PRIMARY]
+        super().__init__(
+            f"{result.scenario.name} [{result.recorder}]: load-time overhead {load.estimate:+.1f}%"
+            f" [{load.lo:+.1f}, {load.hi:+.1f}] exceeds the budget of {result.budget_pct:g}%"
+            f" ({result.runs} pairs, stopped by {result.stopped})"
+        )
+
+
+class OverheadItem(pytest.Item):
+    def __init__(self, *, recorder: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recorder = recorder
+
+    def runtest(self) -> None:
+        workers = parallel_workers()
+        if workers > 1:
+            # Skipped rather than serialized with a lock: a lock would cover scenario items but
+            # not the other browser tests the remaining workers run meanwhile.
+            pytest.skip(
+                f"overhead is measured with nothing else running, not among {workers} xdist"
+                " workers: run it without -n, as `make bench` does"
+            )
+        option = self.config.getoption
+        settings = overhead.Settings(
+            runs=option("rc_overhead_runs"),
+            cpu_throttle=option("rc_overhead_cpu_throttle"),
+            budget_pct=option("rc_overhead_budget"),
+            inject=option("rc_overhead_inject"),
+            max_seconds=option("rc_overhead_max_seconds"),
+        )
+        worker = _worker(self.config)
+        try:
+            scenario = load_scenario(self.path)
+            [result] = overhead.measure(
+                worker.browser, worker.server, scenario, [adapters.get(self.recorder)], settings
+            )
+        except ScenarioError as e:
+            raise BadInputFailure(str(e)) from None
+        self.user_properties.append(("overhead", result.to_json()))
+        if not result.passed:
+            raise OverheadFailed(result)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        if isinstance(excinfo.value, (OverheadFailed, BadInputFailure)):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo, style=style))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"overhead {self.name}"

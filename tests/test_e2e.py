@@ -191,7 +191,7 @@ def test_runs_against_a_remote_browser_endpoint() -> None:
             timeout=120,
         )
         assert run.returncode == 0, run.stdout + run.stderr
-        assert "PASS plain [rrweb]" in run.stdout
+        assert "PASS plain [builtin]" in run.stdout
     finally:
         server.terminate()
         server.wait(timeout=30)

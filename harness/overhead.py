@@ -1,0 +1,371 @@
+"""Page-load overhead of recorders: paired, interleaved loads with the recorder off and on.
+
+Loads come in blocks: one with the recorder off and one with each recorder on, in an order that
+changes from block to block (off/on, on/off for one recorder; see arm_order), each in a fresh
+browser context against the same warm server, under the same CPU throttling. Every recorder's
+load is paired with the off load of its own block, so drift in the machine's speed cancels out
+of each pair, and recorders measured together share their baseline. Blocks are added until
+the load-time interval of every recorder is narrow enough, the run count is reached, or time is
+up (harness.stats.StopRule). Only the page load is measured: the scenario's steps are not run.
+
+Per load: navigation timing (load event end, DOMContentLoaded end), CDP Performance metrics
+(TaskDuration, ScriptDuration, JSHeapUsedSize), long tasks from a PerformanceObserver that an
+init script registers in both arms (so observing costs the same in each), and the bytes the
+recorder posted to the ingest endpoint.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from harness import stats
+from harness.adapters.base import Adapter
+from harness.drive import Injection, site_root
+from harness.scenario import Scenario, ScenarioError
+from harness.server import Server
+from harness.stats import Comparison, Kind, Stop, StopRule
+
+# Each metric's comparison: a ratio where a load always has some, a difference where 0 is a
+# normal value (no long task, no script of the page's own, nothing uploaded with no recorder).
+METRICS: dict[str, Kind] = {
+    "load_ms": "ratio",  # load event end, from navigation start
+    "dcl_ms": "ratio",  # DOMContentLoaded event end
+    "task_ms": "ratio",  # main-thread task time up to load (CDP TaskDuration)
+    # Script time up to load (CDP ScriptDuration). Chromium leaves out init scripts: with
+    # --inject init-script the recorder's own start-up shows in task_ms only.
+    "script_ms": "difference",
+    "task_after_ms": "difference",  # task time in the window after load: deferred work
+    "tbt_ms": "difference",  # total blocking time from navigation start to the window's end
+    "tbt_after_ms": "difference",  # the part of tbt_ms in the window after load
+    "long_tasks": "difference",  # long tasks from navigation start to the window's end
+    "heap_mb": "ratio",  # JS heap in use at the window's end, after a forced GC
+    "upload_bytes": "difference",  # ingest request bodies, flushed at the window's end
+}
+PRIMARY = "load_ms"  # the metric the budget, the pass and the adaptive stop are about
+
+AFTER_LOAD_MS = 5000  # recorders often defer work past load: watch this long after it
+NAVIGATION_TIMEOUT_MS = 60_000  # a throttled heavy page with a slow recorder takes a while
+LONG_TASK_MS = 50  # the part of a long task beyond this blocks input (TBT)
+
+# Registered before anything of the page in BOTH arms. `buffered` also delivers long tasks
+# that ended before the observer existed; takeRecords() picks up those not yet delivered.
+LONG_TASK_OBSERVER = """(() => {
+  if (window.top !== window) return;
+  const seen = [];
+  const add = (entries) => { for (const e of entries) seen.push([e.startTime, e.duration]); };
+  try {
+    const observer = new PerformanceObserver((list) => add(list.getEntries()));
+    observer.observe({ type: "longtask", buffered: true });
+    Object.defineProperty(window, "__rcLongTasks", {
+      value: () => { add(observer.takeRecords()); return seen; },
+    });
+  } catch (e) {}
+})();"""
+
+READ_TIMING = """([windowMs, longTaskMs]) => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const load = nav.loadEventEnd, end = load + windowMs;
+  let tbt = 0, tbtAfter = 0, count = 0;
+  for (const [start, duration] of window.__rcLongTasks ? window.__rcLongTasks() : []) {
+    if (start >= end) continue;
+    const blocking = Math.max(0, duration - longTaskMs);
+    count += 1;
+    tbt += blocking;
+    if (start >= load) tbtAfter += blocking;
+  }
+  return { load_ms: load, dcl_ms: nav.domContentLoadedEventEnd, tbt_ms: tbt,
+           tbt_after_ms: tbtAfter, long_tasks: count };
+}"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to measure. None takes the scenario's `overhead:` value."""
+
+    runs: int | None = None
+    cpu_throttle: float | None = None
+    budget_pct: float | None = None
+    inject: Injection = "script-tag"
+    min_pairs: int = 10
+    precision_pct: float = 1.0  # stop once every load interval is within +- this many points
+    max_seconds: float = 300.0  # per scenario, all its recorders together
+    after_load_ms: int = AFTER_LOAD_MS
+
+
+@dataclass(frozen=True)
+class OverheadResult:
+    scenario: Scenario
+    recorder: str
+    inject: Injection
+    cpu_throttle: float
+    budget_pct: float
+    metrics: dict[str, Comparison]
+    stopped: Stop
+
+    @property
+    def runs(self) -> int:
+        return self.metrics[PRIMARY].n
+
+    @property
+    def passed(self) -> bool:
+        """SPEC: the upper end of the load-time interval is within the budget."""
+        return self.metrics[PRIMARY].hi <= self.budget_pct
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "file": str(self.scenario.file),
+            "recorder": self.recorder,
+            "inject": self.inject,
+            "runs": self.runs,
+            "cpu_throttle": self.cpu_throttle,
+            "metrics": {name: c.to_json() for name, c in self.metrics.items()},
+            "budget_pct": self.budget_pct,
+            "passed": self.passed,
+            "stopped": self.stopped,
+        }
+
+
+Sample = dict[str, float]
+
+
+class Progress:
+    """One line that updates in place on a terminal; plain lines otherwise (logs, CI)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+
+    def show(self, text: str) -> None:
+        if self._tty:
+            width = shutil.get_terminal_size().columns - 1
+            self._stream.write("\r\x1b[K" + text[:width])
+        else:
+            self._stream.write(text + "\n")
+        self._stream.flush()
+
+    def clear(self) -> None:
+        if self._tty:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+
+
+def measure(
+    browser: Browser,
+    server: Server,
+    scenario: Scenario,
+    recorders: Sequence[Adapter],
+    settings: Settings = Settings(),
+    progress: Progress | None = None,
+) -> list[OverheadResult]:
+    """One result per recorder. Raises ScenarioError when the page cannot be loaded."""
+    config = scenario.overhead
+    throttle = config.cpu_throttle if settings.cpu_throttle is None else settings.cpu_throttle
+    budget = config.budget_pct if settings.budget_pct is None else settings.budget_pct
+    # A page from `url:` is not served by us: its HTML cannot carry our script tag.
+    inject: Injection = "init-script" if scenario.url is not None else settings.inject
+    rule = StopRule(
+        config.runs if settings.runs is None else settings.runs,
+        settings.min_pairs,
+        settings.precision_pct,
+        settings.max_seconds,
+    )
+    loader = _Loader(browser, server, scenario, inject, throttle, settings.after_load_ms)
+    arms: list[Adapter | None] = [None, *recorders]
+    started = time.monotonic()
+    for arm in arms:
+        loader.load(arm)  # warm-up, not counted: server threads, file cache, browser code
+    samples: list[list[Sample]] = [[] for _ in arms]
+    pairs = 0
+    while True:
+        for i in arm_order(pairs, len(arms)):
+            samples[i].append(loader.load(arms[i]))
+        pairs += 1
+        loads = [_compare(PRIMARY, samples[0], on) for on in samples[1:]] if pairs > 1 else []
+        elapsed = time.monotonic() - started
+        stopped = rule.reason(pairs, [c.half_width for c in loads], elapsed)
+        if progress is not None:
+            progress.show(_progress_line(scenario, recorders, loads, pairs, elapsed))
+        if stopped is not None:
+            break
+    return [
+        OverheadResult(
+            scenario,
+            adapter.name,
+            inject,
+            throttle,
+            budget,
+            {name: _compare(name, samples[0], on) for name in METRICS},
+            stopped,
+        )
+        for adapter, on in zip(recorders, samples[1:], strict=True)
+    ]
+
+
+def arm_order(block: int, arms: int) -> list[int]:
+    """The order of the arms in a block: the rotations, then the rotations reversed. Over every
+    2 * arms blocks each arm takes each position equally often and precedes each other arm as
+    often as it follows it, so neither a first-load penalty nor drift favours an arm."""
+    first = block % arms
+    order = [*range(first, arms), *range(first)]
+    return order[::-1] if (block // arms) % 2 else order
+
+
+def _compare(name: str, off: list[Sample], on: list[Sample]) -> Comparison:
+    return stats.compare(METRICS[name], [s[name] for s in off], [s[name] for s in on])
+
+
+def _progress_line(
+    scenario: Scenario,
+    recorders: Sequence[Adapter],
+    loads: list[Comparison],
+    pairs: int,
+    elapsed: float,
+) -> str:
+    parts = [f"{scenario.name}: pair {pairs}, {elapsed:.0f}s"]
+    if loads:
+        for adapter, c in zip(recorders, loads, strict=True):
+            parts.append(f"{adapter.name} load {c.estimate:+.1f}% +-{c.half_width:.1f}")
+    return " | ".join(parts)
+
+
+class _Loader:
+    """Loads the scenario's page once per call, with one recorder or none, and measures it."""
+
+    def __init__(
+        self,
+        browser: Browser,
+        server: Server,
+        scenario: Scenario,
+        inject: Injection,
+        throttle: float,
+        after_load_ms: int,
+    ) -> None:
+        self._browser = browser
+        self._server = server
+        self._scenario = scenario
+        self._inject = inject
+        self._throttle = throttle
+        self._after_load_ms = after_load_ms
+
+    def load(self, adapter: Adapter | None) -> Sample:
+        session = uuid.uuid4().hex
+        viewport = self._scenario.viewport
+        context = self._browser.new_context(
+            viewport={"width": viewport.width, "height": viewport.height}
+        )
+        try:
+            context.add_init_script(LONG_TASK_OBSERVER)
+            url = self._url(context, adapter, session)
+            page = context.new_page()
+            cdp = context.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": self._throttle})
+            cdp.send("Performance.enable")
+            self._goto(page, url)
+            # Chromium counts these per document, from 0: the page started at about:blank, so
+            # the values at load are the scenario page's own.
+            at_load = _cdp_metrics(cdp)
+            page.wait_for_timeout(self._after_load_ms)
+            sample: Sample = page.evaluate(READ_TIMING, [self._after_load_ms, LONG_TASK_MS])
+            at_end = _cdp_metrics(cdp)
+            # Measured: the rest need not crawl. A forced GC leaves what the recorder keeps.
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+            cdp.send("HeapProfiler.collectGarbage")
+            heap = _cdp_metrics(cdp)["JSHeapUsedSize"]
+            if adapter is not None:
+                adapter.flush(page)
+            uploaded = sum(len(batch.body) for batch in self._server.batches(session))
+        finally:
+            context.close()
+        return {
+            **sample,
+            "task_ms": at_load["TaskDuration"] * 1000,
+            "script_ms": at_load["ScriptDuration"] * 1000,
+            "task_after_ms": (at_end["TaskDuration"] - at_load["TaskDuration"]) * 1000,
+            "heap_mb": heap / 1e6,
+            "upload_bytes": float(uploaded),
+        }
+
+    def _url(self, context: BrowserContext, adapter: Adapter | None, session: str) -> str:
+        scenario = self._scenario
+        head_script = None
+        if adapter is not None:
+            script = adapter.init_script(
+                scenario.recorder, self._server.ingest_url(session), session
+            )
+            if self._inject == "init-script":
+                context.add_init_script(script)
+            else:
+                # One asset name per recorder, replaced before each load: one mount, not one
+                # per session (loads never overlap).
+                head_script = self._server.add_asset(
+                    f"overhead-{adapter.name}.js", script, "text/javascript"
+                )
+        if scenario.page is None:
+            assert scenario.url is not None
+            return scenario.url
+        return self._server.url_for(scenario.page, site_root(scenario), head_script)
+
+    def _goto(self, page: Page, url: str) -> None:
+        file = self._scenario.file
+        try:
+            response = page.goto(url, wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
+        except PlaywrightError as e:
+            reason = str(e).splitlines()[0]
+            raise ScenarioError(file, None, f"cannot load {url}: {reason}") from None
+        if response is not None and response.status >= 400:
+            raise ScenarioError(file, None, f"{url} answered HTTP {response.status}")
+
+
+def _cdp_metrics(cdp: CDPSession) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+# Output ------------------------------------------------------------------------------------
+
+
+def to_json(results: Sequence[OverheadResult]) -> dict[str, Any]:
+    return {"version": 1, "overhead": [r.to_json() for r in results]}
+
+
+def _interval(c: Comparison) -> str:
+    return f"{c.estimate:+.1f} [{c.lo:+.1f}, {c.hi:+.1f}]"
+
+
+def table(results: Sequence[OverheadResult]) -> str:
+    """Scenarios and recorders down, the headline numbers across."""
+    header = (
+        "scenario",
+        "recorder",
+        "load overhead % [95% CI]",
+        "task overhead % [95% CI]",
+        "TBT diff ms [95% CI]",
+        "pairs",
+        "stopped",
+        "pass",
+    )
+    rows = [header] + [
+        (
+            r.scenario.name,
+            r.recorder,
+            _interval(r.metrics["load_ms"]),
+            _interval(r.metrics["task_ms"]),
+            _interval(r.metrics["tbt_ms"]),
+            str(r.runs),
+            r.stopped,
+            f"{'PASS' if r.passed else 'FAIL'} (budget {r.budget_pct:g}%)",
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,274 @@
+"""`replaycheck overhead` in real Chromium on a small page, a few pairs at a time: the JSON shape
+per SPEC, both injection modes, the adaptive stop, bad input, and a deliberately slow recorder
+whose cost must show. Only structure and clearly separated effects are asserted, never timings:
+these tests may run beside others under -n, which real measurements must not."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import adapters, overhead
+from harness.adapters.rrweb import RrwebAdapter
+from harness.cli import main
+from harness.overhead import METRICS, OverheadResult, Progress, Settings, measure
+from harness.scenario import RecorderConfig, Scenario, ScenarioError, load_scenario
+from harness.stats import Comparison
+from harness.worker import Worker
+from tests.conftest import REPLAYCHECK
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>small</title></head>
+<body><h1>Orders</h1><ul>{items}</ul>
+<script>document.querySelector("h1").textContent += " (" + document.querySelectorAll("li").length
++ ")";</script></body></html>
+"""
+
+# Quick: a short watch after load; the statistics do not care how long the window is.
+QUICK = Settings(after_load_ms=200)
+
+
+class SlowRecorder(RrwebAdapter):
+    """rrweb behind a script that busy-waits 250 ms first: a recorder with a known cost.
+
+    250 ms rather than less: a page's own task time varies by tens of milliseconds from load to
+    load on a busy machine, and a handful of pairs must show this cost every time.
+    """
+
+    name = "slow-rrweb"
+    busy_ms = 250
+
+    def init_script(self, config: RecorderConfig, ingest_url: str, session: str) -> str:
+        busy = (
+            "(function(){if(window.top!==window)return;"
+            f"var t=performance.now();while(performance.now()-t<{self.busy_ms}){{}}}})();\n"
+        )
+        return busy + super().init_script(config, ingest_url, session)
+
+
+def _scenario(tmp_path: Path, overhead_block: str = "{runs: 3, cpu_throttle: 2}") -> Path:
+    (tmp_path / "pages").mkdir(exist_ok=True)
+    items = "".join(f"<li>order {i}: <b>{i * 7} EUR</b></li>" for i in range(300))
+    (tmp_path / "pages" / "small.html").write_text(PAGE.format(items=items))
+    path = tmp_path / "small.yaml"
+    path.write_text(f"page: pages/small.html\noverhead: {overhead_block}\n")
+    return path
+
+
+def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) -> None:
+    assert list(entry) == [
+        "scenario",
+        "file",
+        "recorder",
+        "inject",
+        "runs",
+        "cpu_throttle",
+        "metrics",
+        "budget_pct",
+        "passed",
+        "stopped",
+    ]
+    assert entry["scenario"] == scenario.name and entry["recorder"] == recorder
+    metrics = entry["metrics"]
+    assert isinstance(metrics, dict) and list(metrics) == list(METRICS)
+    for name, kind in METRICS.items():
+        m = metrics[name]
+        assert m["kind"] == kind
+        if kind == "ratio":
+            assert set(m) == {"off", "on", "overhead_pct", "ci95_pct", "kind"}
+            lo, hi = m["ci95_pct"]
+            assert m["off"] > 0 and m["on"] > 0 and lo <= m["overhead_pct"] <= hi
+        else:
+            assert set(m) == {"off", "on", "diff", "ci95", "kind"}
+            lo, hi = m["ci95"]
+            assert lo <= m["diff"] <= hi
+    load = metrics["load_ms"]
+    assert entry["passed"] == (load["ci95_pct"][1] <= entry["budget_pct"])
+    # Nothing is uploaded with the recorder off; the recorder always ships its snapshot.
+    assert metrics["upload_bytes"]["off"] == 0 and metrics["upload_bytes"]["on"] > 0
+    assert metrics["heap_mb"]["off"] > 0
+
+
+def test_script_tag_measurement_and_a_slow_recorder(worker: Worker, tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario(tmp_path, "{runs: 4, cpu_throttle: 2}"))
+    recorders = [adapters.get("rrweb"), SlowRecorder()]
+    rrweb, slow = measure(worker.browser, worker.server, scenario, recorders, QUICK)
+    for result, name in ((rrweb, "rrweb"), (slow, "slow-rrweb")):
+        entry = result.to_json()
+        _check_shape(entry, scenario, name)
+        assert (entry["inject"], entry["runs"], entry["stopped"]) == ("script-tag", 4, "runs")
+        assert (entry["cpu_throttle"], entry["budget_pct"]) == (2.0, 3.0)  # budget: the default
+    assert slow.metrics["task_ms"].lo > 0
+    # Every on-load runs the busy script as one long task: exact lower bounds, not timings.
+    assert slow.metrics["script_ms"].on >= SlowRecorder.busy_ms
+    assert slow.metrics["tbt_ms"].on >= SlowRecorder.busy_ms - 50
+    assert slow.metrics["long_tasks"].on >= 1
+
+
+def test_init_script_injection(worker: Worker, tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario(tmp_path))
+    settings = Settings(inject="init-script", after_load_ms=200)
+    [result] = measure(worker.browser, worker.server, scenario, [adapters.get("rrweb")], settings)
+    entry = result.to_json()
+    _check_shape(entry, scenario, "rrweb")
+    assert (entry["inject"], entry["runs"], entry["stopped"]) == ("init-script", 3, "runs")
+
+
+def test_adaptive_stop_says_what_ended_it(worker: Worker, tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario(tmp_path, "{runs: 50}"))
+    rrweb = [adapters.get("rrweb")]
+    loose = Settings(min_pairs=2, precision_pct=1e9, after_load_ms=0, cpu_throttle=1)
+    [result] = measure(worker.browser, worker.server, scenario, rrweb, loose)
+    assert (result.stopped, result.runs) == ("precision", 2)
+    hurried = Settings(max_seconds=0.001, after_load_ms=0, cpu_throttle=1)
+    [result] = measure(worker.browser, worker.server, scenario, rrweb, hurried)
+    assert (result.stopped, result.runs) == ("time", 2)  # an interval needs two pairs
+
+
+def test_unreachable_url_is_bad_input(worker: Worker, tmp_path: Path) -> None:
+    path = tmp_path / "gone.yaml"
+    path.write_text("url: http://127.0.0.1:9/nothing-here\n")
+    scenario = load_scenario(path)
+    with pytest.raises(ScenarioError, match="cannot load"):
+        measure(worker.browser, worker.server, scenario, [adapters.get("rrweb")], QUICK)
+
+
+def test_cli_writes_overhead_json_and_a_table(tmp_path: Path) -> None:
+    # A process of its own: Playwright's sync API allows one instance per thread.
+    path = _scenario(tmp_path)
+    out = tmp_path / "out" / "overhead.json"
+    args = ["--runs", "2", "--after-load-ms", "0", "--budget", "1e6", "--inject", "init-script"]
+    args += ["--recorder", "rrweb"]
+    run = subprocess.run(
+        [str(REPLAYCHECK), "overhead", str(path), *args, "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(out.read_text())
+    assert list(data) == ["version", "overhead"] and data["version"] == 1
+    [entry] = data["overhead"]
+    _check_shape(entry, load_scenario(path), "rrweb")
+    assert (entry["inject"], entry["runs"], entry["budget_pct"]) == ("init-script", 2, 1e6)
+    assert "load overhead % [95% CI]" in run.stdout and "1 passed, 0 failed" in run.stdout
+    assert "small: pair 2" in run.stderr  # progress, as plain lines: stderr is no terminal
+
+
+class _Unbuilt(RrwebAdapter):
+    name = "unbuilt"
+    record_bundle = "no-such-bundle.js"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--recorder", "nope"], "unknown recorder 'nope'"),
+        (["--recorder", "unbuilt"], "no-such-bundle.js is missing"),
+        (["no/such/folder"], "no such"),
+    ],
+)
+def test_cli_bad_input_exits_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    words: str,
+) -> None:
+    monkeypatch.setitem(adapters.ADAPTERS, "unbuilt", _Unbuilt)
+    assert main(["overhead", *args]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args", [["--runs", "1"], ["--cpu-throttle", "0.5"], ["--budget", "0"], ["--budget", "nan"]]
+)
+def test_cli_rejects_bad_numbers(args: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["overhead", *args])
+    assert exit.value.code == 2
+
+
+def _result(scenario: Scenario, hi: float, budget: float) -> OverheadResult:
+    c = Comparison("ratio", 10, 100.0, 101.0, 1.0, -1.0, hi)
+    d = Comparison("difference", 10, 0.0, 5.0, 5.0, 1.0, 9.0)
+    metrics = {name: c if kind == "ratio" else d for name, kind in METRICS.items()}
+    return OverheadResult(scenario, "rrweb", "script-tag", 4.0, budget, metrics, "precision")
+
+
+def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
+    scenario = load_scenario(_scenario(tmp_path))
+    assert _result(scenario, hi=3.0, budget=3.0).passed
+    assert not _result(scenario, hi=3.01, budget=3.0).passed
+    text = overhead.table([_result(scenario, 3.0, 3.0), _result(scenario, 4.0, 3.0)])
+    header, rule, first, second = text.splitlines()
+    assert header.split("  ")[0] == "scenario" and set(rule) == {"-"}
+    assert "+1.0 [-1.0, +3.0]" in first and "PASS (budget 3%)" in first
+    assert "FAIL (budget 3%)" in second and " precision " in second
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_updates_one_line_on_a_terminal_and_prints_lines_otherwise() -> None:
+    log = io.StringIO()
+    Progress(log).show("pair 1")
+    Progress(log).show("pair 2")
+    assert log.getvalue() == "pair 1\npair 2\n"
+    tty = _Terminal()
+    progress = Progress(tty)
+    progress.show("pair 1")
+    progress.show("pair 2")
+    progress.clear()
+    assert tty.getvalue() == "\r\x1b[Kpair 1\r\x1b[Kpair 2\r\x1b[K"
+
+
+def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_pytest_collects_overhead_items_only_when_asked(tmp_path: Path) -> None:
+    _scenario(tmp_path)
+    plain = _pytest("--collect-only", "-q", "--recorder", "rrweb", ".", cwd=tmp_path)
+    assert "small.yaml::small[rrweb]" in plain.stdout and "overhead-rrweb" not in plain.stdout
+    asked = _pytest("--overhead", "--collect-only", "-q", "--recorder", "rrweb", ".", cwd=tmp_path)
+    assert "small.yaml::small[overhead-rrweb]" in asked.stdout
+    assert "small.yaml::small[rrweb]" not in asked.stdout  # nothing else runs beside it
+
+
+def test_overhead_items_skip_among_xdist_workers(tmp_path: Path) -> None:
+    _scenario(tmp_path)
+    run = _pytest("--overhead", "-n", "2", "-rs", ".", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout
+    assert "1 skipped" in run.stdout and "not among 2 xdist workers" in run.stdout
+
+
+@pytest.mark.parametrize("arms", [2, 3, 4])
+def test_arm_order_is_balanced(arms: int) -> None:
+    blocks = [overhead.arm_order(b, arms) for b in range(2 * arms)]
+    assert all(sorted(order) == list(range(arms)) for order in blocks)
+    for arm in range(arms):
+        positions = [order.index(arm) for order in blocks]
+        assert sorted(positions) == sorted(list(range(arms)) * 2)
+    for a in range(arms):
+        for b in range(a + 1, arms):
+            before = sum(order.index(a) < order.index(b) for order in blocks)
+            assert before == arms  # half of the 2 * arms blocks
+
+
+def test_one_recorder_alternates_abba() -> None:
+    # off/on, on/off, on/off, off/on: a linear drift cancels out within every four pairs.
+    assert [overhead.arm_order(b, 2) for b in range(4)] == [[0, 1], [1, 0], [1, 0], [0, 1]]
