@@ -121,7 +121,7 @@ def test_cli_run_writes_spec_json_and_report(tmp_path: Path) -> None:
     assert "1 passed, 1 failed" in run.stdout
     data = json.loads(out.read_text())
     assert data["version"] == 1
-    assert data["summary"] == {"scenarios": 2, "passed": 1, "failed": 1}
+    assert data["summary"] == {"scenarios": 2, "passed": 1, "failed": 1, "known_failures": 0}
     [plain] = [s for s in data["scenarios"] if s["name"] == "plain"]
     assert set(plain) >= {
         "name",

@@ -506,7 +506,7 @@ export function record(options: RecordOptions): Recorder | null {
     after(history, "pushState", () => navigated(NavigationKind.Push));
     after(history, "replaceState", () => navigated(NavigationKind.Replace));
     on(win, "popstate", guard(() => navigated(NavigationKind.Pop)));
-    on(win, "hashchange", guard(() => navigated(NavigationKind.Hash)));
+    on(win, "hashchange", guard(() => navigated(NavigationKind.Pop))); // classified as Hash above
     docListeners(doc);
     for (const type in MOUSE)
       on(

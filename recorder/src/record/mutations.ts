@@ -80,9 +80,11 @@ export function mutations(groups: [MutationRecord[], number][], w: number, t: nu
   for (const [p, n, ifAgain] of removed) if (!ifAgain || walk.again.has(n)) add(removes, [parentId(p), idOf(n)]);
   walk.again.clear();
 
+  // A node out of the page now is either gone from the replay or serialized afresh when it
+  // returns: its changes meanwhile name nothing the replay holds.
   const changes: MutationEvent[4] = [];
   for (const [el, names] of attrs) {
-    if (pending.has(el) || blocked.has(el) || covered(up(el))) continue;
+    if (!el.isConnected || pending.has(el) || blocked.has(el) || covered(up(el))) continue;
     const st = (stateOf(el) & ~St.Input) | (isPassword(el) ? St.Password : 0);
     for (const name of names) {
       const v = el.getAttribute(name);
@@ -91,7 +93,7 @@ export function mutations(groups: [MutationRecord[], number][], w: number, t: nu
   }
 
   const texted: MutationEvent[5] = [];
-  for (const n of texts) if (!covered(n)) add(texted, [idOf(n), maskText(n.data, stateOf(n.parentNode), Kind.Text)]);
+  for (const n of texts) if (n.isConnected && !covered(n)) add(texted, [idOf(n), maskText(n.data, stateOf(n.parentNode), Kind.Text)]);
 
   return adds.length || removes.length || changes.length || texted.length
     ? [EventType.Mutation, t, adds, removes, changes, texted]

@@ -444,7 +444,8 @@ export class Page {
 
   /** Images and fonts of the replayed document (and its frames) have loaded. */
   ready(): Promise<void> {
-    return loaded(this.doc);
+    // Content that loaded since the last scroll may have made the page long enough only now.
+    return loaded(this.doc).then(() => this.flushScroll(true));
   }
 }
 

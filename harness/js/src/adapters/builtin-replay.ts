@@ -1,7 +1,6 @@
 // replaycheck's own replayer behind the harness replay protocol (window.__rcReplay).
 import type { Event } from "../../../../recorder/src/format";
 import { Replayer } from "../../../../recorder/src/replay/index";
-import { loaded } from "./loaded";
 
 let replayer: Replayer | undefined;
 
@@ -18,8 +17,7 @@ let replayer: Replayer | undefined;
     replayer.seek(offset);
     // The fidelity screenshot shows the page, not the viewer's cursor or click ripple.
     replayer.setOverlays(false);
-    const doc = replayer.iframe.contentDocument;
-    if (doc) await loaded(doc);
+    await replayer.ready();
   },
   frame(): HTMLIFrameElement {
     if (!replayer) throw new Error("no stream loaded");
