@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -123,7 +124,7 @@ def test_init_script_injection(worker: Worker, tmp_path: Path) -> None:
 def test_adaptive_stop_says_what_ended_it(worker: Worker, tmp_path: Path) -> None:
     scenario = load_scenario(_scenario(tmp_path, "{runs: 50}"))
     rrweb = [adapters.get("rrweb")]
-    loose = Settings(min_pairs=2, precision_pct=1e9, after_load_ms=0, cpu_throttle=1)
+    loose = Settings(min_pairs=2, precision_pct=math.inf, after_load_ms=0, cpu_throttle=1)
     [result] = measure(worker.browser, worker.server, scenario, rrweb, loose)
     assert (result.stopped, result.runs) == ("precision", 2)
     hurried = Settings(max_seconds=0.001, after_load_ms=0, cpu_throttle=1)
