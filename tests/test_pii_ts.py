@@ -1,0 +1,283 @@
+"""The recorder's PII detector (recorder/src/record/pii.ts) in Chromium, against the harness's.
+
+The two are separate implementations on purpose (the harness grades the recorder with its own);
+they must agree on every case of tests/test_pii.py and on the edge cases below.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from harness import pii
+from harness.worker import Worker
+from tests import test_pii
+
+ROOT = Path(__file__).resolve().parent.parent
+PII_TS = ROOT / "recorder" / "src" / "record" / "pii.ts"
+MASKING_PAGES = ROOT / "scenarios" / "masking" / "pages"
+
+Span = tuple[str, int, int]
+
+
+def _python_cases() -> list[str]:
+    """Every string of tests/test_pii.py: its parametrize lists and its literal texts."""
+    found: list[str] = []
+    for _, test in inspect.getmembers(test_pii, inspect.isfunction):
+        for mark in getattr(test, "pytestmark", []):
+            if mark.name != "parametrize":
+                continue
+            for case in mark.args[1]:
+                found.append(case[0] if isinstance(case, tuple) else case)
+    # Texts written inside test bodies (e.g. the several-matches case).
+    found.append("Jane <jane@example.com>, card 4111 1111 1111 1111, phone +33 6 12 34 56 78.")
+    return found
+
+
+# Boundaries where a port could drift: Unicode word characters (Python's \w and \b are Unicode),
+# astral characters (JS offsets are UTF-16), overlaps between families, many per text.
+EDGE_CASES = [
+    "",
+    "no digits here at all",
+    "éjane@example.com",  # a letter before: not an email start in Python
+    "jane@example.comé",
+    "_jane@example.com",
+    "x.jane@example.com",
+    "mail: jane.doe@example.com, bob@mail.example.org; eve@x.io",
+    "😀 jane@example.com 😀 4111 1111 1111 1111",
+    "\U0001d4004111111111111111",  # an astral letter (mathematical bold A) before the digits
+    "tel:+33612345678",
+    "+33 6 12 34 56 78 and 06 12 34 56 78",
+    "a+33 6 12 34 56 78",
+    "+33 6 12 34 56 78-9",
+    "x(555) 123-4567",
+    "555-123-4567 555.123.4567 555-123.4567",
+    "ssn: 123-45-6789, 666-12-3456, 900-12-3456, 123-00-6789, 123-45-0000",
+    "1123-45-6789",
+    "card=4111111111111111&next=1",
+    "41111111111111111111",  # 20 digits
+    "4111 1111 1111 1111 1111",
+    "4012888888881881 5555555555554444 378282246310005 6011111111111117",
+    "3530111333300000 30569309025904 2223003122003222",
+    "4222222222222",  # 13-digit Visa
+    "DE89370400440532013000",
+    "DE89 3704 0044 0532 0130 00 EUR",
+    "FR14 2004 1010 0505 0001 3M02 606",
+    "de89 3704 0044 0532 0130 00",
+    "order 2024-05-17 at 10:00, total $1,234.56, build 1.2.3.4567",
+    "Contact: jane.doe@example.com",
+    "data-email=jane.doe%40example.com",
+    "?email=jane.doe@example.com#card=4111-1111-1111-1111",
+    'content: "4111 1111 1111 1111"',
+    "Ada Lovelace, 123-45-6789, DE89 3704 0044 0532 0130 00, (555) 123-4567",
+    # Where harness/pii.py fires on a look-alike or misses PII: the port must do the same.
+    "Invoice INV-555-123-4567",
+    "Hash 4111111111111111a",
+    "Order 4000 0012 3456 7899",
+    "IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFFXXX",
+    "USPS 9400 1000 0000 0000 0000 00",
+    "UUID 123e4567-e89b-12d3-a456-426614174000",
+]
+
+
+# Real values and fragments, glued at random and then nudged (a character dropped, added or
+# swapped): near-misses of every family's boundaries and checks.
+FUZZ_VALUES = [
+    "jane.doe@example.com",
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "3782 822463 10005",
+    "+33 6 12 34 56 78",
+    "+1 (555) 123-4567",
+    "(555) 123-4567",
+    "555.123.4567",
+    "06 12 34 56 78",
+    "DE89 3704 0044 0532 0130 00",
+    "GB82WEST12345698765432",
+    "123-45-6789",
+]
+FUZZ_PIECES = [*"0123456789", *" -.+()@_#/:xZé", "\U0001d400", "😀", "ab", "2024-05-17"]
+
+
+def _fuzz_texts(count: int, seed: int = 1815) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        parts = rng.choices(FUZZ_VALUES, k=rng.randint(1, 2))
+        parts += rng.choices(FUZZ_PIECES, k=rng.randint(0, 4))
+        rng.shuffle(parts)
+        chars = list("".join(parts))
+        for _ in range(rng.randint(0, 2)):
+            at = rng.randrange(len(chars))
+            match rng.randrange(3):
+                case 0:
+                    del chars[at]
+                case 1:
+                    chars.insert(at, rng.choice(FUZZ_PIECES))
+                case _:
+                    chars[at] = rng.choice("0123456789 -.")
+        texts.append("".join(chars))
+    return texts
+
+
+def _utf16_to_index(text: str, offset: int) -> int:
+    return len(text.encode("utf-16-le")[: 2 * offset].decode("utf-16-le"))
+
+
+@pytest.fixture(scope="module")
+def pii_js(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("pii") / "pii.js"
+    subprocess.run(
+        [
+            str(ROOT / "node_modules" / ".bin" / "esbuild"),
+            str(PII_TS),
+            "--bundle",
+            "--format=iife",
+            "--global-name=__pii",
+            "--target=chrome100",
+            f"--outfile={out}",
+            "--log-level=warning",
+        ],
+        check=True,
+    )
+    return out.read_text() + "\n;globalThis.__pii = __pii; void 0;"
+
+
+@pytest.fixture(scope="module")
+def page(worker: Worker, pii_js: str) -> Iterator[Page]:
+    context = worker.browser.new_context()
+    page = context.new_page()
+    page.evaluate(pii_js)
+    yield page
+    context.close()
+
+
+def ts_find(page: Page, texts: list[str]) -> list[list[Span]]:
+    raw: list[list[dict[str, Any]]] = page.evaluate(
+        "texts => texts.map((t) => __pii.findPii(t))", texts
+    )
+    return [
+        [
+            (s["kind"], _utf16_to_index(text, s["start"]), _utf16_to_index(text, s["end"]))
+            for s in spans
+        ]
+        for text, spans in zip(texts, raw, strict=True)
+    ]
+
+
+def py_find(text: str) -> list[Span]:
+    return [(m.kind, m.start, m.end) for m in pii.find(text)]
+
+
+def test_python_cases_are_read() -> None:
+    cases = _python_cases()
+    # Positives and look-alikes both: a refactor of test_pii.py must not empty the parity test.
+    assert sum(bool(pii.find(t)) for t in cases) >= 15
+    assert sum(not pii.find(t) for t in cases) >= 20
+
+
+CASES: dict[str, Callable[[], list[str]]] = {
+    "test_pii.py": _python_cases,
+    "edge cases": lambda: EDGE_CASES,
+    "fuzz": lambda: _fuzz_texts(3000),  # about a third of them hold PII
+}
+
+
+@pytest.mark.parametrize("group", list(CASES))
+def test_same_spans_as_the_harness(page: Page, group: str) -> None:
+    texts = CASES[group]()
+    got = ts_find(page, texts)
+    mismatches = [
+        f"{text!r}: ts {ts} != py {py_find(text)}"
+        for text, ts in zip(texts, got, strict=True)
+        if ts != py_find(text)
+    ]
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_mask_replaces_each_span(page: Page) -> None:
+    text = "Ada <jane.doe@example.com> paid with 4111 1111 1111 1111 (ref 2024-05-17)."
+    masked = page.evaluate("t => __pii.maskPii(t, (s) => s.replace(/\\S/g, '*'))", text)
+    assert masked == "Ada <********************> paid with **** **** **** **** (ref 2024-05-17)."
+    assert page.evaluate("t => __pii.maskPii(t, () => '[x]')", "plain text") == "plain text"
+
+
+def test_never_throws(page: Page) -> None:
+    results = page.evaluate(
+        """() => [
+            __pii.findPii(null).length,
+            __pii.findPii(undefined).length,
+            __pii.findPii(42).length,
+            __pii.maskPii(null, (s) => s),
+            __pii.maskPii("mail jane@example.com", () => { throw new Error("boom"); }),
+        ]"""
+    )
+    # A mask that throws fails closed: everything visible is starred.
+    assert results == [0, 0, 0, None, "**** ****************"]
+
+
+def test_ten_thousand_plain_strings(page: Page) -> None:
+    found = page.evaluate(
+        """() => {
+            const words = ["Settings", "Your order has shipped", "Total", "Add to cart",
+                           "page 3 of 12", "v1.2.3", "2024-05-17", "$1,234.56", "ORD-2024-000123"];
+            let spans = 0;
+            for (let i = 0; i < 10000; i++) {
+                spans += __pii.findPii(words[i % words.length] + " " + i).length;
+            }
+            return spans;
+        }"""
+    )
+    assert found == 0
+
+
+# Every text node, attribute value and frame URL of a page, through shadow roots and frames.
+COLLECT = """() => {
+    const out = [location.href];
+    const walk = (root) => {
+        for (const node of root.childNodes) {
+            if (node.nodeType === 3 || node.nodeType === 8) out.push(node.data);
+            if (node.nodeType !== 1) continue;
+            for (const attr of node.attributes) out.push(attr.value);
+            if (node.shadowRoot) walk(node.shadowRoot);
+            if (node.tagName === "IFRAME" && node.contentDocument) {
+                out.push(node.contentDocument.location.href);
+                walk(node.contentDocument);
+            }
+            walk(node);
+        }
+    };
+    walk(document);
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in MASKING_PAGES.glob("*.html")))
+def test_same_spans_on_the_masking_corpus(worker: Worker, pii_js: str, name: str) -> None:
+    """The bundled masking pages, as loaded: both detectors agree on every string in them."""
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(worker.server.mount(MASKING_PAGES) + name, wait_until="load")
+        page.evaluate(pii_js)
+        texts: list[str] = page.evaluate(COLLECT)
+        got = ts_find(page, texts)
+    finally:
+        context.close()
+    mismatches = [
+        f"{text!r}: ts {ts} != py {py_find(text)}"
+        for text, ts in zip(texts, got, strict=True)
+        if ts != py_find(text)
+    ]
+    assert not mismatches, "\n".join(mismatches)
+    if name == "lookalikes.html":
+        assert not [t for t, spans in zip(texts, got, strict=True) if spans]
+    else:
+        assert any(got), f"{name} is a masking page with no PII either detector finds"
