@@ -642,20 +642,23 @@ def test_play_at_2x_takes_half_the_time_and_reports_checkpoints_and_end(page: Pa
     assert page.evaluate("seen") == ["done", "late", "end"]
     assert ">50<" in html(page)
     at_2x = play(2)
-    # 800 ms of stream: ~800 ms at 1x, ~400 ms at 2x, plus up to a frame or two.
-    assert 800 <= at_1x < 1200
-    assert 400 <= at_2x < 700
+    # 800 ms of stream: 800 ms at 1x, 400 ms at 2x, plus the lateness of the last frame (generous
+    # bounds: a loaded machine delays frames; ignoring the speed would take 800 ms at 2x).
+    assert 800 <= at_1x < 1600
+    assert 400 <= at_2x < 800
     assert page.evaluate("r.currentTime") == 800
 
 
 def test_pause_stops_the_clock(page: Page) -> None:
     events, _ = long_stream()
-    load(page, events, speed=8)
+    # A 60 s stream at 1x: however late a loaded machine fires the timer, play is still mid-way.
+    events.append([CHECKPOINT, T0 + 60_000, "late"])
+    load(page, events)
     page.evaluate(
         "() => new Promise((done) => { r.play(); setTimeout(() => { r.pause(); done(); }, 30); })"
     )
     paused_at = page.evaluate("r.currentTime")
-    assert 0 < paused_at < 500
+    assert 0 < paused_at < 60_000
     page.wait_for_timeout(100)
     assert page.evaluate("r.currentTime") == paused_at
 
