@@ -22,20 +22,38 @@ class Match:
 EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
-# 13-19 digits, optionally grouped by single spaces or dashes.
-CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+# 13-19 digits, optionally grouped by single spaces or dashes. Digits glued to a letter
+# ("4111111111111111a", "tok_4111...") are part of a word (a hash, an id), not a card.
+CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# Country code, check digits, then letters and digits, in print form (single spaces) or compact,
+# in either case. A candidate may run into the next word ("... 0130 00 EUR"): find() drops
+# trailing words until the checksum holds. A word glued to it ("...3000PAID") makes one word,
+# which is not an IBAN, as digits glued to letters are not a card.
+IBAN = re.compile(r"(?<!\w)[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?!\w)")
 SSN = re.compile(r"(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])")
-# International (+CC ...) or national with an area code in parentheses, or the common
-# 3-3-4 and 0X XX XX XX XX layouts. Separators are required so bare numbers don't match.
+# International (+CC ...) with separators or compact E.164 (+ and 8 to 15 digits, as in tel:
+# links), national with an area code in parentheses, or the common 3-3-4 and 0X XX XX XX XX
+# layouts. Separators are required elsewhere so bare numbers don't match. A dash or dot before
+# it joins it to an id ("INV-555-123-4567", "v1.555.123.4567"): not a phone.
 PHONE = re.compile(
-    r"(?<![\w+])(?:"
+    r"(?<![\w+.-])(?:"
     r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?)(?:[ .-]\d{2,4}){2,4}"
+    r"|\+[1-9]\d{7,14}"
     r"|\(\d{3}\) ?\d{3}[ .-]\d{4}"
     r"|\d{3}[.-]\d{3}[.-]\d{4}"
     r"|0[1-9](?:[ .]\d{2}){4}"
     r")(?![\w-])"
 )
+# IBAN length of every country of the SWIFT IBAN registry: a mod-97-valid run of the wrong
+# length (a hash, a reference) is not an IBAN. recorder/src/record/pii.ts holds the same string.
+IBAN_COUNTRIES = (
+    "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27"
+    " DK18 DO28 EE20 EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 HR21 HU28"
+    " IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22"
+    " MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 RO24 RS22 RU33 SA24"
+    " SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 YE30"
+)
+IBAN_LENGTHS = {entry[:2]: int(entry[2:]) for entry in IBAN_COUNTRIES.split()}
 
 
 def luhn(digits: str) -> bool:
@@ -63,11 +81,29 @@ def _card_brand(digits: str) -> bool:
 
 
 def iban_valid(text: str) -> bool:
-    compact = text.replace(" ", "")
-    if not 15 <= len(compact) <= 34:
+    compact = text.replace(" ", "").upper()
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact):
         return False
     rearranged = compact[4:] + compact[:4]
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def _ibans(text: str) -> list[Match]:
+    """IBAN candidates with trailing words dropped until one checks out. After a candidate
+    with no valid prefix the search goes on from its next character, not its end, so an IBAN
+    that follows an IBAN-shaped word ("REF AB12 DE89 ...") is still found."""
+    found: list[Match] = []
+    at = 0
+    while m := IBAN.search(text, at):
+        candidate = m.group()
+        while not iban_valid(candidate) and " " in candidate:
+            candidate = candidate.rsplit(" ", 1)[0]
+        if iban_valid(candidate):
+            found.append(Match("iban", candidate, m.start(), m.start() + len(candidate)))
+            at = m.start() + len(candidate)
+        else:
+            at = m.start() + 1
+    return found
 
 
 def _ssn_valid(area: str, group: str, serial: str) -> bool:
@@ -83,11 +119,7 @@ def find(text: str) -> list[Match]:
         digits = re.sub(r"\D", "", m.group())
         if luhn(digits) and _card_brand(digits):
             found.append(Match("card", m.group(), m.start(), m.end()))
-    found += [
-        Match("iban", m.group(), m.start(), m.end())
-        for m in IBAN.finditer(text)
-        if iban_valid(m.group())
-    ]
+    found += _ibans(text)
     found += [
         Match("ssn", m.group(), m.start(), m.end())
         for m in SSN.finditer(text)

@@ -23,6 +23,12 @@ from harness.pii import find, iban_valid, luhn
         ("IBAN DE89 3704 0044 0532 0130 00", "iban", "DE89 3704 0044 0532 0130 00"),
         ("GB82WEST12345698765432", "iban", "GB82WEST12345698765432"),
         ("ssn 123-45-6789", "ssn", "123-45-6789"),
+        ("tel:+33612345678", "phone", "+33612345678"),
+        ("call +14155552671 now", "phone", "+14155552671"),
+        ("IBAN DE89370400440532013000 EUR", "iban", "DE89370400440532013000"),
+        ("DE89 3704 0044 0532 0130 00 EUR", "iban", "DE89 3704 0044 0532 0130 00"),
+        ("iban de89 3704 0044 0532 0130 00", "iban", "de89 3704 0044 0532 0130 00"),
+        ("gb82west12345698765432", "iban", "gb82west12345698765432"),
     ],
 )
 def test_each_family_is_found(text: str, kind: str, value: str) -> None:
@@ -56,6 +62,14 @@ def test_each_family_is_found(text: str, kind: str, value: str) -> None:
         "x@y",
         "ISBN 978-3-16-148410-0",
         "SKU 4006381333931",
+        "Invoice INV-555-123-4567",  # a phone-shaped part of an id
+        "order ORD555-123-4567",
+        "build v1.555.123.4567",
+        "Hash 4111111111111111a",  # digits glued to letters: a word, not a card
+        "token tok_4111111111111111",
+        "DE89370400440532013000PAID",  # one word: not split into an IBAN and a suffix
+        "score +1234567",  # too short for E.164
+        "commit de45a1b2c3d4e5f6a7b8c9",  # hex in an IBAN's shape, wrong checksum or length
     ],
 )
 def test_look_alikes_are_not_pii(text: str) -> None:
@@ -67,7 +81,19 @@ def test_several_matches_in_order_without_overlap() -> None:
     assert [m.kind for m in find(text)] == ["email", "card", "phone"]
 
 
+def test_an_iban_after_an_iban_shaped_word_and_two_in_a_row_are_found() -> None:
+    text = "ref AB12 DE89 3704 0044 0532 0130 00 GB82 WEST 1234 5698 7654 32 BIC COBADEFFXXX"
+    assert [m.value for m in find(text)] == [
+        "DE89 3704 0044 0532 0130 00",
+        "GB82 WEST 1234 5698 7654 32",
+    ]
+
+
 def test_checksums() -> None:
     assert luhn("4111111111111111") and not luhn("4111111111111112")
     assert iban_valid("FR14 2004 1010 0505 0001 3M02 606")
     assert not iban_valid("FR14 2004 1010 0505 0001 3M02 607")
+    assert iban_valid("fr14 2004 1010 0505 0001 3m02 606")
+    # Valid mod 97, but one character short of France's 27, or no IBAN country at all.
+    assert not iban_valid("FR8620041010050500013M0260")
+    assert not iban_valid("ZZ22370400440532013000")
