@@ -9,12 +9,11 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from harness.compare.pixel import Rect
 from harness.masking import Sensitive
 from harness.scenario import RecorderConfig
 
 HARNESS_BUNDLE = Path(__file__).resolve().parent / "js" / "dist" / "harness.js"
-
-Rect = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def replay(
                 clip={"x": x, "y": y, "width": width, "height": height}, caret="hide"
             )
             dom = canonical_dom(page, "arg.contentDocument", {**options, "url": live.url}, frame)
-            captures.append(Capture(name, png, dom, live.url))
+            masked = adapter.replay_masked_rects(page, frame)
+            captures.append(Capture(name, png, dom, live.url, masked))
         return captures
     finally:
         context.close()

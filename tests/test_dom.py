@@ -84,6 +84,25 @@ def test_changed_text_costs_one_node_on_each_side() -> None:
     assert result.differences == ["html>body>main#content>p[2]: text 'Hello' != 'Helo'"]
 
 
+def test_text_attributes_and_rules_masked_in_place_count_as_reproduced() -> None:
+    live = page_tree(
+        el("p", text("Card 4111 1111 1111 1111"), title="call 555-123-4567"),
+        head=(sheet('#c::after { content: "078-05-1120"; }'),),
+    )
+    masked = page_tree(
+        el("p", text("Card **** **** **** ****"), title="call ************"),
+        head=(sheet('#c::after { content: "***********"; }'),),
+    )
+    assert compare_dom(live, masked).similarity == 1.0
+    # Not a masked rendition: another length, a star where there was a space, other text.
+    for wrong in ("Card ****", "Card **** **** **** *****", "Card *********************"):
+        result = compare_dom(page_tree(el("p", text("Card 4111 1111 1111 1111"))),
+                             page_tree(el("p", text(wrong))))  # fmt: skip
+        assert result.similarity < 1.0, wrong
+    other = compare_dom(page_tree(el("p", text("abc*"))), page_tree(el("p", text("abd*"))))
+    assert other.similarity < 1.0
+
+
 def test_missing_child_in_long_list_leaves_the_rest_matched() -> None:
     items = [el("li", text(f"item {i}")) for i in range(300)]
     live = page_tree(el("ul", *items))

@@ -154,6 +154,11 @@ def text(n: Node) -> str:
     return "".join(k[2] for k in nodes(n) if k[0] == TEXT)
 
 
+def masked_texts(n: Node) -> list[bool]:
+    """For each text node under `n`: whether the recorder flagged it masked."""
+    return [len(k) > 3 and k[3] == 1 for k in nodes(n) if k[0] == TEXT]
+
+
 def of(events: list[Event], kind: T) -> list[Event]:
     return [e for e in events if e[0] == kind]
 
@@ -543,7 +548,7 @@ def test_mask_unmask_block_and_ignore_selectors(start: Start) -> None:
     events = rec.events()
     root = snapshot(events)
     secret = by_id(root, "secret")
-    assert text(secret) == "**** *** ***** ****" and extra(secret)["masked"] == 1
+    assert text(secret) == "**** *** ***** ****" and all(masked_texts(secret))
     assert text(by_id(root, "nested")) == "****** ******"
     assert text(by_id(root, "exempt")) == "visible" and text(by_id(root, "public")) == "Public text"
     ad = by_id(root, "ad")
@@ -558,13 +563,67 @@ def test_mask_unmask_block_and_ignore_selectors(start: Start) -> None:
     assert "Jane" not in rec.raw()
 
 
+def test_pii_is_masked_wherever_it_occurs(start: Start) -> None:
+    rec = start("pii.html", mask=[".pii"])
+    rec.page.evaluate(
+        """() => {
+        document.getElementById('card').firstChild.data = 'Card of 5555 5555 5555 4444';
+        document.getElementById('img').setAttribute('title', 'ring 555-123-4567');
+        history.pushState(null, '', '?email=ann@example.org');
+        document.styleSheets[0].insertRule('#mail::before { content: "078-05-1120" }', 0);
+        setTimeout(() => { throw new Error('no account for ann@example.org'); });
+    }"""
+    )
+    rec.page.wait_for_timeout(100)
+    events = rec.events()
+    stream = json.dumps(events)
+    for pii in (
+        "+44 20 7946 0958", "jane.doe@example.com", "4111 1111 1111 1111", "123-45-6789",
+        "DE89 3704 0044 0532 0130 00", "jane%40example.com", "ann%2Bbilling%40example.org",
+        "4111-1111-1111-1111", "Ada Lovelace", "grace@example.com", "5555 5555 5555 4444",
+        "555-123-4567", "ann@example.org", "078-05-1120",
+    ):  # fmt: skip
+        assert pii not in stream, pii
+    root = snapshot(events)
+    # Masked in place, same length; what is not PII stays.
+    assert of(events, T.META)[0][3] == "Call *** ** **** ****"
+    assert text(by_id(root, "mail")) == "Write to ******************** about order 2024-000123."
+    assert masked_texts(by_id(root, "addr")) == [True]
+    img = by_id(root, "img")[3]
+    assert img["alt"] == "SSN ***********" and img["title"] == "plain title"
+    assert img["src"].endswith("x.png?email=******************&v=2")
+    link = by_id(root, "link")[3]["href"]
+    assert link.endswith("/profile?to=***************************#*******************")
+    assert by_id(root, "owner")[3]["style"] == "--owner: '*** ********'"
+    assert by_id(root, "doc")[3]["srcdoc"] == "<p>Reach me at *****************</p>"
+    # A drawn `content:` string flags its sheet's element: the replayer finds what it draws.
+    style = [n for n in nodes(root) if n[0] == ELEMENT and n[2] == "style"][0]
+    assert '"**** **** **** ****"' in extra(style)["css"] and extra(style)["masked"] == 1
+    # Later changes: text, attribute, URL, CSS rule, error.
+    texts = [t for m in of(events, T.MUTATION) for t in m[5]]
+    assert ["Card of **** **** **** ****", 1] in [t[1:] for t in texts]
+    attrs = [a for m in of(events, T.MUTATION) for a in m[4]]
+    assert [a[2:] for a in attrs if a[1] == "title"] == [["ring ************", 1]]
+    assert of(events, T.NAVIGATION)[-1][3].endswith("?email=***************")
+    assert any('"***********"' in e[3] for e in of(events, T.STYLE_SHEET))
+    assert [e[2] for e in of(events, T.ERROR)] == ["Uncaught Error: no account for ***************"]
+
+
+def test_pii_detection_off_and_length_hidden(start: Start) -> None:
+    off = snapshot(start("pii.html", detectPii=False).events())
+    assert text(by_id(off, "addr")) == "jane.doe@example.com"
+    hidden = snapshot(start("pii.html", hideLength=True).events())
+    assert text(by_id(hidden, "addr")) == "*****"
+    assert by_id(hidden, "img")[3]["alt"] == "SSN *****"
+
+
 def test_mask_all_text(start: Start) -> None:
     rec = start("masking.html", maskAllText=True)
     events = rec.events()
     root = snapshot(events)
     assert of(events, T.META)[0][3] == "******* *******", "the title is text too"
     assert text(by_id(root, "public")) == "****** ****"
-    assert extra(by_id(root, "public"))["masked"] == 1
+    assert masked_texts(by_id(root, "public")) == [True]
 
 
 # Safety and transport -----------------------------------------------------------------------

@@ -424,6 +424,39 @@ def test_blocked_element_is_a_placeholder_of_the_recorded_size(page: Page) -> No
     assert got == ["span", 0, 120, 40, 11, True]
 
 
+def test_masked_elements_are_those_the_stream_flags(page: Page) -> None:
+    t = Tree()
+    flagged_text = [*t.text("**** ****"), 1]
+    inline = t.el("b", {"id": "b"}, flagged_text)
+    field = t.el("input", {"id": "i"}, masked=1)
+    later = t.text("plain")
+    style = t.el("style", {"id": "s"}, masked=1, css='#drawn::after { content: "****" }')
+    root = t.document(
+        t.el("p", {"id": "p"}, t.text("to "), inline),
+        field,
+        t.el("p", {"id": "c"}, later),
+        t.el("p", {"id": "title"}),
+        t.el("p", {"id": "plain"}, t.text("nothing masked")),
+        t.el("p", {"id": "drawn"}),
+        head=(style,),
+    )
+    title = root[2][1][4][1][4][3][1]
+    events = [
+        meta(0),
+        snapshot(1, root),
+        mutation(50, attrs=[[title, "title", "***", 1]]),
+        mutation(60, texts=[[later[1], "*****", 1]]),
+    ]
+    load(page, events)
+    seek(page, 10)
+    ids = "r.maskedElements().map((e) => e.id).sort()"
+    assert ev(page, ids) == ["b", "drawn", "i", "s"]
+    seek(page, 100)
+    assert ev(page, ids) == ["b", "c", "drawn", "i", "s", "title"]
+    seek(page, 10)  # back before the changes: only what the snapshot flagged
+    assert ev(page, ids) == ["b", "drawn", "i", "s"]
+
+
 # --- incremental events --------------------------------------------------------------------------
 
 

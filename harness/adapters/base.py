@@ -2,7 +2,8 @@
 
 Every adapter speaks one small in-page protocol, so the harness never needs to know a recorder's
 API: its record bundle defines `window.__rcRecorder = {checkpoint(name), flush()}` in the top
-frame, and its replay bundle defines `window.__rcReplay = {load(events), seek(name), frame()}`.
+frame, and its replay bundle defines `window.__rcReplay = {load(events), seek(name), frame()}`
+and optionally `maskedElements()` (elements whose content the recorder masked on purpose).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 
 from playwright.sync_api import ElementHandle, Page
 
+from harness.compare.pixel import Rect
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.server import Batch, Server
@@ -96,6 +98,17 @@ class Adapter(ABC):
 
     def load(self, page: Page, stream: Stream) -> None:
         page.evaluate("events => window.__rcReplay.load(events)", stream.events)
+
+    def replay_masked_rects(self, page: Page, frame: ElementHandle) -> list[Rect]:
+        """Regions of the replay at the current time that the stream says were masked on
+        purpose (the replay protocol's optional `maskedElements()`): excluded from pixel scores,
+        with those of `masked_selectors` on the live page."""
+        rects: list[list[float]] = page.evaluate(
+            """f => window.__rcReplay.maskedElements
+                 ? window.__rcHarness.elementRects(window.__rcReplay.maskedElements(), f) : []""",
+            frame,
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rects]
 
     def seek(self, page: Page, checkpoint: str) -> ElementHandle:
         """Seek to the checkpoint mark; returns the iframe holding the replayed document."""

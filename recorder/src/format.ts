@@ -41,7 +41,7 @@ export interface ElementExtra {
   scroll?: [number, number]; // scrollLeft, scrollTop when not 0,0
   dialog?: DialogState; // <dialog> open state (modal is invisible in attributes)
   canvas?: string; // 2D canvas content as a data: URL
-  masked?: 1; // text/value masked on purpose: the replayer and the harness know the region
+  masked?: 1; // a value, visible attribute or CSS masked on purpose: the region differs from the page
   blocked?: [number, number]; // not recorded: a placeholder of this width and height
 }
 
@@ -55,7 +55,7 @@ export type SerializedNode =
   | [kind: NodeKind.Document, id: Id, children: SerializedNode[], adoptedSheets?: string[]]
   | [kind: NodeKind.Doctype, id: Id, name: string, publicId: string, systemId: string]
   | [kind: NodeKind.Element, id: Id, tag: string, attrs: Attrs, children: SerializedNode[], extra?: ElementExtra]
-  | [kind: NodeKind.Text, id: Id, text: string]
+  | [kind: NodeKind.Text, id: Id, text: string, masked?: 1] // masked: its text was masked on purpose
   | [kind: NodeKind.Comment, id: Id, text: string];
 
 // Events --------------------------------------------------------------------------------------
@@ -111,8 +111,9 @@ export type MutationEvent = [
   t: number,
   adds: [parent: Id, next: Id, node: SerializedNode][],
   removes: [parent: Id, node: Id][],
-  attrs: [node: Id, name: string, value: string | null][],
-  texts: [node: Id, text: string][],
+  // masked: 1 when the value was masked (the element's region then differs on purpose)
+  attrs: [node: Id, name: string, value: string | null, masked?: 1][],
+  texts: [node: Id, text: string, masked?: 1][],
 ];
 export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[]];
 /** node: DOCUMENT_TARGET for the top window, a same-origin frame's Document id for its window. */

@@ -87,3 +87,39 @@ export function maskedRects(doc: Document, selectors: string[]): Rect[] {
   for (const selector of selectors) collectRects(doc, selector, [0, 0], out);
   return out;
 }
+
+/** An inline element's text reflows its line when masked: the block that holds the line. */
+function lineBox(el: Element): Element {
+  let at = el;
+  for (;;) {
+    const view = at.ownerDocument.defaultView;
+    if (!view || !view.getComputedStyle(at).display.startsWith("inline")) return at;
+    const parent = at.parentElement ?? ((at.getRootNode() as ShadowRoot).host || null);
+    if (!parent) return at;
+    at = parent;
+  }
+}
+
+/**
+ * Viewport rectangles, relative to `frame`'s document, of the line boxes of `elements` (which
+ * may sit in shadow roots or in iframes nested inside `frame`): the regions a replayer says its
+ * recorder masked.
+ */
+export function elementRects(elements: Element[], frame: HTMLIFrameElement): Rect[] {
+  const out: Rect[] = [];
+  for (const el of elements) {
+    const box = lineBox(el).getBoundingClientRect();
+    if (box.width <= 0 || box.height <= 0) continue;
+    let [x, y] = [box.left, box.top];
+    for (let doc = el.ownerDocument; doc !== frame.contentDocument; ) {
+      const host = doc.defaultView?.frameElement;
+      if (!host) break;
+      const hostBox = host.getBoundingClientRect();
+      x += hostBox.left + host.clientLeft;
+      y += hostBox.top + host.clientTop;
+      doc = host.ownerDocument;
+    }
+    out.push([x, y, box.width, box.height]);
+  }
+  return out;
+}

@@ -31,7 +31,7 @@ import {
   adopters,
   boundary,
   canvasData,
-  cssOf,
+  sheetCss,
   dirtyCanvas,
   drawn,
   encode,
@@ -338,7 +338,7 @@ function flushSheets(): void {
     }
     const id = idOf(owner);
     try {
-      if (id) out([EventType.StyleSheet, ts(), id, cssOf(s)]);
+      if (id) out([EventType.StyleSheet, ts(), id, sheetCss(s, stateOf(owner))]);
     } catch {
       // cross-origin sheet: the replay loads it itself
     }
@@ -349,7 +349,7 @@ function flushSheets(): void {
 function adoptedChanged(r: Document | ShadowRoot): void {
   const owner = r == doc ? DOCUMENT_TARGET : idOf(r.nodeType == 9 ? r : (r as ShadowRoot).host);
   // Before the walk starts, the snapshot reads the document's sheets itself.
-  if (r == doc ? walking : owner) out([EventType.AdoptedSheets, ts(), owner, adopted(r) || []]);
+  if (r == doc ? walking : owner) out([EventType.AdoptedSheets, ts(), owner, adopted(r, stateOf(r)) || []]);
 }
 
 // Input, scroll, pointer, canvas, dialogs ------------------------------------------------------

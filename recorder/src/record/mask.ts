@@ -3,6 +3,7 @@
 // the replay keeps its layout.
 
 import { doc } from "./native";
+import { findPii, maskPii } from "./pii";
 
 export interface RecordOptions {
   ingestUrl: string;
@@ -10,6 +11,8 @@ export interface RecordOptions {
   maskAllInputs?: boolean;
   maskAllText?: boolean;
   detectPii?: boolean;
+  /** Masked values become a fixed "*****" instead of one star per character: hides the length. */
+  hideLength?: boolean;
   mask?: string[];
   unmask?: string[];
   block?: string[];
@@ -33,9 +36,10 @@ export const enum Kind {
   Value, // a form value
   Url, // never starred (it would break the page), only PII detection
   Attr, // any other attribute value: only PII detection
+  Css, // style sheet text and style attributes: strings drawn by `content:` masked with text
 }
 
-export const cfg = { inputs: true, text: false, pii: true, mask: "", unmask: "", block: "", ignore: "" };
+export const cfg = { inputs: true, text: false, pii: true, hideLength: false, mask: "", unmask: "", block: "", ignore: "" };
 
 /** Valid selectors joined into one list: a bad one must not break matching for the rest. */
 const selectors = (list: string[] | undefined): string => {
@@ -56,6 +60,7 @@ export function configure(o: RecordOptions): void {
   cfg.inputs = o.maskAllInputs !== false;
   cfg.text = !!o.maskAllText;
   cfg.pii = o.detectPii !== false;
+  cfg.hideLength = !!o.hideLength;
   cfg.mask = selectors(o.mask);
   cfg.unmask = selectors(o.unmask);
   cfg.block = selectors(o.block);
@@ -89,19 +94,52 @@ const inputMasked = (st: number): boolean => !!(st & St.Password) || ((cfg.input
 export const textMasked = (st: number): boolean => (cfg.text || !!(st & St.Mask)) && !(st & St.Unmask);
 
 /** Whether a value of this kind at this place is replaced by stars. */
-export const starred = (st: number, kind: Kind): boolean =>
+const starred = (st: number, kind: Kind): boolean =>
   kind == Kind.Value || (kind == Kind.Text && st & St.Input) ? inputMasked(st) : kind == Kind.Text && textMasked(st);
 
-/** PII detection hook (option detectPii): detectors come with a later issue; identity for now. */
-const detectPii = (text: string, _kind: Kind): string => text;
+const star = (s: string): string => (cfg.hideLength ? "*****" : s.replace(/\S/g, "*"));
 
-/** Set when maskText changed a value: the serializer flags that element `masked`. */
+const ENCODED = /%[0-9a-f]{2}|\+/i;
+/** A URL's pieces (path segments, query names and values, fragment) and CSS url() contents. */
+const URL_PART = /[^/?&=#;,\s"'()<>]+/g;
+const decode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+const hasPii = (s: string): boolean => findPii(s).length > 0;
+
+/**
+ * PII spans starred in place; then pieces that hold PII only once URL-decoded (`jane%40x.com`,
+ * `%2B33...`, `+` for a space in a query) starred whole, as their encoded form cannot be split.
+ */
+function detectPii(text: string): string {
+  const out = maskPii(text, star);
+  return ENCODED.test(out)
+    ? out.replace(URL_PART, (p) =>
+        ENCODED.test(p) && (hasPii(decode(p)) || hasPii(decode(p.replace(/\+/g, " ")))) ? star(p) : p,
+      )
+    : out;
+}
+
+/** Strings drawn by `content:` (directly or through a custom property) carry page text. */
+const starCssStrings = (css: string): string =>
+  css.replace(/((?:^|[;{\s])(?:content|--[\w-]+)\s*:)([^;}]*)/g, (_m, head: string, value: string) =>
+    head + value.replace(/(["'])((?:\\.|(?!\1)[^\\])*)\1/g, (_q, q: string, str: string) => q + star(str) + q),
+  );
+
+/** Set when maskText changed a value that shows on screen: the serializer flags that element `masked`. */
 export const hit = { v: false };
 
 /** The one gate: `text` as it may leave the page, given its place (`st`) and what it is. */
 export function maskText(text: string, st: number, kind: Kind): string {
   if (!text) return text;
-  const out = starred(st, kind) ? text.replace(/\S/g, "*") : cfg.pii ? detectPii(text, kind) : text;
-  if (out !== text) hit.v = true;
+  const all = starred(st, kind);
+  let out = all ? star(text) : kind == Kind.Css && textMasked(st) ? starCssStrings(text) : text;
+  if (cfg.pii && !all) out = detectPii(out);
+  // URLs and other attributes do not draw anything: masking them leaves the pixels alone.
+  if (out !== text && kind != Kind.Url && kind != Kind.Attr) hit.v = true;
   return out;
 }

@@ -4,7 +4,7 @@
 
 import { EventType } from "../format";
 import type { MutationEvent } from "../format";
-import { Kind, St, maskText, stateOf, up } from "./mask";
+import { Kind, St, hit, maskText, stateOf, up } from "./mask";
 import { add } from "./native";
 import { attrValue, blocked, idOf, ids, isPassword, opaque, serialize, walk } from "./serialize";
 
@@ -88,12 +88,19 @@ export function mutations(groups: [MutationRecord[], number][], w: number, t: nu
     const st = (stateOf(el) & ~St.Input) | (isPassword(el) ? St.Password : 0);
     for (const name of names) {
       const v = el.getAttribute(name);
-      add(changes, [idOf(el), name, v == null ? null : attrValue(el, name, v, st)]);
+      hit.v = false;
+      const value = v == null ? null : attrValue(el, name, v, st);
+      add(changes, hit.v ? [idOf(el), name, value, 1] : [idOf(el), name, value]);
     }
   }
 
   const texted: MutationEvent[5] = [];
-  for (const n of texts) if (n.isConnected && !covered(n)) add(texted, [idOf(n), maskText(n.data, stateOf(n.parentNode), Kind.Text)]);
+  for (const n of texts)
+    if (n.isConnected && !covered(n)) {
+      hit.v = false;
+      const text = maskText(n.data, stateOf(n.parentNode), Kind.Text);
+      add(texted, hit.v ? [idOf(n), text, 1] : [idOf(n), text]);
+    }
 
   return adds.length || removes.length || changes.length || texted.length
     ? [EventType.Mutation, t, adds, removes, changes, texted]

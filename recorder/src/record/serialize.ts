@@ -3,7 +3,7 @@
 
 import { DialogState, NodeKind } from "../format";
 import type { Attrs, ElementExtra, SerializedNode } from "../format";
-import { Kind, St, bits, cfg, hit, maskText, matches, starred, textMasked } from "./mask";
+import { Kind, St, bits, cfg, hit, maskText, matches, textMasked } from "./mask";
 import { add, doc, isArray, now, round, stringify } from "./native";
 
 export const ids = new WeakMap<Node, number>();
@@ -132,14 +132,17 @@ function one(n: Node, st: number, stack: Job[]): SerializedNode | null {
   switch (type) {
     case 1:
       return element(n as Element, id, st, stack);
-    case 3:
-      return [NodeKind.Text, id, maskText((n as Text).data, st, Kind.Text)];
+    case 3: {
+      hit.v = false;
+      const text = maskText((n as Text).data, st, Kind.Text);
+      return hit.v ? [NodeKind.Text, id, text, 1] : [NodeKind.Text, id, text];
+    }
     case 8:
       return [NodeKind.Comment, id, maskText((n as Comment).data, st, Kind.Text)];
     case 9: {
       const s: SerializedNode = [NodeKind.Document, id, []];
       children(n, s[2], st, stack);
-      const sheets = adopted(n as Document);
+      const sheets = adopted(n as Document, st);
       if (sheets) s[3] = sheets;
       hooks.found(n);
       return s;
@@ -183,15 +186,11 @@ function element(el: Element, id: number, st: number, stack: Job[]): SerializedN
   } else {
     formState(el, tag, own, x);
     special(el, tag, kst, x, stack);
-    if (!opaque.has(el)) {
-      children(el, kids, kst, stack);
-      if (starred(kst, Kind.Text))
-        for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType == 3 && /\S/.test((c as Text).data)) hit.v = true;
-    }
+    if (!opaque.has(el)) children(el, kids, kst, stack);
     const root = el.shadowRoot;
     if (root) {
       children(root, (x.shadow = []), kst, stack);
-      const sheets = adopted(root);
+      const sheets = adopted(root, kst);
       if (sheets) x.shadowSheets = sheets;
       hooks.found(root);
     }
@@ -237,7 +236,7 @@ function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       break;
     case "style":
       try {
-        x.css = cssOf((el as HTMLStyleElement).sheet!);
+        x.css = sheetCss((el as HTMLStyleElement).sheet!, kst);
         opaque.add(el);
       } catch {
         // no sheet (not in a rendered document): the text children carry it
@@ -249,7 +248,7 @@ function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       if (!sheet) hooks.found(el); // still loading: its load event sends it
       else
         try {
-          x.css = cssOf(sheet);
+          x.css = sheetCss(sheet, kst);
         } catch {
           // cross-origin: the replay loads the (absolute) href itself
         }
@@ -305,7 +304,9 @@ export function attrValue(el: Element, name: string, v: string, st: number): str
       st,
       Kind.Url,
     );
-  if (name == "style") return maskText(cssUrls(v, el.baseURI), st, Kind.Attr);
+  if (name == "style") return maskText(cssUrls(v, el.baseURI), st, Kind.Css);
+  // The HTML of a srcdoc frame is page text: the frame's own document is serialized besides.
+  if (name == "srcdoc") return maskText(v, st, Kind.Text);
   const kind =
     name == "value" && (tag == "option" || tag == "input")
       ? tag == "input" && BUTTON.test((el as HTMLInputElement).type)
@@ -334,7 +335,7 @@ const cssUrls = (css: string, base: string): string =>
   });
 
 /** A sheet's rules from the CSSOM (so insertRule'd rules count), readable @imports inlined. Throws when cross-origin. */
-export function cssOf(sheet: CSSStyleSheet): string {
+function cssOf(sheet: CSSStyleSheet): string {
   let css = "";
   for (const r of sheet.cssRules) {
     let text = r.cssText;
@@ -349,12 +350,15 @@ export function cssOf(sheet: CSSStyleSheet): string {
   return cssUrls(css, sheet.href || (sheet.ownerNode || doc).baseURI);
 }
 
+/** A sheet's CSS as it may leave the page, given its owner's masking state `st`. Throws when cross-origin. */
+export const sheetCss = (sheet: CSSStyleSheet, st: number): string => maskText(cssOf(sheet), st, Kind.Css);
+
 /** adoptedStyleSheets of a document or shadow root as CSS text, if any. */
-export function adopted(r: Document | ShadowRoot): string[] | undefined {
+export function adopted(r: Document | ShadowRoot, st: number): string[] | undefined {
   const list = r.adoptedStyleSheets;
   if (!list || !list.length) return;
   adopters.add(r);
   const out: string[] = [];
-  for (const s of list) add(out, cssOf(s));
+  for (const s of list) add(out, sheetCss(s, st));
   return out;
 }

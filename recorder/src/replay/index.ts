@@ -107,6 +107,11 @@ export class Replayer {
     this.overlay.setVisible(visible);
   }
 
+  /** Elements of the replayed page at the current time whose content was masked on purpose. */
+  maskedElements(): Element[] {
+    return this.page?.maskedElements() ?? [];
+  }
+
   /** Images and fonts loaded: what a screenshot should wait for after a seek. */
   ready(): Promise<void> {
     return this.page?.ready() ?? Promise.resolve();

@@ -53,6 +53,8 @@ export class Page {
   private readonly injected = new Map<Node, CSSStyleSheet>();
   private readonly paints = new WeakMap<Element, [rule: CSSStyleRule, className: string]>();
   private hovered = new Set<Element>();
+  /** Nodes the recorder masked on purpose (extra.masked, flagged texts and attribute values). */
+  private readonly masked = new Set<Node>();
   private focusTarget: Id | undefined;
   /** Where relative URLs resolve: the page URL, then its <base href>. */
   private base: string;
@@ -66,6 +68,26 @@ export class Page {
     this.base = href;
     this.fill(doc, root);
     this.holdScroll(doc, scroll);
+  }
+
+  /**
+   * Elements showing content the recorder masked on purpose: flagged elements, the parents of
+   * flagged texts, and the elements a masked sheet draws starred `content:` strings on.
+   */
+  maskedElements(): Element[] {
+    const out = new Set<Element>();
+    for (const n of this.masked) {
+      if (!n.isConnected) {
+        this.masked.delete(n);
+        continue;
+      }
+      const el = n.nodeType === ELEMENT_NODE ? (n as Element) : n.parentElement;
+      if (!el) continue;
+      out.add(el);
+      const sheet = (el as HTMLStyleElement).sheet;
+      if (el.localName === "style" && sheet) for (const t of drawnBy(sheet, el.getRootNode() as ParentNode)) out.add(t);
+    }
+    return [...out];
   }
 
   // --- building ------------------------------------------------------------------------------
@@ -98,6 +120,7 @@ export class Page {
         break;
       case NodeKind.Text:
         node = doc.createTextNode(this.text(parentTag, sn[2]));
+        if (sn[3]) this.masked.add(node);
         break;
       case NodeKind.Comment:
         node = doc.createComment(sn[2]);
@@ -124,6 +147,7 @@ export class Page {
     const asStyle = tag === "link" && extra.css !== undefined;
     const el = createElement(doc, asStyle ? "style" : tag, extra.ns);
     if (extra.frame) this.frames.add(el);
+    if (extra.masked) this.masked.add(el);
     const equiv = attrs["http-equiv"] ?? null;
     for (const [name, value] of Object.entries(attrs)) {
       // A dialog's open state is applied by show()/showModal() once connected.
@@ -291,13 +315,16 @@ export class Page {
       if (tag === "style") tasks.push(() => simulateHover((parent as HTMLStyleElement).sheet));
     }
     runTasks(tasks);
-    for (const [id, name, value] of attrs) {
+    for (const [id, name, value, masked] of attrs) {
       const el = this.nodes.get(id);
-      if (el?.nodeType === ELEMENT_NODE) this.setAttr(el as Element, name, value);
+      if (el?.nodeType !== ELEMENT_NODE) continue;
+      this.setAttr(el as Element, name, value);
+      if (masked) this.masked.add(el);
     }
-    for (const [id, text] of texts) {
+    for (const [id, text, masked] of texts) {
       const node = this.nodes.get(id);
       if (!node) continue;
+      if (masked) this.masked.add(node);
       const parent = node.parentNode as Element | null;
       node.nodeValue = this.text(parent?.localName ?? "", text);
       if (parent?.localName === "style") simulateHover((parent as HTMLStyleElement).sheet);
@@ -564,4 +591,29 @@ async function loaded(doc: Document): Promise<void> {
     if (inner) waits.push(loaded(inner));
   }
   await Promise.all(waits);
+}
+
+/** Elements that rules with a starred `content:` (or custom property) in `sheet` draw on. */
+function drawnBy(sheet: CSSStyleSheet, root: ParentNode): Element[] {
+  const out: Element[] = [];
+  const visit = (rules: CSSRuleList): void => {
+    for (const rule of Array.from(rules)) {
+      const style = (rule as CSSStyleRule).style;
+      if (style && /\*/.test(style.cssText) && /content|--/.test(style.cssText)) {
+        const selector = (rule as CSSStyleRule).selectorText.replace(/::?(before|after|marker)\b/g, "");
+        try {
+          out.push(...Array.from(root.querySelectorAll(selector || "*")));
+        } catch {
+          // a selector this engine cannot query: nothing known to be drawn
+        }
+      }
+      if ((rule as CSSGroupingRule).cssRules) visit((rule as CSSGroupingRule).cssRules);
+    }
+  };
+  try {
+    visit(sheet.cssRules);
+  } catch {
+    // unreadable sheet
+  }
+  return out;
 }

@@ -19,6 +19,9 @@ let replayer: Replayer | undefined;
     replayer.setOverlays(false);
     await replayer.ready();
   },
+  maskedElements(): Element[] {
+    return replayer ? replayer.maskedElements() : [];
+  },
   frame(): HTMLIFrameElement {
     if (!replayer) throw new Error("no stream loaded");
     return replayer.iframe;
