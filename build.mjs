@@ -23,6 +23,9 @@ await build({
   footer: { js: "globalThis.__rcHarness = __rcHarness;" },
 });
 
+// The harness's init script in recorded pages (harness/drive.py): watchers that must start first.
+await build({ ...common, entryPoints: ["harness/js/src/init.ts"], outfile: "harness/js/dist/harness-init.js", format: "iife" });
+
 // Recorders wrapped in the harness protocol (window.__rcRecorder / window.__rcReplay).
 for (const name of ["rrweb-record", "rrweb-replay", "builtin-record", "builtin-replay"]) {
   const entry = `harness/js/src/adapters/${name}.ts`;

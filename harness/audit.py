@@ -78,6 +78,7 @@ def audit_scenario(target: str, steps: Path | None) -> Scenario:
 def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -> AuditResult:
     recording = record(browser, server, scenario, adapters.get(recorder))
     content = [item for capture in recording.checkpoints for item in capture.sensitive]
+    content += masking.page_errors(recording.page_errors)
     found = masking.secrets(content, scenario.expect.pii, scenario.recorder)
     leaks = masking.scan(recording.stream, found)
     return AuditResult(
@@ -94,6 +95,12 @@ def fix_for(leak: masking.Leak, config: RecorderConfig) -> str:
         return "set recorder.mask_all_inputs: true"
     if leak.kind == "input":
         return f"this recorder leaves it unmasked: add '{element}' to recorder.block"
+    if leak.kind == "blocked":
+        return "this recorder records content under recorder.block: it must not"
+    if leak.source.startswith("window error"):
+        return "keep PII out of error messages (recorder.detect_pii masks it in builtin)"
+    if leak.source.endswith(" css"):
+        return "keep PII out of CSS text (recorder.detect_pii masks it in builtin)"
     if leak.source.endswith(" url"):
         return "strip PII from the page URL (recorder.detect_pii masks it in builtin)"
     if " attr:" in leak.source:

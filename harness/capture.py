@@ -46,7 +46,7 @@ def sensitive_content(page: Page, config: RecorderConfig) -> list[Sensitive]:
     """What on the live page could hold private data, and where (harness/js/src/sensitive.ts)."""
     items = page.evaluate(
         "s => JSON.stringify(window.__rcHarness.sensitiveContent(document, s))",
-        {"mask": list(config.mask), "unmask": list(config.unmask)},
+        {"mask": list(config.mask), "unmask": list(config.unmask), "block": list(config.block)},
     )
     return [Sensitive(**item) for item in json.loads(items)]
 

@@ -11,7 +11,7 @@ from typing import Literal
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.adapters.base import Adapter
+from harness.adapters.base import Adapter, read_bundle
 from harness.capture import (
     Capture,
     canon_options,
@@ -40,7 +40,7 @@ class StepFailed(Exception):
 class Recording:
     stream: Stream
     checkpoints: list[Capture]
-    page_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)  # uncaught: message, then stack
 
 
 def site_root(scenario: Scenario) -> Path:
@@ -73,6 +73,8 @@ def record(
     )
     context.set_default_timeout(STEP_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    # The harness's watchers first (harness/js/src/init.ts): they must see the page from its start.
+    context.add_init_script(read_bundle("harness-init.js"))
     script = adapter.init_script(scenario.recorder, server.ingest_url(session), session)
     if inject == "script-tag" and scenario.url is None:
         tag_src = server.add_asset(f"recorder-{session}.js", script, "text/javascript")
@@ -82,7 +84,8 @@ def record(
         site = Site(server, site_root(scenario), None)
     page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    # The stack holds script URLs (and their query strings) the message does not.
+    page.on("pageerror", lambda e: errors.append(f"{e.message}\n{e.stack or ''}".strip()))
     checkpoints: list[Capture] = []
     try:
         first = Step("goto", {"page": scenario.page, "url": scenario.url}, 1)

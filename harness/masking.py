@@ -1,10 +1,11 @@
 """Masking verdict: which private values a page held, and where any of them reached the stream.
 
 Secrets come from the scenario (`expect.pii`) and from the live page itself: form values the
-recorder should mask, text under `mask` selectors, and PII the harness's own detector finds in
-text, attributes and the URL. Each is looked for in every event string and in the raw batches,
-in the forms a value takes on its way out: as is, JSON-escaped, URL-encoded, HTML-escaped, and
-inside base64 runs (decoded, gunzipped when they hold gzip).
+recorder should mask (passwords always), text under `mask` selectors, everything under `block`
+selectors, and PII the harness's own detector finds in text, attributes, CSS, the URL and the
+page's JS errors (URL-decoded too). Each is looked for in every event string and in the raw
+batches, in the forms a value takes on its way out: as is, JSON-escaped, URL-encoded,
+HTML-escaped, and inside base64 runs (decoded, gunzipped when they hold gzip).
 """
 
 from __future__ import annotations
@@ -15,17 +16,25 @@ import gzip
 import html
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from harness import pii
 from harness.scenario import RecorderConfig
 from harness.stream import Stream, decode_body
 
-# Shorter undeclared values ("42", "FR") occur by chance in any stream: not evidence of a leak.
-MIN_SECRET_LENGTH = 4
+# Every value the user typed is a secret, whatever its length (a CVV "737", a PIN "42"), but a
+# short one occurs by chance in any stream ("1" in every other attribute), so an undeclared value
+# is looked for according to its length:
+# - 4 characters or more: anywhere in any event string, then in the raw batches;
+# - 3 characters: as a whole token of an event string ("cvv=737", not "1737" or "#737373");
+# - 1 or 2 characters: only as a whole event string (an input event's value, a value attribute).
+# A short value the page also shows in the clear (a text, an attribute name or value, a tag name)
+# is no secret at all: the stream carries it anyway, so finding it proves nothing.
+ANYWHERE_LENGTH = 4
+TOKEN_LENGTH = 3
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -34,18 +43,19 @@ class Sensitive:
     """One piece of live-page content (harness/js/src/sensitive.ts)."""
 
     path: str
-    field: str
+    field: str  # "value", "text", "attr:<name>", "css", "url", "error <n>"
     text: str
     input: bool
-    password: bool
+    password: bool  # a password field, or one a script turned into a text field
     masked: bool
     unmasked: bool
+    blocked: bool
 
 
 @dataclass(frozen=True)
 class Secret:
     value: str
-    kind: str  # declared | input | password | masked | email | card | phone | iban | ssn
+    kind: str  # declared | input | password | masked | blocked | email | card | phone | iban | ssn
     source: str  # where on the live page it was, e.g. "form > input#email value"
 
 
@@ -60,36 +70,82 @@ class Leak:
         return {"value": self.value, "kind": self.kind, "where": self.where, "source": self.source}
 
 
+def page_errors(errors: Iterable[str]) -> list[Sensitive]:
+    """The page's uncaught errors (message and stack) as page content: a recorder that records
+    errors must not carry the PII in them."""
+    flags = dict.fromkeys(("input", "password", "masked", "unmasked", "blocked"), False)
+    return [Sensitive("window", f"error {n}", text, **flags) for n, text in enumerate(errors, 1)]
+
+
 def secrets(
     items: Iterable[Sensitive], declared: Iterable[str], config: RecorderConfig
 ) -> list[Secret]:
     """What must not reach the stream under `config`, one entry per distinct value."""
+    items = list(items)
+    clear = _shown_in_clear(items, config)
     found: dict[str, Secret] = {}
 
     def add(value: str, kind: str, source: str) -> None:
         value = value.strip()
-        if value and value not in found and (kind == "declared" or len(value) >= MIN_SECRET_LENGTH):
-            found[value] = Secret(value, kind, source)
+        if not value or value in found:
+            return
+        secret = Secret(value, kind, source)
+        if not _anywhere(secret):
+            occurs = _finder(secret)
+            if any(occurs(text) for text in clear):
+                return
+        found[value] = secret
 
-    items = list(items)
     for value in declared:
         holder = next((i for i in items if value in i.text), None)
         add(value, "declared", f"{holder.path} {holder.field}" if holder else "expect.pii")
     for item in items:
         source = f"{item.path} {item.field}"
+        # `mask` and `block` cover what an element shows and holds (text, form values), not its
+        # attributes: ids and classes style the placeholder a recorder puts in a blocked one.
+        content = item.field in ("text", "value")
         if item.password:
             add(item.text, "password", source)  # no selector unmasks a password
             continue
+        if item.blocked and content:
+            add(item.text, "blocked", source)  # not recorded at all, whatever unmask says
         if item.unmasked:
             continue
         if item.input and config.mask_all_inputs:
             add(item.text, "input", source)
-        if item.masked or (config.mask_all_text and item.field == "text"):
+        if content and (item.masked or (config.mask_all_text and item.field == "text")):
             add(item.text, "masked", source)
         if config.detect_pii:
-            for match in pii.find(item.text):
+            for match in _detect(item.text):
                 add(match.value, match.kind, source)
     return list(found.values())
+
+
+def _detect(text: str) -> list[pii.Match]:
+    """PII in `text` and in its URL-decoded forms (`jane%40example.com`, `%2B33+6+12...` in an
+    href or a query string): a recorder must mask it there too."""
+    forms = {text, unquote(text), unquote_plus(text)} if "%" in text or "+" in text else {text}
+    return [match for form in forms for match in pii.find(form)]
+
+
+def _shown_in_clear(items: list[Sensitive], config: RecorderConfig) -> list[str]:
+    """What the page shows or carries that no option masks: unmasked text, attribute names and
+    values (but an input's value attribute: its value), CSS, the URL, errors, tag names."""
+    inputs = {item.path for item in items if item.input}
+    clear: set[str] = set()
+    for item in items:
+        clear.update(re.findall(r"(?:^|> )([a-z][a-z0-9-]*)", item.path))
+        if item.input or item.password or item.blocked:
+            continue
+        if item.field == "text" and not item.unmasked and (item.masked or config.mask_all_text):
+            continue
+        if item.field.startswith("attr:"):
+            name = item.field.removeprefix("attr:")
+            clear.add(name)
+            if name == "value" and item.path in inputs:
+                continue
+        clear.add(item.text.strip())
+    return sorted(clear)
 
 
 def encodings(value: str) -> list[str]:
@@ -134,9 +190,27 @@ def _unbase64(run: str) -> str | None:
     return text if text.isprintable() or "\n" in text else None
 
 
+def _anywhere(secret: Secret) -> bool:
+    """Whether `secret` is looked for anywhere, not only as a token or a whole string."""
+    return secret.kind == "declared" or len(secret.value) >= ANYWHERE_LENGTH
+
+
+def _finder(secret: Secret) -> Callable[[str], bool]:
+    """Whether a string holds `secret` in one of its encodings, as its length allows (see
+    ANYWHERE_LENGTH): anywhere, as a whole token, or as the whole string."""
+    forms = encodings(secret.value)
+    if _anywhere(secret):
+        return lambda text: any(form in text for form in forms)
+    if len(secret.value) >= TOKEN_LENGTH:
+        token = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, forms)) + r")(?!\w)")
+        return lambda text: token.search(text) is not None
+    return lambda text: text.strip() in forms
+
+
 def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
     """Every place each secret occurs: in decoded event strings first (with the event and
-    field), else in the raw batches, so a value that hides from the decoded view is caught."""
+    field), else in the raw batches, so a value that hides from the decoded view is caught.
+    Short values are not searched in the raw bytes: "737" is in many a timestamp."""
     leaks: list[Leak] = []
     strings = [
         (index, path, text)
@@ -145,14 +219,14 @@ def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
     ]
     raw = [(b.body, decode_body(b)) for b in stream.batches]
     for secret in found:
-        forms = encodings(secret.value)
+        occurs = _finder(secret)
         hits = [
             Leak(secret.value, secret.kind, f"event {index}, {path or 'value'}", secret.source)
             for index, path, text in strings
-            if any(form in text for form in forms)
+            if occurs(text)
         ]
-        if not hits:
-            needles = [form.encode() for form in forms]
+        if not hits and _anywhere(secret):
+            needles = [form.encode() for form in encodings(secret.value)]
             hits = [
                 Leak(secret.value, secret.kind, f"batch {index}, raw bytes", secret.source)
                 for index, (body, text) in enumerate(raw)

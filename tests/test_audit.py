@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.audit import audit, audit_scenario
+from harness.audit import audit, audit_scenario, fix_for
 from harness.cli import main
+from harness.masking import Leak
+from harness.scenario import RecorderConfig
 from harness.worker import Worker
 from tests.conftest import FIXTURES, REPLAYCHECK
 
@@ -66,3 +68,17 @@ def test_a_missing_page_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["audit", str(tmp_path / "nope.html")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.html" in err
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "fix"),
+    [
+        ("blocked", "main > div.ad text", "records content under recorder.block"),
+        ("email", "window error 1", "keep PII out of error messages"),
+        ("card", "html > head > style#theme css", "keep PII out of CSS text"),
+        ("masked", "main > div.pii text", "add 'div.pii' to recorder.mask"),
+    ],
+)
+def test_the_fix_names_what_to_change(kind: str, source: str, fix: str) -> None:
+    leak = Leak("x", kind, "event 1, data", source)
+    assert fix in fix_for(leak, RecorderConfig(mask=(".pii",), block=(".ad",)))

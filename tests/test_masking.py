@@ -7,7 +7,7 @@ import json
 from urllib.parse import quote
 
 from harness.adapters.rrweb import RrwebAdapter
-from harness.masking import Secret, Sensitive, coverage, scan, secrets
+from harness.masking import Secret, Sensitive, coverage, page_errors, scan, secrets
 from harness.scenario import RecorderConfig
 from harness.server import Batch
 from harness.stream import Stream
@@ -22,9 +22,13 @@ def declared(*values: str) -> list[Secret]:
     return secrets([], values, RecorderConfig())
 
 
-def item(text: str, field: str = "text", **flags: bool) -> Sensitive:
+def item(text: str, field: str = "text", path: str = "form > input#x", **flags: bool) -> Sensitive:
     defaults = {"input": False, "password": False, "masked": False, "unmasked": False}
-    return Sensitive("form > input#x", field, text, **{**defaults, **flags})
+    return Sensitive(path, field, text, **{**defaults, "blocked": False, **flags})
+
+
+def kinds(items: list[Sensitive], config: RecorderConfig | None = None) -> dict[str, str]:
+    return {s.value: s.kind for s in secrets(items, (), config or RecorderConfig())}
 
 
 def test_a_value_in_an_event_is_found_with_its_path() -> None:
@@ -87,10 +91,8 @@ def test_page_secrets_follow_the_recorder_config() -> None:
         item("Order 2024-05-17 ready"),
         item("Account holder Ada", masked=True),
         item("jane@example.com", "attr:title", unmasked=True),
-        item("42", "value", input=True),
     ]
-    kinds = {s.value: s.kind for s in secrets(items, (), RecorderConfig())}
-    assert kinds == {
+    assert kinds(items) == {
         "Jane Doe": "input",
         "hunter22": "password",  # unmask never applies to passwords
         "+33 6 12 34 56 78": "phone",
@@ -104,3 +106,113 @@ def test_a_declared_value_names_the_element_that_held_it() -> None:
     [secret] = secrets([item("Jane Doe", "value", input=True)], ["Jane Doe"], RecorderConfig())
     assert secret.source == "form > input#x value"
     assert secret.kind == "declared"
+
+
+def test_mask_covers_text_and_values_not_attributes() -> None:
+    items = [
+        item("notes-block", "attr:id", "div#notes-block", masked=True),
+        item("pii wide", "attr:class", "div#notes-block", masked=True),
+        item("Internal notes", "attr:title", "div#notes-block", masked=True),
+        item("Adviser notes", "text", "div#notes-block", masked=True),
+        item("Ada", "value", "div#notes-block > input#nick", input=True, masked=True),
+    ]
+    relaxed = RecorderConfig(mask_all_inputs=False)
+    assert kinds(items, relaxed) == {"Adviser notes": "masked", "Ada": "masked"}
+    assert kinds(items, RecorderConfig(mask_all_inputs=False, mask_all_text=True)) == {
+        "Adviser notes": "masked",
+        "Ada": "masked",
+    }
+
+
+def test_a_password_stays_a_secret_under_unmask_and_when_short() -> None:
+    items = [item("pw1", "value", input=True, password=True, unmasked=True)]
+    assert kinds(items, RecorderConfig(mask_all_inputs=False, detect_pii=False)) == {
+        "pw1": "password"
+    }
+
+
+def test_blocked_text_and_values_are_secrets_not_the_placeholder_attributes() -> None:
+    items = [
+        item("partner-slot", "attr:id", "div#partner-slot", blocked=True),
+        item("ad", "attr:class", "div#partner-slot", blocked=True),
+        item("Offer for Lord Byron", "text", "div#partner-slot > p", blocked=True),
+        item("PROMO-1815", "value", "div#partner-slot > input#promo", input=True, blocked=True),
+        item("Sponsored", "text", "div#partner-slot", blocked=True, unmasked=True),
+    ]
+    relaxed = RecorderConfig(mask_all_inputs=False, detect_pii=False)
+    assert kinds(items, relaxed) == {
+        "Offer for Lord Byron": "blocked",
+        "PROMO-1815": "blocked",
+        "Sponsored": "blocked",  # a recorder cannot record part of what it does not record
+    }
+
+
+def test_css_and_page_errors_are_searched_for_pii_only() -> None:
+    items = [
+        item('#card::after { content: "4111 1111 1111 1111"; }', "css", "html > head > style"),
+        item("--owner: 'DE89 3704 0044 0532 0130 00'", "attr:style", "p.owner"),
+        *page_errors(["Error: declined for ada@example.org\n    at pay (billing.js:3:7)"]),
+    ]
+    # CSS is not text: mask_all_text does not make a style sheet one masked secret.
+    found = secrets(items, (), RecorderConfig(mask_all_text=True))
+    assert {(s.value, s.kind, s.source) for s in found} == {
+        ("4111 1111 1111 1111", "card", "html > head > style css"),
+        ("DE89 3704 0044 0532 0130 00", "iban", "p.owner attr:style"),
+        ("ada@example.org", "email", "window error 1"),
+    }
+    assert secrets(items, (), RecorderConfig(detect_pii=False)) == []
+
+
+def test_url_encoded_pii_is_decoded_before_detection() -> None:
+    href = "profile.html?email=jane%40example.com&tel=%2B33612345678&alt=%2B33+6+12+34+56+78"
+    assert kinds([item(href, "attr:href", "a#profile")]) == {
+        "jane@example.com": "email",
+        "+33612345678": "phone",
+        "+33 6 12 34 56 78": "phone",
+    }
+    # The decoded value is searched in every encoding: its URL-encoded form is a leak.
+    [leak, *_] = scan(
+        stream_of({"timestamp": 1, "href": href}),
+        secrets([item(href, "attr:href", "a#profile")], (), RecorderConfig()),
+    )
+    assert leak.where == "event 0, href"
+
+
+def test_short_typed_values_are_secrets_found_only_as_tokens_or_whole_strings() -> None:
+    items = [
+        item("737", "value", "input#cvv", input=True),
+        item("2", "value", "input#qty", input=True),
+    ]
+    found = secrets(items, (), RecorderConfig())
+    assert {s.value for s in found} == {"737", "2"}
+
+    def leaked(*strings: str) -> set[str]:
+        events = [{"timestamp": 1, "v": text} for text in strings]
+        return {leak.value for leak in scan(stream_of(*events), found)}
+
+    assert leaked("737", "2") == {"737", "2"}
+    assert leaked("cvv=737&qty=2 ") == {"737"}  # "2" only as a whole string
+    assert leaked("*** 1737 #737373 width: 737px", "12", "h2") == set()
+    # Nor in the raw bytes (timestamps, coordinates): only the decoded strings count.
+    assert scan(stream_of({"timestamp": 737, "x": 2}), found) == []
+
+
+def test_a_short_value_the_page_shows_in_the_clear_is_no_evidence() -> None:
+    typed = [
+        item("737", "value", "form > input#cvv", input=True),
+        item("h2", "value", "form > input#tag", input=True),
+        item("id", "value", "form > input#attr", input=True),
+        item("42", "value", "form > input#age", input=True),
+        item("1", "value", "form > input#qty", input=True),
+    ]
+    page = [
+        item("Boeing 737 seats", "text", "main > p"),
+        item("Section", "text", "main > h2"),  # the tag name h2
+        item("main", "attr:id", "main"),  # the attribute name id
+        item("42", "attr:value", "form > input#age"),  # the field's own default: still a secret
+        item("1", "text", "main > span.badge", masked=True),  # masked: not shown in the clear
+    ]
+    assert kinds(typed + page) == {"42": "input", "1": "input"}
+    # Long values are looked for whatever the page shows.
+    long = [item("Boeing", "value", "form > input#maker", input=True), *page]
+    assert kinds(long) == {"Boeing": "input", "1": "masked"}

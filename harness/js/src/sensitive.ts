@@ -1,23 +1,27 @@
 // Everything on a live page that could hold private data, with where it sits: form values,
-// text, attribute values, the URL. The harness decides (with its own PII detector and the
-// scenario's selectors) which of it must never reach a recorder's stream.
+// text, attribute values, CSS text, the URL. The harness decides (with its own PII detector and
+// the scenario's selectors) which of it must never reach a recorder's stream.
+
+import { wasPassword } from "./passwords";
 
 export interface Sensitive {
   path: string; // a readable selector of the element holding it
-  field: string; // "value", "text", "attr:<name>", "url"
+  field: string; // "value", "text", "attr:<name>", "css", "url"
   text: string;
   input: boolean; // a form value (input, textarea, select, contenteditable)
-  password: boolean;
+  password: boolean; // a password field, or one a script has turned into a text field
   masked: boolean; // under one of the scenario's `mask` selectors
   unmasked: boolean; // under one of its `unmask` selectors
+  blocked: boolean; // under one of its `block` selectors
 }
 
 interface Selectors {
   mask: string[];
   unmask: string[];
+  block: string[];
 }
 
-const SKIPPED = new Set(["SCRIPT", "NOSCRIPT", "STYLE", "TEMPLATE"]);
+const SKIPPED = new Set(["SCRIPT", "NOSCRIPT", "TEMPLATE"]);
 
 function step(el: Element): string {
   const tag = el.tagName.toLowerCase();
@@ -61,28 +65,63 @@ interface Context {
   prefix: string;
   masked: boolean;
   unmasked: boolean;
+  blocked: boolean;
+}
+
+/** A style sheet's rules as the CSSOM holds them (insertRule included), imports inlined. */
+function sheetText(sheet: CSSStyleSheet): string {
+  try {
+    return Array.from(sheet.cssRules, (rule) => {
+      const imported = (rule as CSSImportRule).styleSheet;
+      return "styleSheet" in rule && imported ? sheetText(imported) : rule.cssText;
+    }).join("\n");
+  } catch {
+    return ""; // a cross-origin sheet: its rules are not readable, by a recorder either
+  }
+}
+
+function pushSheets(root: Document | ShadowRoot, at: Context, out: Sensitive[]): void {
+  for (const sheet of root.adoptedStyleSheets) {
+    const text = sheetText(sheet);
+    const path = `${at.prefix || "document"} adoptedStyleSheets`;
+    if (text) out.push({ path, field: "css", text, input: false, password: false, masked: false, unmasked: false, blocked: at.blocked });
+  }
 }
 
 function walk(root: Document | ShadowRoot | Element, at: Context, selectors: Selectors, out: Sensitive[]): void {
-  const { prefix, masked, unmasked } = at;
+  const { prefix, masked, unmasked, blocked } = at;
+  if (root.nodeType !== Node.ELEMENT_NODE) pushSheets(root as Document | ShadowRoot, at, out);
   for (const node of Array.from(root.childNodes)) {
     if (node.nodeType === Node.TEXT_NODE) {
       const text = (node.textContent ?? "").trim();
-      if (text) out.push({ path: prefix || "document", field: "text", text, input: false, password: false, masked, unmasked });
+      if (text) out.push({ path: prefix || "document", field: "text", text, input: false, password: false, masked, unmasked, blocked });
       continue;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) continue;
     const el = node as Element;
     if (SKIPPED.has(el.tagName)) continue;
     const path = prefix ? `${prefix} > ${step(el)}` : step(el);
-    const inner = { prefix: path, masked: masked || matchesAny(el, selectors.mask), unmasked: unmasked || matchesAny(el, selectors.unmask) };
-    const base = { path, input: false, password: false, masked: inner.masked, unmasked: inner.unmasked };
+    const inner = {
+      prefix: path,
+      masked: masked || matchesAny(el, selectors.mask),
+      unmasked: unmasked || matchesAny(el, selectors.unmask),
+      blocked: blocked || matchesAny(el, selectors.block),
+    };
+    const base = { path, input: false, password: false, masked: inner.masked, unmasked: inner.unmasked, blocked: inner.blocked };
     for (const attr of Array.from(el.attributes)) {
       if (attr.value.trim()) out.push({ ...base, field: `attr:${attr.name}`, text: attr.value });
     }
+    // <style> text, and the rules scripts added to it or to a <link>ed sheet.
+    if (el.tagName === "STYLE" || el.tagName === "LINK") {
+      const sheet = (el as HTMLStyleElement | HTMLLinkElement).sheet;
+      for (const text of new Set([el.tagName === "STYLE" ? (el.textContent ?? "") : "", sheet ? sheetText(sheet) : ""])) {
+        if (text.trim()) out.push({ ...base, field: "css", text });
+      }
+      continue;
+    }
     const value = formValue(el);
     if (value) {
-      const password = el.tagName === "INPUT" && (el as HTMLInputElement).type === "password";
+      const password = el.tagName === "INPUT" && wasPassword(el as HTMLInputElement);
       out.push({ ...base, field: "value", text: value, input: true, password });
     }
     if (el.getAttribute("contenteditable") !== null && el.getAttribute("contenteditable") !== "false") {
@@ -99,8 +138,8 @@ function walk(root: Document | ShadowRoot | Element, at: Context, selectors: Sel
 
 export function sensitiveContent(doc: Document, selectors: Selectors): Sensitive[] {
   const out: Sensitive[] = [
-    { path: "document", field: "url", text: doc.location.href, input: false, password: false, masked: false, unmasked: false },
+    { path: "document", field: "url", text: doc.location.href, input: false, password: false, masked: false, unmasked: false, blocked: false },
   ];
-  walk(doc, { prefix: "", masked: false, unmasked: false }, selectors, out);
+  walk(doc, { prefix: "", masked: false, unmasked: false, blocked: false }, selectors, out);
   return out;
 }
