@@ -14,7 +14,8 @@ META, INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR = 0, 3, 4, 5, 6, 8, 9
 CLICK, DBLCLICK = 2, 3
 NAVIGATION_LOAD = 0
 
-INPUTS = "input, textarea, select"
+# Form fields, and contenteditable blocks: the recorder masks their text as input.
+INPUTS = "input, textarea, select, [contenteditable]:not([contenteditable=false])"
 
 
 class BuiltinAdapter(Adapter):
