@@ -52,6 +52,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/bench_pixel.py
+	$(PY) bench/bench_pii.py
 	@gzip -c recorder/dist/record.js | wc -c | xargs printf 'builtin record bundle: %s bytes gzipped\n'
 	@gzip -c node_modules/@rrweb/record/dist/record.umd.min.cjs | wc -c | xargs printf 'rrweb record bundle: %s bytes gzipped\n'
 	$(PY) bench/bench_overhead.py

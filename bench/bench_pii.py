@@ -1,7 +1,13 @@
-"""Time the recorder's PII detector (recorder/src/record/pii.ts) in Chromium.
+"""Time both PII detectors, the harness's (harness/pii.py) and the recorder's in-page one
+(recorder/src/record/pii.ts, in Chromium), and count their false positives on pages with no PII.
 
-A realistic mix of 10,000 text-node strings: mostly plain words, 5% with digits (prices, dates,
-counts, versions), 1% holding PII. Each run calls findPii on all of them; median of 5 runs.
+Timing: a realistic mix of 10,000 text-node strings: mostly plain words, 5% with digits (prices,
+dates, counts, versions), 1% holding PII. Each run calls the detector on all of them; median of 5
+runs after 3 warm-up runs.
+
+False positives: every string the harness's live-page scan reads (text, attribute values, CSS,
+form values, the URL; through shadow roots and frames) on every bundled page that holds no PII:
+the pages of scenarios/pages and the masking corpus's look-alikes page. Target: 0.
 
 Run: .venv/bin/python bench/bench_pii.py
 """
@@ -11,13 +17,22 @@ from __future__ import annotations
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from harness import pii
 from harness.browser import launch
+from harness.capture import ensure_harness
+from harness.server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
+NON_PII_PAGES = [
+    *sorted((ROOT / "scenarios" / "pages").rglob("*.html")),
+    ROOT / "tests" / "fixtures" / "masking-corpus" / "pages" / "lookalikes.html",
+]
 NODES = 10_000
 RUNS = 5
 WARMUP = 3
@@ -89,28 +104,92 @@ TIME_ONE_RUN = """texts => {
 }"""
 
 
+def time_python(sample: list[str]) -> tuple[list[float], int]:
+    timings: list[float] = []
+    spans = 0
+    for run in range(WARMUP + RUNS):
+        t0 = time.perf_counter()
+        spans = sum(len(pii.find(t)) for t in sample)
+        if run >= WARMUP:
+            timings.append((time.perf_counter() - t0) * 1000)
+    return timings, spans
+
+
+def time_ts(page: Page, sample: list[str]) -> tuple[list[float], int]:
+    page.evaluate("texts => { globalThis.__texts = texts; }", sample)
+    timings: list[float] = []
+    spans = 0
+    for run in range(WARMUP + RUNS):
+        ms, spans = page.evaluate(f"({TIME_ONE_RUN})(globalThis.__texts)")
+        if run >= WARMUP:
+            timings.append(ms)
+    return timings, spans
+
+
+def false_positives(browser: Browser, script: str) -> tuple[int, list[str], list[str]]:
+    """Strings read on the non-PII pages, and what each detector found in them."""
+    server = Server()
+    context = browser.new_context()
+    strings = 0
+    python: list[str] = []
+    ts: list[str] = []
+    try:
+        page = context.new_page()
+        for html in NON_PII_PAGES:
+            page.goto(server.url_for(html, html.parent), wait_until="load")
+            ensure_harness(page)
+            page.evaluate(script)
+            items: list[dict[str, Any]] = page.evaluate(
+                "s => window.__rcHarness.sensitiveContent(document, s)",
+                {"mask": [], "unmask": [], "block": []},
+            )
+            texts = [item["text"] for item in items]
+            strings += len(texts)
+            where = html.relative_to(ROOT)
+            python += [f"{where}: {m.kind} {m.value!r}" for t in texts for m in pii.find(t)]
+            found: list[list[dict[str, Any]]] = page.evaluate(
+                "texts => texts.map((t) => __pii.findPii(t))", texts
+            )
+            ts += [
+                f"{where}: {s['kind']} {t[s['start'] : s['end']]!r}"
+                for t, spans in zip(texts, found, strict=True)
+                for s in spans
+            ]
+    finally:
+        context.close()
+        server.close()
+    return strings, python, ts
+
+
+def _runs(timings: list[float]) -> str:
+    return ", ".join(f"{t:.1f}" for t in timings)
+
+
 def main() -> None:
     sample = texts()
+    py_timings, py_spans = time_python(sample)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         script = bundle(Path(tmp) / "pii.js")
         browser = launch(playwright)
         try:
             page = browser.new_page()
             page.evaluate(script)
-            page.evaluate("texts => { globalThis.__texts = texts; }", sample)
-            timings: list[float] = []
-            spans = 0
-            for run in range(WARMUP + RUNS):
-                ms, spans = page.evaluate(f"({TIME_ONE_RUN})(globalThis.__texts)")
-                if run >= WARMUP:
-                    timings.append(ms)
+            ts_timings, ts_spans = time_ts(page, sample)
+            strings, py_false, ts_false = false_positives(browser, script)
         finally:
             browser.close()
-    print(f"pii detector: {statistics.median(timings):.1f} ms per {NODES:,} text nodes")
+    pii_nodes = sum(1 for i in range(NODES) if i % 100 == 0)
+    print(f"pii detector, ms per {NODES:,} text nodes (median of {RUNS} runs):")
+    print(f"  python (harness/pii.py)  {statistics.median(py_timings):7.1f} ms")
+    print(f"      runs: {_runs(py_timings)} ms; {py_spans} spans found ({pii_nodes} PII nodes)")
+    print(f"  in-page ts (pii.ts)      {statistics.median(ts_timings):7.1f} ms")
+    print(f"      runs: {_runs(ts_timings)} ms; {ts_spans} spans found ({pii_nodes} PII nodes)")
     print(
-        f"  runs: {', '.join(f'{t:.1f}' for t in timings)} ms; {spans} spans found"
-        f" ({sum(1 for i in range(NODES) if i % 100 == 0)} PII nodes)"
+        f"false positives on {len(NON_PII_PAGES)} non-PII pages ({strings:,} strings;"
+        f" target 0): python {len(py_false)}, ts {len(ts_false)}"
     )
+    for line in sorted(set(py_false) | set(ts_false)):
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

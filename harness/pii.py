@@ -44,6 +44,8 @@ PHONE = re.compile(
     r"|0[1-9](?:[ .]\d{2}){4}"
     r")(?![\w-])"
 )
+# Every family needs a digit (an email an "@").
+MAYBE_PII = re.compile(r"[\d@]")
 # IBAN length of every country of the SWIFT IBAN registry: a mod-97-valid run of the wrong
 # length (a hash, a reference) is not an IBAN. recorder/src/record/pii.ts holds the same string.
 IBAN_COUNTRIES = (
@@ -112,6 +114,8 @@ def _ssn_valid(area: str, group: str, serial: str) -> bool:
 
 def find(text: str) -> list[Match]:
     """Every PII match in `text`, in order; overlapping matches keep the earliest, longest."""
+    if not MAYBE_PII.search(text):
+        return []  # most text holds neither a digit nor an "@": nothing to look for
     found: list[Match] = [
         Match("email", m.group(), m.start(), m.end()) for m in EMAIL.finditer(text)
     ]
