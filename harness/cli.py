@@ -169,8 +169,8 @@ def _add_overhead_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="page-load overhead of recorders: paired loads with the recorder off and on",
         description="Load each scenario's page with the recorder off and on, in alternating"
         " pairs, and report the overhead with 95% intervals. The scenario's overhead: block"
-        " gives runs, cpu_throttle and budget_pct; options override it. Measure on a quiet"
-        " machine: other work running beside it shows up as noise.",
+        " gives runs, cpu_throttle, budget_pct and after_load_ms; options override it."
+        " Measure on a quiet machine: other work running beside it shows up as noise.",
     )
     cmd.add_argument("paths", nargs="*", default=DEFAULT_OVERHEAD_PATHS, metavar="PATHS")
     cmd.add_argument(
@@ -216,10 +216,9 @@ def _add_overhead_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     cmd.add_argument(
         "--after-load-ms",
         type=bounded(int, 0),
-        default=defaults.after_load_ms,
         metavar="MS",
         help="how long to watch after the load event for deferred work"
-        f" (default {defaults.after_load_ms})",
+        " (default: the scenario's overhead.after_load_ms)",
     )
 
 

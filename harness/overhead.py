@@ -9,9 +9,17 @@ the load-time interval of every recorder is narrow enough, the run count is reac
 up (harness.stats.StopRule). Only the page load is measured: the scenario's steps are not run.
 
 Per load: navigation timing (load event end, DOMContentLoaded end), CDP Performance metrics
-(TaskDuration, ScriptDuration, JSHeapUsedSize), long tasks from a PerformanceObserver that an
-init script registers in both arms (so observing costs the same in each), and the bytes the
-recorder posted to the ingest endpoint.
+(TaskDuration, ScriptDuration, JSHeapUsedSize), long tasks and long animation frames from
+PerformanceObservers that an init script registers in both arms (so observing costs the same in
+each), and the bytes the recorder posted to the ingest endpoint.
+
+The longest long task is the page's as much as the recorder's: on a big static page the parser's
+own task (about half a second at 4x) is the longest in both arms, so its on/off difference says
+whether the recorder lengthens the worst task, not how long the recorder's own tasks are. Those
+come from long-animation-frame script attribution: every run of the recorder's script (its
+evaluation, a callback, a listener) of 5 ms or more, with the layout it forces, named by the
+script's URL. The frames listed are those of 50 ms or more, so a run of 50 ms or more is always
+seen; a shorter one only when its frame was long.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -30,7 +38,7 @@ from harness import stats
 from harness.adapters.base import Adapter
 from harness.drive import Injection, site_root
 from harness.scenario import Scenario, ScenarioError
-from harness.server import Server
+from harness.server import ASSET_PREFIX, Server
 from harness.stats import Comparison, Kind, Stop, StopRule
 
 # Each metric's comparison: a ratio where a load always has some, a difference where 0 is a
@@ -46,44 +54,76 @@ METRICS: dict[str, Kind] = {
     "tbt_ms": "difference",  # total blocking time from navigation start to the window's end
     "tbt_after_ms": "difference",  # the part of tbt_ms in the window after load
     "long_tasks": "difference",  # long tasks from navigation start to the window's end
+    "max_task_ms": "difference",  # the longest of them, 0 without one; whoever ran it
+    # The recorder's longest script run in that time (see above); with the recorder off, 0 for a
+    # script tag, and the harness's own observer callbacks for init scripts (no URL either).
+    "max_recorder_script_ms": "difference",
     "heap_mb": "ratio",  # JS heap in use at the window's end, after a forced GC
     "upload_bytes": "difference",  # ingest request bodies, flushed at the window's end
 }
 PRIMARY = "load_ms"  # the metric the budget, the pass and the adaptive stop are about
+LONGEST = ("max_task_ms", "max_recorder_script_ms")  # their worst load is reported too
 
-AFTER_LOAD_MS = 5000  # recorders often defer work past load: watch this long after it
 NAVIGATION_TIMEOUT_MS = 60_000  # a throttled heavy page with a slow recorder takes a while
 LONG_TASK_MS = 50  # the part of a long task beyond this blocks input (TBT)
+ASSET_STEM = "overhead-"  # a recorder's script tag loads /__rc/overhead-<name>.js
 
-# Registered before anything of the page in BOTH arms. `buffered` also delivers long tasks
-# that ended before the observer existed; takeRecords() picks up those not yet delivered.
+# Registered before anything of the page in BOTH arms. `buffered` also delivers entries that
+# ended before the observer existed; takeRecords() picks up those not yet delivered.
 LONG_TASK_OBSERVER = """(() => {
   if (window.top !== window) return;
-  const seen = [];
-  const add = (entries) => { for (const e of entries) seen.push([e.startTime, e.duration]); };
-  try {
-    const observer = new PerformanceObserver((list) => add(list.getEntries()));
-    observer.observe({ type: "longtask", buffered: true });
-    Object.defineProperty(window, "__rcLongTasks", {
-      value: () => { add(observer.takeRecords()); return seen; },
-    });
-  } catch (e) {}
+  const tasks = [], scripts = [];
+  const observe = (type, add) => {
+    try {
+      const observer = new PerformanceObserver((list) => list.getEntries().forEach(add));
+      observer.observe({ type, buffered: true });
+      return () => observer.takeRecords().forEach(add);
+    } catch (e) {
+      return () => {};
+    }
+  };
+  const flushTasks = observe("longtask", (e) => tasks.push([e.startTime, e.duration]));
+  const flushFrames = observe("long-animation-frame", (e) => {
+    for (const s of e.scripts) scripts.push([s.sourceURL, s.startTime, s.duration]);
+  });
+  Object.defineProperty(window, "__rcLongTasks", {
+    value: () => { flushTasks(); flushFrames(); return { tasks, scripts }; },
+  });
 })();"""
 
-READ_TIMING = """([windowMs, longTaskMs]) => {
+READ_TIMING = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
-  const load = nav.loadEventEnd, end = load + windowMs;
-  let tbt = 0, tbtAfter = 0, count = 0;
-  for (const [start, duration] of window.__rcLongTasks ? window.__rcLongTasks() : []) {
-    if (start >= end) continue;
-    const blocking = Math.max(0, duration - longTaskMs);
-    count += 1;
-    tbt += blocking;
-    if (start >= load) tbtAfter += blocking;
-  }
-  return { load_ms: load, dcl_ms: nav.domContentLoadedEventEnd, tbt_ms: tbt,
-           tbt_after_ms: tbtAfter, long_tasks: count };
+  const seen = window.__rcLongTasks ? window.__rcLongTasks() : { tasks: [], scripts: [] };
+  return { load: nav.loadEventEnd, dcl: nav.domContentLoadedEventEnd, ...seen };
 }"""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What the page saw, in ms from navigation start: READ_TIMING's answer."""
+
+    load: float
+    dcl: float
+    tasks: Sequence[tuple[float, float]]  # long tasks: start, duration
+    scripts: Sequence[tuple[str, float, float]]  # script runs in long frames: URL, start, duration
+
+
+def timing_sample(timing: Timing, window_ms: float, is_recorder: Callable[[str], bool]) -> Sample:
+    """The per-load metrics the page's own timing gives, up to the end of the after-load window:
+    what starts later is left out, so every load is counted over the same span."""
+    end = timing.load + window_ms
+    tasks = [(start, duration) for start, duration in timing.tasks if start < end]
+    blocking = [(start, max(0.0, duration - LONG_TASK_MS)) for start, duration in tasks]
+    recorder = [d for url, start, d in timing.scripts if start < end and is_recorder(url)]
+    return {
+        "load_ms": timing.load,
+        "dcl_ms": timing.dcl,
+        "tbt_ms": sum(b for _, b in blocking),
+        "tbt_after_ms": sum(b for start, b in blocking if start >= timing.load),
+        "long_tasks": float(len(tasks)),
+        "max_task_ms": max((d for _, d in tasks), default=0.0),
+        "max_recorder_script_ms": max(recorder, default=0.0),
+    }
 
 
 @dataclass(frozen=True)
@@ -97,7 +137,7 @@ class Settings:
     min_pairs: int = 10
     precision_pct: float = 1.0  # stop once every load interval is within +- this many points
     max_seconds: float = 300.0  # per scenario, all its recorders together
-    after_load_ms: int = AFTER_LOAD_MS
+    after_load_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +149,9 @@ class OverheadResult:
     budget_pct: float
     metrics: dict[str, Comparison]
     stopped: Stop
+    # The worst single load of each LONGEST metric, recorder off and on: a mean of per-load
+    # maxima under 50 ms could hide a load over it.
+    worst: dict[str, tuple[float, float]]
 
     @property
     def runs(self) -> int:
@@ -131,6 +174,7 @@ class OverheadResult:
             "budget_pct": self.budget_pct,
             "passed": self.passed,
             "stopped": self.stopped,
+            "worst_load": {name: {"off": off, "on": on} for name, (off, on) in self.worst.items()},
         }
 
 
@@ -178,7 +222,10 @@ def measure(
         settings.precision_pct,
         settings.max_seconds,
     )
-    loader = _Loader(browser, server, scenario, inject, throttle, settings.after_load_ms)
+    after_load_ms = (
+        config.after_load_ms if settings.after_load_ms is None else settings.after_load_ms
+    )
+    loader = _Loader(browser, server, scenario, inject, throttle, after_load_ms)
     arms: list[Adapter | None] = [None, *recorders]
     started = time.monotonic()
     for arm in arms:
@@ -205,6 +252,10 @@ def measure(
             budget,
             {name: _compare(name, samples[0], on) for name in METRICS},
             stopped,
+            {
+                name: (max(s[name] for s in samples[0]), max(s[name] for s in on))
+                for name in LONGEST
+            },
         )
         for adapter, on in zip(recorders, samples[1:], strict=True)
     ]
@@ -255,6 +306,14 @@ class _Loader:
         self._inject = inject
         self._throttle = throttle
         self._after_load_ms = after_load_ms
+        # Which script runs are the recorder's, by URL, the same test in both arms: every
+        # recorder's asset for a script tag; none of them has a URL as an init script.
+        prefix = f"{server.origin}{ASSET_PREFIX}{ASSET_STEM}"
+        self._is_recorder: Callable[[str], bool] = (
+            (lambda url: url == "")
+            if inject == "init-script"
+            else (lambda url: url.startswith(prefix))
+        )
 
     def load(self, adapter: Adapter | None) -> Sample:
         session = uuid.uuid4().hex
@@ -274,7 +333,7 @@ class _Loader:
             # the values at load are the scenario page's own.
             at_load = _cdp_metrics(cdp)
             page.wait_for_timeout(self._after_load_ms)
-            sample: Sample = page.evaluate(READ_TIMING, [self._after_load_ms, LONG_TASK_MS])
+            timing = Timing(**page.evaluate(READ_TIMING))
             at_end = _cdp_metrics(cdp)
             # Measured: the rest need not crawl. A forced GC leaves what the recorder keeps.
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
@@ -286,7 +345,7 @@ class _Loader:
         finally:
             context.close()
         return {
-            **sample,
+            **timing_sample(timing, self._after_load_ms, self._is_recorder),
             "task_ms": at_load["TaskDuration"] * 1000,
             "script_ms": at_load["ScriptDuration"] * 1000,
             "task_after_ms": (at_end["TaskDuration"] - at_load["TaskDuration"]) * 1000,
@@ -307,7 +366,7 @@ class _Loader:
                 # One asset name per recorder, replaced before each load: one mount, not one
                 # per session (loads never overlap).
                 head_script = self._server.add_asset(
-                    f"overhead-{adapter.name}.js", script, "text/javascript"
+                    f"{ASSET_STEM}{adapter.name}.js", script, "text/javascript"
                 )
         if scenario.page is None:
             assert scenario.url is not None
@@ -340,6 +399,12 @@ def _interval(c: Comparison) -> str:
     return f"{c.estimate:+.1f} [{c.lo:+.1f}, {c.hi:+.1f}]"
 
 
+def _longest(r: OverheadResult, name: str) -> str:
+    """Mean per-load maximum off -> on, then the worst load's on the same way."""
+    c, (worst_off, worst_on) = r.metrics[name], r.worst[name]
+    return f"{c.off:.0f} -> {c.on:.0f} (worst {worst_off:.0f} -> {worst_on:.0f})"
+
+
 def table(results: Sequence[OverheadResult]) -> str:
     """Scenarios and recorders down, the headline numbers across."""
     header = (
@@ -348,6 +413,8 @@ def table(results: Sequence[OverheadResult]) -> str:
         "load overhead % [95% CI]",
         "task overhead % [95% CI]",
         "TBT diff ms [95% CI]",
+        "longest task ms off -> on",
+        "recorder's longest run ms",
         "pairs",
         "stopped",
         "pass",
@@ -359,6 +426,8 @@ def table(results: Sequence[OverheadResult]) -> str:
             _interval(r.metrics["load_ms"]),
             _interval(r.metrics["task_ms"]),
             _interval(r.metrics["tbt_ms"]),
+            _longest(r, "max_task_ms"),
+            _longest(r, "max_recorder_script_ms"),
             str(r.runs),
             r.stopped,
             f"{'PASS' if r.passed else 'FAIL'} (budget {r.budget_pct:g}%)",

@@ -154,6 +154,7 @@ class OverheadConfig:
     runs: int = 30
     cpu_throttle: float = 4.0
     budget_pct: float = 3.0
+    after_load_ms: int = 5000
 
 
 @dataclass(frozen=True)
@@ -1148,6 +1149,11 @@ _SCENARIO = _Block(
                     "budget_pct": (
                         _Number(above=0),
                         "allowed page-load overhead in percent (upper end of the 95% interval)",
+                    ),
+                    "after_load_ms": (
+                        _Int(lo=0, hi=600_000),
+                        "how long each load is watched after its load event for deferred work "
+                        "(the recorder's and the page's); long enough for that work to finish",
                     ),
                 },
             ),

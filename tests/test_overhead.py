@@ -73,6 +73,7 @@ def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) ->
         "budget_pct",
         "passed",
         "stopped",
+        "worst_load",
     ]
     assert entry["scenario"] == scenario.name and entry["recorder"] == recorder
     metrics = entry["metrics"]
@@ -93,6 +94,12 @@ def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) ->
     # Nothing is uploaded with the recorder off; the recorder always ships its snapshot.
     assert metrics["upload_bytes"]["off"] == 0 and metrics["upload_bytes"]["on"] > 0
     assert metrics["heap_mb"]["off"] > 0
+    worst = entry["worst_load"]
+    assert isinstance(worst, dict) and list(worst) == list(overhead.LONGEST)
+    for name, arms in worst.items():  # the worst load is at least the mean load
+        assert (
+            arms["off"] >= metrics[name]["off"] - 1e-3 and arms["on"] >= metrics[name]["on"] - 1e-3
+        )
 
 
 def test_script_tag_measurement_and_a_slow_recorder(worker: Worker, tmp_path: Path) -> None:
@@ -110,6 +117,11 @@ def test_script_tag_measurement_and_a_slow_recorder(worker: Worker, tmp_path: Pa
     assert slow.metrics["script_ms"].on >= SlowRecorder.busy_ms
     assert slow.metrics["tbt_ms"].on >= SlowRecorder.busy_ms - 50
     assert slow.metrics["long_tasks"].on >= 1
+    assert slow.metrics["max_task_ms"].on >= SlowRecorder.busy_ms
+    # The busy script is the recorder's own: attributed to it by its URL, in every on-load.
+    assert slow.metrics["max_recorder_script_ms"].on >= SlowRecorder.busy_ms
+    assert slow.metrics["max_recorder_script_ms"].off == 0  # no recorder script with it off
+    assert slow.worst["max_recorder_script_ms"][1] >= SlowRecorder.busy_ms
 
 
 def test_init_script_injection(worker: Worker, tmp_path: Path) -> None:
@@ -203,7 +215,8 @@ def _result(scenario: Scenario, hi: float, budget: float) -> OverheadResult:
     c = Comparison("ratio", 10, 100.0, 101.0, 1.0, -1.0, hi)
     d = Comparison("difference", 10, 0.0, 5.0, 5.0, 1.0, 9.0)
     metrics = {name: c if kind == "ratio" else d for name, kind in METRICS.items()}
-    return OverheadResult(scenario, "rrweb", "script-tag", 4.0, budget, metrics, "precision")
+    worst = {name: (2.0, 12.0) for name in overhead.LONGEST}
+    return OverheadResult(scenario, "rrweb", "script-tag", 4.0, budget, metrics, "precision", worst)
 
 
 def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
@@ -215,6 +228,34 @@ def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
     assert header.split("  ")[0] == "scenario" and set(rule) == {"-"}
     assert "+1.0 [-1.0, +3.0]" in first and "PASS (budget 3%)" in first
     assert "FAIL (budget 3%)" in second and " precision " in second
+    assert "longest task ms off -> on" in header and "0 -> 5 (worst 2 -> 12)" in first
+
+
+def test_timing_sample_counts_up_to_the_window_end() -> None:
+    timing = overhead.Timing(
+        load=1000.0,
+        dcl=900.0,
+        # the page's parse task, a recorder task after load, one past the window's end
+        tasks=[(200.0, 500.0), (1100.0, 80.0), (3000.0, 900.0)],
+        scripts=[
+            ("http://h/__rc/overhead-builtin.js", 150.0, 12.0),
+            ("http://h/page.js", 300.0, 400.0),
+            ("http://h/__rc/overhead-builtin.js", 1110.0, 70.0),
+            ("http://h/__rc/overhead-builtin.js", 3000.0, 800.0),
+        ],
+    )
+    sample = overhead.timing_sample(timing, 1500, lambda url: url.endswith("overhead-builtin.js"))
+    assert sample == {
+        "load_ms": 1000.0,
+        "dcl_ms": 900.0,
+        "tbt_ms": 450.0 + 30.0,
+        "tbt_after_ms": 30.0,
+        "long_tasks": 2.0,
+        "max_task_ms": 500.0,  # the page's own: the recorder's 80 ms task does not show here
+        "max_recorder_script_ms": 70.0,  # ... but here, and the page's 400 ms script does not
+    }
+    nothing = overhead.timing_sample(overhead.Timing(5.0, 4.0, [], []), 0, lambda url: True)
+    assert nothing["max_task_ms"] == nothing["max_recorder_script_ms"] == nothing["long_tasks"] == 0
 
 
 class _Terminal(io.StringIO):

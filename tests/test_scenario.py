@@ -121,6 +121,7 @@ overhead:
   runs: 10
   cpu_throttle: 2
   budget_pct: 1.5
+  after_load_ms: 1500
 """
 
 
@@ -214,7 +215,9 @@ def test_full_scenario_normalizes_every_key_and_step(site: Path) -> None:
         },
         max_stream_bytes=200000,
     )
-    assert s.overhead == OverheadConfig(runs=10, cpu_throttle=2.0, budget_pct=1.5)
+    assert s.overhead == OverheadConfig(
+        runs=10, cpu_throttle=2.0, budget_pct=1.5, after_load_ms=1500
+    )
     assert isinstance(s.overhead.cpu_throttle, float)
     assert s.pages() == [site / "pages" / "index.html", next_page]
 
@@ -540,6 +543,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     "not finite": (
         PAGE + f"overhead: {{budget_pct: .inf}}  {MARK}\n",
         "overhead.budget_pct must be a number > 0, got .inf",
+    ),
+    "after_load_ms": (
+        PAGE + f"overhead: {{after_load_ms: 1.5}}  {MARK}\n",
+        "overhead.after_load_ms must be an integer from 0 to 600000, got 1.5",
     ),
     "max_stream_bytes": (
         PAGE + f"expect: {{max_stream_bytes: 0}}  {MARK}\n",
