@@ -40,7 +40,7 @@ BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 @dataclass(frozen=True)
 class Sensitive:
-    """One piece of live-page content (harness/js/src/sensitive.ts)."""
+    """One piece of live-page content (harness/js/src/sensitive.ts), or an error the page threw."""
 
     path: str
     field: str  # "value", "text", "attr:<name>", "css", "url", "error <n>"
