@@ -174,7 +174,10 @@ class OverheadResult:
             "budget_pct": self.budget_pct,
             "passed": self.passed,
             "stopped": self.stopped,
-            "worst_load": {name: {"off": off, "on": on} for name, (off, on) in self.worst.items()},
+            "worst_load": {
+                name: {"off": round(off, 3), "on": round(on, 3)}
+                for name, (off, on) in self.worst.items()
+            },
         }
 
 
