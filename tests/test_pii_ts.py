@@ -23,7 +23,7 @@ from tests import test_pii
 
 ROOT = Path(__file__).resolve().parent.parent
 PII_TS = ROOT / "recorder" / "src" / "record" / "pii.ts"
-MASKING_PAGES = ROOT / "tests" / "fixtures" / "masking-corpus" / "pages"
+MASKING_PAGES = ROOT / "scenarios" / "pages" / "masking"
 
 Span = tuple[str, int, int]
 
