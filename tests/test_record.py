@@ -597,7 +597,7 @@ def test_pii_is_masked_wherever_it_occurs(start: Start) -> None:
     assert by_id(root, "owner")[3]["style"] == "--owner: '*** ********'"
     assert by_id(root, "doc")[3]["srcdoc"] == "<p>Reach me at *****************</p>"
     # A drawn `content:` string flags its sheet's element: the replayer finds what it draws.
-    style = [n for n in nodes(root) if n[0] == ELEMENT and n[2] == "style"][0]
+    style = next(n for n in nodes(root) if n[0] == ELEMENT and n[2] == "style")
     assert '"**** **** **** ****"' in extra(style)["css"] and extra(style)["masked"] == 1
     # Later changes: text, attribute, URL, CSS rule, error.
     texts = [t for m in of(events, T.MUTATION) for t in m[5]]
