@@ -152,14 +152,16 @@ def _masked_rendition(live: Any, replay: Any) -> bool:
     """Whether `replay` is `live` with characters starred: a recorder masking on purpose keeps
     lengths and whitespace (builtin and rrweb both), so the node is reproduced, masked."""
     if isinstance(live, str) and isinstance(replay, str):
-        return len(live) == len(replay) and "*" in replay and all(
-            r == c or (r == "*" and not c.isspace()) for c, r in zip(live, replay, strict=True)
+        return (
+            len(live) == len(replay)
+            and "*" in replay
+            and all(
+                r == c or (r == "*" and not c.isspace()) for c, r in zip(live, replay, strict=True)
+            )
         )
     if isinstance(live, tuple) and isinstance(replay, tuple) and len(live) == len(replay):
         # attributes (name, value) pairs, or a sheet's (rules, media, href)
-        return all(
-            c == r or _masked_rendition(c, r) for c, r in zip(live, replay, strict=True)
-        )
+        return all(c == r or _masked_rendition(c, r) for c, r in zip(live, replay, strict=True))
     return False
 
 
