@@ -78,13 +78,17 @@ const ssnValid = (m: RegExpExecArray): boolean =>
 
 const whole = (ok: boolean, m: RegExpExecArray): number => (ok ? m[0].length : 0);
 
-// Compiled here, not as literals: an engine without lookbehind or \p{} must not fail to parse
-// the whole recorder; it only records without detection. The order of the families breaks ties
+// Compiled on first use, not as literals: an engine without lookbehind or \p{} must not fail to
+// parse the whole recorder (it only records without detection), and compiling the \p{} classes
+// would be the costliest part of evaluating the recorder. The order of the families breaks ties
 // between equal spans, as in harness/pii.py. Each check returns the length of the match it
 // accepts (0: none); it may move the search on by setting the pattern's lastIndex.
-let FAMILIES: [Kind, RegExp, (m: RegExpExecArray, family: RegExp) => number][] = [];
-try {
-  FAMILIES = [
+type Family = [Kind, RegExp, (m: RegExpExecArray, family: RegExp) => number];
+let compiled: Family[] | undefined;
+const families = (): Family[] => {
+  if (compiled) return compiled;
+  compiled = []; // stays empty where compiling throws (findPii catches it): no detection
+  compiled = [
     ["email", re(`(?<![${W}.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?![${W}])`), (m) => m[0].length],
     // 13-19 digits, optionally grouped by single spaces or dashes; glued to a letter it is part
     // of a word (a hash, an id), not a card.
@@ -102,9 +106,8 @@ try {
       (m) => m[0].length,
     ],
   ];
-} catch {
-  // No detection on this engine.
-}
+  return compiled;
+};
 
 /** Every PII span in `text`, in order, without overlaps (the earliest, then the longest, wins). */
 export function findPii(text: string): PiiSpan[] {
@@ -113,7 +116,7 @@ export function findPii(text: string): PiiSpan[] {
   if (typeof text != "string" || !/[\d@]/.test(text)) return kept;
   try {
     const found: PiiSpan[] = [];
-    for (const [kind, family, accept] of FAMILIES) {
+    for (const [kind, family, accept] of families()) {
       if (kind == "email" && text.indexOf("@") < 0) continue;
       family.lastIndex = 0;
       for (let m; (m = family.exec(text)); ) {
