@@ -5,7 +5,7 @@ import { build } from "esbuild";
 const common = { bundle: true, minify: true, target: "chrome100", logLevel: "warning" };
 
 // Our recorder and replayer: the product, usable by any site (globals replaycheckRecord / replaycheckReplay).
-for (const [name, globalName] of [["record", "replaycheckRecord"], ["replay", "replaycheckReplay"]]) {
+for (const [name, globalName] of [["record", "replaycheckRecord"], ["replay", "replaycheckReplay"], ["loader", "replaycheckLoader"]]) {
   const entry = `recorder/src/${name}/index.ts`;
   if (existsSync(entry)) {
     await build({ ...common, entryPoints: [entry], outfile: `recorder/dist/${name}.js`, format: "iife", globalName });

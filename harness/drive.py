@@ -75,12 +75,16 @@ def record(
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     # The harness's watchers first (harness/js/src/init.ts): they must see the page from its start.
     context.add_init_script(read_bundle("harness-init.js"))
-    script = adapter.init_script(scenario.recorder, server.ingest_url(session), session)
+    config, ingest = scenario.recorder, server.ingest_url(session)
     if inject == "script-tag" and scenario.url is None:
-        tag_src = server.add_asset(f"recorder-{session}.js", script, "text/javascript")
+
+        def asset(suffix: str, body: str) -> str:
+            return server.add_asset(f"recorder-{session}{suffix}.js", body, "text/javascript")
+
+        tag_src = asset("", adapter.tag_script(config, ingest, session, asset))
         site = Site(server, site_root(scenario), tag_src)
     else:
-        context.add_init_script(script)
+        context.add_init_script(adapter.init_script(config, ingest, session))
         site = Site(server, site_root(scenario), None)
     page = context.new_page()
     errors: list[str] = []
@@ -192,6 +196,8 @@ def _checkpoint(page: Page, scenario: Scenario, adapter: Adapter, name: str) -> 
     page.wait_for_timeout(adapter.checkpoint_settle_ms)
     ensure_harness(page)
     page.evaluate("() => window.__rcHarness.settle(document)")
+    # A recorder installed by a loader starts after the load event: mark what it records.
+    page.wait_for_function("() => window.__rcRecorder !== undefined")
     adapter.mark_checkpoint(page, name)
     adapter.flush(page)
     png = page.screenshot(caret="hide")

@@ -360,17 +360,17 @@ class _Loader:
         scenario = self._scenario
         head_script = None
         if adapter is not None:
-            script = adapter.init_script(
-                scenario.recorder, self._server.ingest_url(session), session
-            )
+            config, ingest = scenario.recorder, self._server.ingest_url(session)
             if self._inject == "init-script":
-                context.add_init_script(script)
+                context.add_init_script(adapter.init_script(config, ingest, session))
             else:
-                # One asset name per recorder, replaced before each load: one mount, not one
-                # per session (loads never overlap).
-                head_script = self._server.add_asset(
-                    f"{ASSET_STEM}{adapter.name}.js", script, "text/javascript"
-                )
+                # One asset name per recorder (and script it loads), replaced before each load:
+                # one mount, not one per session (loads never overlap).
+                def asset(suffix: str, body: str) -> str:
+                    name = f"{ASSET_STEM}{adapter.name}{suffix}.js"
+                    return self._server.add_asset(name, body, "text/javascript")
+
+                head_script = asset("", adapter.tag_script(config, ingest, session, asset))
         if scenario.page is None:
             assert scenario.url is not None
             return scenario.url

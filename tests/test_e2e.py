@@ -209,6 +209,22 @@ def test_script_tag_injection_records_like_the_init_script(worker: Worker) -> No
     assert "recorder-" in json.dumps(full_snapshots[0])
 
 
+def test_builtin_by_script_tag_is_a_loader_that_starts_after_the_load_event(
+    worker: Worker,
+) -> None:
+    scenario = load_scenario(E2E / "plain.yaml")
+    adapter = adapters.get("builtin")
+    by_tag = record(worker.browser, worker.server, scenario, adapter, inject="script-tag")
+    counts = events.count(adapter.interactions(by_tag.stream))
+    assert counts["click"] == 1 and counts["navigation"] == 1
+    # The first snapshot already holds the script element the loader adds after the load event:
+    # the head has the loader's tag first, the page's own children, then the recorder's.
+    snapshot = next(e for e in by_tag.stream.events if e[0] == 1)
+    html = snapshot[2][2][1]
+    head = [n[2] for n in html[4][0][4] if n[0] == 2]
+    assert head == ["script", "meta", "title", "style", "script"]
+
+
 def test_a_known_failure_is_reported_as_such_and_an_unexpected_pass_fails(
     worker: Worker, tmp_path: Path
 ) -> None:

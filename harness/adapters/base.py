@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -60,6 +61,17 @@ class Adapter(ABC):
             "(function(){if(window.top!==window||location.protocol==='about:')return;"
             f"var __rcConfig={json.dumps(page_config)};\n{read_bundle(self.record_bundle)}\n}})();"
         )
+
+    def tag_script(
+        self,
+        config: RecorderConfig,
+        ingest_url: str,
+        session: str,
+        asset: Callable[[str, str], str],
+    ) -> str:
+        """What the page's `<script src>` loads under `--inject script-tag`: the recorder as a
+        site installs it. `asset(suffix, body)` serves another script and returns its URL."""
+        return self.init_script(config, ingest_url, session)
 
     def mark_checkpoint(self, page: Page, name: str) -> None:
         page.evaluate("n => window.__rcRecorder && window.__rcRecorder.checkpoint(n)", name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.adapters.base import Adapter
@@ -16,6 +19,7 @@ NAVIGATION_LOAD = 0
 
 # Form fields, and contenteditable blocks: the recorder masks their text as input.
 INPUTS = "input, textarea, select, [contenteditable]:not([contenteditable=false])"
+LOADER = Path(__file__).resolve().parents[2] / "recorder" / "dist" / "loader.js"
 
 
 class BuiltinAdapter(Adapter):
@@ -42,6 +46,17 @@ class BuiltinAdapter(Adapter):
             "ignore": list(config.ignore),
         }
         return {**options, **config.options}
+
+    def tag_script(
+        self,
+        config: RecorderConfig,
+        ingest_url: str,
+        session: str,
+        asset: Callable[[str, str], str],
+    ) -> str:
+        # Our recommended install: the loader, which fetches the recorder after the load event.
+        main = asset("-main", self.init_script(config, ingest_url, session))
+        return f"{LOADER.read_text()}\nreplaycheckLoader.load({json.dumps(main)});"
 
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
         # Password fields stay masked whatever `unmask` says.
