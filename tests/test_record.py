@@ -71,7 +71,9 @@ class Recording:
         self.page.evaluate("window.__rec.flush()")
 
     def envelopes(self) -> list[dict[str, Any]]:
-        return [json.loads(decode_body(b)) for b in self.server.batches(self.session)]
+        """In sending order: batches compress concurrently, a small one can arrive first."""
+        received = [json.loads(decode_body(b)) for b in self.server.batches(self.session)]
+        return sorted(received, key=lambda e: (e["page"], e["seq"]))
 
     def events(self) -> list[Event]:
         self.flush()

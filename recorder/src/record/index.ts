@@ -283,8 +283,8 @@ function step(until: number): boolean {
 
 function slice(): void {
   if (ready) return;
-  if (step(now() + 5)) snapshotDone();
-  else setT(guard(slice), 0);
+  // Finishing (the held mutations, the URL's PII check) gets a task of its own.
+  setT(guard(step(now() + 5) ? () => ready || snapshotDone() : slice), 0);
 }
 
 /** Finish the first snapshot now (checkpoint, flush): the rest in one go. */
@@ -296,7 +296,9 @@ function finishSnapshot(): void {
 }
 
 function snapshotDone(): void {
-  // Stamped with the recording's start: everything held happened after it.
+  // Stamped with the recording's start: everything held happened after it. Not queued at the
+  // start, which must stay short: masking the URL is the PII detector's first (costly) use.
+  enqueue([EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)]);
   enqueue([
     EventType.Meta,
     t0,
@@ -308,7 +310,11 @@ function snapshotDone(): void {
   ]);
   // Reading the window's scroll forces layout: only when it has scrolled or layout is done.
   const [x, y] = scrolled.has(doc) || lateStart ? [round(scrollX), round(scrollY)] : [0, 0];
-  enqueue(`[${EventType.Snapshot},${t0},${text.join("")},${x},${y}]`);
+  // Its JSON stays in pieces: joined, it would be one ~1.5 MB string to build in one task.
+  const parts = [`[${EventType.Snapshot},${t0},`];
+  for (const p of text) add(parts, p);
+  add(parts, `,${x},${y}]`);
+  enqueue(parts);
   walkEnd = boundary();
   ready = true;
   const h = held;
@@ -499,7 +505,6 @@ export function record(options: RecordOptions): Recorder | null {
     observer = new MO(guard(onRecords));
     hooks.found = found;
     t0 = ts();
-    enqueue([EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)]);
 
     patchWindow(win);
     const history = proto(History);

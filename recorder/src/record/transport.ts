@@ -3,7 +3,7 @@
 
 import { FORMAT_VERSION } from "../format";
 import type { Event } from "../format";
-import { BlobC, Compress, ResponseC, add, beacon, doFetch, stringify, timeOrigin } from "./native";
+import { BlobC, Compress, Encoder, ResponseC, add, beacon, doFetch, setT, stringify, timeOrigin } from "./native";
 
 // keepalive fetches and beacons share a 64 KiB in-flight budget: stay under it per request.
 const LIMIT = 60000;
@@ -11,12 +11,15 @@ const LIMIT = 60000;
 let url = "";
 let session = "";
 let seq = 0;
-/** Events, or their JSON text when already encoded (the sliced first snapshot). */
-type Item = Event | string;
+/** Events, or their JSON text in pieces when already encoded (the sliced first snapshot). */
+type Item = Event | string[];
 let queue: Item[] = [];
 let settledAll: Promise<unknown> = Promise.resolve();
 /** Batches made but not yet handed to fetch (still compressing): a hiding page beacons them. */
-const unsent = new Set<{ json: string }>();
+const unsent = new Set<{ parts: string[] }>();
+// A batch is compressed this much at a time, one task each: a 30,000-node snapshot is ~1.5 MB
+// of JSON, and encoding it in one go would be a long task of its own.
+const CHUNK = 65536;
 
 export function setup(ingestUrl: string, id: string): void {
   url = ingestUrl;
@@ -24,19 +27,26 @@ export function setup(ingestUrl: string, id: string): void {
 }
 
 export const enqueue = (e: Item): void => add(queue, e);
+const encoded = (e: Item): e is string[] => typeof e[0] == "string";
 
-const text = (e: Item): string => (typeof e == "string" ? e : stringify(e));
-
-const body = (events: Item[]): string => {
-  let list = "";
-  for (const e of events) list += (list ? "," : "") + text(e);
-  return `{"v":${FORMAT_VERSION},"session":${stringify(session)},"page":${timeOrigin},"seq":${seq++},"events":[${list}]}`;
-};
+/** A batch's JSON text, in pieces. */
+function body(events: Item[]): string[] {
+  const parts = [`{"v":${FORMAT_VERSION},"session":${stringify(session)},"page":${timeOrigin},"seq":${seq++},"events":[`];
+  let first = true;
+  for (const e of events) {
+    if (!first) add(parts, ",");
+    first = false;
+    if (encoded(e)) for (const p of e) add(parts, p);
+    else add(parts, stringify(e));
+  }
+  add(parts, "]}");
+  return parts;
+}
 
 /** Post what is queued. No Content-Encoding or binary Content-Type header: either would cost a CORS preflight. */
 export function send(): void {
   if (!queue.length) return;
-  const item = { json: body(queue) };
+  const item = { parts: body(queue) };
   queue = [];
   unsent.add(item);
   const done = post(item).catch(() => {});
@@ -44,10 +54,28 @@ export function send(): void {
   settledAll = done.then(() => before);
 }
 
-async function post(item: { json: string }): Promise<void> {
-  let data: string | ArrayBuffer = item.json;
-  if (Compress)
-    data = await new ResponseC(new BlobC([data]).stream().pipeThrough(new Compress("gzip"))).arrayBuffer();
+/** `parts` as a byte stream, about CHUNK characters per task. */
+function chunks(parts: string[]): ReadableStream<BufferSource> {
+  const encoder = new Encoder();
+  let i = 0;
+  return new ReadableStream({
+    pull: (c) =>
+      new Promise<void>((done) =>
+        setT(() => {
+          let piece = "";
+          while (i < parts.length && piece.length < CHUNK) piece += parts[i++];
+          if (piece) c.enqueue(encoder.encode(piece));
+          if (i >= parts.length) c.close();
+          done();
+        }, 0),
+      ),
+  });
+}
+
+async function post(item: { parts: string[] }): Promise<void> {
+  const data: string | ArrayBuffer = Compress
+    ? await new ResponseC(chunks(item.parts).pipeThrough(new Compress("gzip"))).arrayBuffer()
+    : item.parts.join("");
   if (!unsent.delete(item)) return; // went by beacon meanwhile
   const init = { method: "POST", body: data };
   try {
@@ -62,12 +90,12 @@ export const settled = (): Promise<void> => settledAll.then(() => undefined);
 
 /** The page is hiding and may not come back: beacons survive an unload, uncompressed, under 60 KB each. */
 export function beaconAll(): void {
-  for (const item of unsent) ship(item.json);
+  for (const item of unsent) ship(item.parts);
   unsent.clear();
   let chunk: Item[] = [];
   let size = 0;
   for (const e of queue) {
-    const n = new BlobC([text(e)]).size;
+    const n = new BlobC(encoded(e) ? e : [stringify(e)]).size;
     if (size + n > LIMIT && chunk.length) {
       ship(body(chunk));
       chunk = [];
@@ -80,6 +108,7 @@ export function beaconAll(): void {
   queue = [];
 }
 
-function ship(json: string): void {
+function ship(parts: string[]): void {
+  const json = parts.join("");
   if (!beacon?.(url, json)) doFetch(url, { method: "POST", body: json, keepalive: true }).catch(() => {});
 }
