@@ -50,14 +50,14 @@ def site_root(scenario: Scenario) -> Path:
 
 @dataclass(frozen=True)
 class Site:
-    """Where a scenario's pages are served from, and the recorder script their HTML loads."""
+    """Where a scenario's pages are served from, and the recorder markup first in their HTML."""
 
     server: Server
     root: Path
-    head_script: str | None
+    head_html: str | None
 
     def url(self, page: Path) -> str:
-        return self.server.url_for(page, self.root, self.head_script)
+        return self.server.url_for(page, self.root, self.head_html)
 
 
 def record(
@@ -81,8 +81,7 @@ def record(
         def asset(suffix: str, body: str) -> str:
             return server.add_asset(f"recorder-{session}{suffix}.js", body, "text/javascript")
 
-        tag_src = asset("", adapter.tag_script(config, ingest, session, asset))
-        site = Site(server, site_root(scenario), tag_src)
+        site = Site(server, site_root(scenario), adapter.head_html(config, ingest, session, asset))
     else:
         context.add_init_script(adapter.init_script(config, ingest, session))
         site = Site(server, site_root(scenario), None)

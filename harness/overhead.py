@@ -358,7 +358,7 @@ class _Loader:
 
     def _url(self, context: BrowserContext, adapter: Adapter | None, session: str) -> str:
         scenario = self._scenario
-        head_script = None
+        head_html = None
         if adapter is not None:
             config, ingest = scenario.recorder, self._server.ingest_url(session)
             if self._inject == "init-script":
@@ -370,11 +370,11 @@ class _Loader:
                     name = f"{ASSET_STEM}{adapter.name}{suffix}.js"
                     return self._server.add_asset(name, body, "text/javascript")
 
-                head_script = asset("", adapter.tag_script(config, ingest, session, asset))
+                head_html = adapter.head_html(config, ingest, session, asset)
         if scenario.page is None:
             assert scenario.url is not None
             return scenario.url
-        return self._server.url_for(scenario.page, site_root(scenario), head_script)
+        return self._server.url_for(scenario.page, site_root(scenario), head_html)
 
     def _goto(self, page: Page, url: str) -> None:
         file = self._scenario.file

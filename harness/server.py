@@ -56,31 +56,31 @@ class Server:
 
     # Static pages -----------------------------------------------------------------------------
 
-    def mount(self, folder: Path, head_script: str | None = None) -> str:
-        """Serve `folder`; returns its URL prefix (one per folder and script).
+    def mount(self, folder: Path, head_html: str | None = None) -> str:
+        """Serve `folder`; returns its URL prefix (one per folder and markup).
 
-        With `head_script` (a URL), every HTML page served from this prefix loads that script
+        With `head_html` (e.g. a script tag), every HTML page served from this prefix has it
         first thing in its <head>: a recorder installed the way a site installs it.
         """
-        key = (folder.resolve(), head_script)
+        key = (folder.resolve(), head_html)
         with self._lock:
             if key not in self._mounts:
                 self._mounts[key] = f"{MOUNT_PREFIX}{len(self._mounts)}/"
             return self.origin + self._mounts[key]
 
-    def url_for(self, page: Path, root: Path, head_script: str | None = None) -> str:
+    def url_for(self, page: Path, root: Path, head_html: str | None = None) -> str:
         """URL of `page` served from the mount of `root` (page must be inside root)."""
         relative = page.resolve().relative_to(root.resolve())
-        return self.mount(root, head_script) + relative.as_posix()
+        return self.mount(root, head_html) + relative.as_posix()
 
     def _resolve_mount(self, path: str) -> tuple[Path, str | None] | None:
         with self._lock:
             mounts = list(self._mounts.items())
-        for (folder, script), prefix in mounts:
+        for (folder, head_html), prefix in mounts:
             if path.startswith(prefix):
                 target = (folder / unquote(path[len(prefix) :])).resolve()
                 if target.is_relative_to(folder):
-                    return (target / "index.html" if target.is_dir() else target), script
+                    return (target / "index.html" if target.is_dir() else target), head_html
         return None
 
     # Harness assets ---------------------------------------------------------------------------
@@ -164,11 +164,11 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
             if resolved is None or not resolved[0].is_file():
                 self._send(HTTPStatus.NOT_FOUND, b"not found")
                 return
-            target, script = resolved
+            target, head_html = resolved
             content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             body = target.read_bytes()
-            if script and content_type == "text/html":
-                body = _with_head_script(body, script)
+            if head_html and content_type == "text/html":
+                body = _with_head_html(body, head_html)
             if content_type.startswith("text/") or content_type.endswith("javascript"):
                 content_type += "; charset=utf-8"
             self._send(HTTPStatus.OK, body, content_type)
@@ -181,9 +181,13 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
 _HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
 
 
-def _with_head_script(html: bytes, src: str) -> bytes:
-    """`html` with a classic (blocking) script tag first in its head, or first of all if none."""
-    tag = f'<script src="{src}"></script>'.encode()
+def _with_head_html(html: bytes, markup: str) -> bytes:
+    """`html` with `markup` first in its head, or first of all if it has none."""
     match = _HEAD.search(html)
     at = match.end() if match else 0
-    return html[:at] + tag + html[at:]
+    return html[:at] + markup.encode() + html[at:]
+
+
+def script_tag(src: str) -> str:
+    """A classic (parser-blocking) script tag loading `src`."""
+    return f'<script src="{src}"></script>'

@@ -18,6 +18,7 @@ from playwright.sync_api import Page
 from harness.adapters.builtin import BuiltinAdapter
 from harness.compare import pixel
 from harness.compare.dom import compare_dom
+from harness.server import script_tag
 from harness.stream import decode
 from harness.worker import Worker
 
@@ -896,7 +897,7 @@ def test_real_recording_replays_to_the_live_dom_and_pixels(
     call = f"if (window === top) window.__rec = replaycheckRecord.record({json.dumps(config)});"
     start = record_js + b"\n;" + call.encode()
     script = worker.server.add_asset("replay-test/record-start.js", start, "text/javascript")
-    url = worker.server.url_for(FIXTURES / "live.html", FIXTURES, head_script=script)
+    url = worker.server.url_for(FIXTURES / "live.html", FIXTURES, head_html=script_tag(script))
 
     def checkpoint(name: str) -> tuple[Any, bytes]:
         live.evaluate("document.activeElement.blur()")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.server import Server
+from harness.server import Server, script_tag
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -52,13 +52,13 @@ def test_assets_are_served_by_name(name: str) -> None:
         assert get(url + "-missing")[0] == 404
 
 
-def test_a_mount_with_a_head_script_injects_it_into_html_only(tmp_path: Path) -> None:
+def test_a_mount_with_head_html_injects_it_into_html_only(tmp_path: Path) -> None:
     (tmp_path / "a.html").write_text("<!doctype html><HTML><Head lang=x><title>t</title></head>")
     (tmp_path / "b.html").write_text("<p>no head</p>")
     (tmp_path / "c.css").write_text("p{}")
     with Server() as server:
         plain = server.mount(tmp_path)
-        injected = server.mount(tmp_path, "/__rc/rec.js")
+        injected = server.mount(tmp_path, script_tag("/__rc/rec.js"))
         assert plain != injected
         tag = b'<script src="/__rc/rec.js"></script>'
         assert get(injected + "a.html")[1] == b"<!doctype html><HTML><Head lang=x>" + tag + (

@@ -19,7 +19,7 @@ from playwright.sync_api import ElementHandle, Page
 from harness.compare.pixel import Rect
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
-from harness.server import Batch, Server
+from harness.server import Batch, Server, script_tag
 from harness.stream import Stream, Timeline, decode
 
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
@@ -62,16 +62,17 @@ class Adapter(ABC):
             f"var __rcConfig={json.dumps(page_config)};\n{read_bundle(self.record_bundle)}\n}})();"
         )
 
-    def tag_script(
+    def head_html(
         self,
         config: RecorderConfig,
         ingest_url: str,
         session: str,
         asset: Callable[[str, str], str],
     ) -> str:
-        """What the page's `<script src>` loads under `--inject script-tag`: the recorder as a
-        site installs it. `asset(suffix, body)` serves another script and returns its URL."""
-        return self.init_script(config, ingest_url, session)
+        """The markup first in the page's <head> under `--inject script-tag`: the recorder as a
+        site installs it (here, a script tag loading it). `asset(suffix, body)` serves a
+        script and returns its URL."""
+        return script_tag(asset("", self.init_script(config, ingest_url, session)))
 
     def mark_checkpoint(self, page: Page, name: str) -> None:
         page.evaluate("n => window.__rcRecorder && window.__rcRecorder.checkpoint(n)", name)

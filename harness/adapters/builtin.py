@@ -47,16 +47,17 @@ class BuiltinAdapter(Adapter):
         }
         return {**options, **config.options}
 
-    def tag_script(
+    def head_html(
         self,
         config: RecorderConfig,
         ingest_url: str,
         session: str,
         asset: Callable[[str, str], str],
     ) -> str:
-        # Our recommended install: the loader, which fetches the recorder after the load event.
+        # Our recommended install: the loader inline (no request before the page can go on),
+        # which fetches the recorder after the load event.
         main = asset("-main", self.init_script(config, ingest_url, session))
-        return f"{LOADER.read_text()}\nreplaycheckLoader.load({json.dumps(main)});"
+        return f"<script>{LOADER.read_text()}\nreplaycheckLoader.load({json.dumps(main)});</script>"
 
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
         # Password fields stay masked whatever `unmask` says.
