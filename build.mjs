@@ -23,6 +23,16 @@ await build({
   footer: { js: "globalThis.__rcHarness = __rcHarness;" },
 });
 
+// The recorder's PII detector alone (global __pii), for its parity tests and its benchmark.
+await build({
+  ...common,
+  entryPoints: ["recorder/src/record/pii.ts"],
+  outfile: "harness/js/dist/pii.js",
+  format: "iife",
+  globalName: "__pii",
+  footer: { js: "globalThis.__pii = __pii;" },
+});
+
 // The harness's init script in recorded pages (harness/drive.py): watchers that must start first.
 await build({ ...common, entryPoints: ["harness/js/src/init.ts"], outfile: "harness/js/dist/harness-init.js", format: "iife" });
 

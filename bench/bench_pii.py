@@ -15,8 +15,6 @@ Run: .venv/bin/python bench/bench_pii.py
 from __future__ import annotations
 
 import statistics
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from harness import pii
+from harness.adapters.base import read_bundle
 from harness.browser import launch
 from harness.capture import ensure_harness
 from harness.server import Server
@@ -79,24 +78,6 @@ def texts() -> list[str]:
             count = 1 + (i * 7) % 8
             out.append(" ".join(WORDS[(i * 3 + k * 11) % len(WORDS)] for k in range(count)))
     return out
-
-
-def bundle(out: Path) -> str:
-    subprocess.run(
-        [
-            str(ROOT / "node_modules" / ".bin" / "esbuild"),
-            str(ROOT / "recorder" / "src" / "record" / "pii.ts"),
-            "--bundle",
-            "--minify",
-            "--format=iife",
-            "--global-name=__pii",
-            "--target=chrome100",
-            f"--outfile={out}",
-            "--log-level=warning",
-        ],
-        check=True,
-    )
-    return out.read_text() + "\n;globalThis.__pii = __pii; void 0;"
 
 
 TIME_ONE_RUN = """texts => {
@@ -171,8 +152,8 @@ def _runs(timings: list[float]) -> str:
 def main() -> None:
     sample = texts()
     py_timings, py_spans = time_python(sample)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        script = bundle(Path(tmp) / "pii.js")
+    script = read_bundle("pii.js")
+    with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
             page = browser.new_page()

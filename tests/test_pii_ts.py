@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import random
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from playwright.sync_api import Page
 
 from harness import pii
+from harness.adapters.base import read_bundle
 from harness.worker import Worker
 from tests import test_pii
 
@@ -151,22 +151,8 @@ def _utf16_to_index(text: str, offset: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def pii_js(tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("pii") / "pii.js"
-    subprocess.run(
-        [
-            str(ROOT / "node_modules" / ".bin" / "esbuild"),
-            str(PII_TS),
-            "--bundle",
-            "--format=iife",
-            "--global-name=__pii",
-            "--target=chrome100",
-            f"--outfile={out}",
-            "--log-level=warning",
-        ],
-        check=True,
-    )
-    return out.read_text() + "\n;globalThis.__pii = __pii; void 0;"
+def pii_js() -> str:
+    return read_bundle("pii.js")  # recorder/src/record/pii.ts alone, built by build.mjs
 
 
 @pytest.fixture(scope="module")
