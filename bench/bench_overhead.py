@@ -11,14 +11,12 @@ cap says so ("stopped": "time") and has a wider interval.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from harness import adapters, overhead
 from harness.adapters.base import DIST
 from harness.scenario import load_paths
-from harness.worker import Worker
 
 SCENARIOS = "bench/overhead"  # heavy pages: measured, not part of the fidelity suite
 OUT = Path("report/overhead.json")
@@ -48,22 +46,11 @@ def budgets(names: list[str], total: float) -> list[float]:
 def main() -> int:
     scenarios = load_paths([SCENARIOS])
     recorders = [adapters.get(name) for name in built_recorders()]
-    progress = overhead.Progress(sys.stderr)
-    results: list[overhead.OverheadResult] = []
-    with Worker() as worker:
-        for scenario, seconds in zip(
-            scenarios, budgets([s.name for s in scenarios], TOTAL_SECONDS), strict=True
-        ):
-            settings = overhead.Settings(max_seconds=seconds)
-            try:
-                results += overhead.measure(
-                    worker.browser, worker.server, scenario, recorders, settings, progress
-                )
-            finally:
-                progress.clear()
+    seconds = budgets([s.name for s in scenarios], TOTAL_SECONDS)
+    jobs = [(s, overhead.Settings(max_seconds=b)) for s, b in zip(scenarios, seconds, strict=True)]
+    results = overhead.measure_each(jobs, recorders)
     print(overhead.table(results))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(overhead.to_json(results), indent=2) + "\n")
+    overhead.write_json(results, OUT)
     print(f"written: {OUT}")
     # A recorder over its budget is a number to read, not a broken bench.
     return 0

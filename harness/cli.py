@@ -245,20 +245,10 @@ def _overhead(args: argparse.Namespace) -> int:
         max_seconds=args.max_seconds,
         after_load_ms=args.after_load_ms,
     )
-    progress = overhead.Progress(sys.stderr)
-    results: list[overhead.OverheadResult] = []
-    with Worker() as worker:
-        for scenario in scenarios:
-            try:
-                results += overhead.measure(
-                    worker.browser, worker.server, scenario, recorders, settings, progress
-                )
-            finally:
-                progress.clear()
+    results = overhead.measure_each([(s, settings) for s in scenarios], recorders)
     print(overhead.table(results))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(overhead.to_json(results), indent=2) + "\n")
+        overhead.write_json(results, args.json)
     passed = sum(r.passed for r in results)
     print(f"{passed} passed, {len(results) - passed} failed")
     return EXIT_OK if passed == len(results) else EXIT_FAILED

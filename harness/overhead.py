@@ -24,11 +24,14 @@ seen; a shorter one only when its frame was long.
 
 from __future__ import annotations
 
+import json
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
@@ -40,6 +43,7 @@ from harness.drive import Injection, site_root
 from harness.scenario import Scenario, ScenarioError
 from harness.server import ASSET_PREFIX, Server
 from harness.stats import Comparison, Kind, Stop, StopRule
+from harness.worker import Worker
 
 # Each metric's comparison: a ratio where a load always has some, a difference where 0 is a
 # normal value (no long task, no script of the page's own, nothing uploaded with no recorder).
@@ -394,8 +398,31 @@ def _cdp_metrics(cdp: CDPSession) -> dict[str, float]:
 # Output ------------------------------------------------------------------------------------
 
 
+def measure_each(
+    jobs: Sequence[tuple[Scenario, Settings]], recorders: Sequence[Adapter]
+) -> list[OverheadResult]:
+    """Each scenario with its settings, one after another in one browser (never beside other
+    browser work), with a progress display on stderr."""
+    progress = Progress(sys.stderr)
+    results: list[OverheadResult] = []
+    with Worker() as worker:
+        for scenario, settings in jobs:
+            try:
+                results += measure(
+                    worker.browser, worker.server, scenario, recorders, settings, progress
+                )
+            finally:
+                progress.clear()
+    return results
+
+
 def to_json(results: Sequence[OverheadResult]) -> dict[str, Any]:
     return {"version": 1, "overhead": [r.to_json() for r in results]}
+
+
+def write_json(results: Sequence[OverheadResult], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_json(results), indent=2) + "\n")
 
 
 def _interval(c: Comparison) -> str:
