@@ -77,9 +77,7 @@ def audit_scenario(target: str, steps: Path | None) -> Scenario:
 
 def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -> AuditResult:
     recording = record(browser, server, scenario, adapters.get(recorder))
-    content = [item for capture in recording.checkpoints for item in capture.sensitive]
-    content += masking.page_errors(recording.page_errors)
-    found = masking.secrets(content, scenario.expect.pii, scenario.recorder)
+    found = masking.secrets(recording.page_content(), scenario.expect.pii, scenario.recorder)
     leaks = masking.scan(recording.stream, found)
     return AuditResult(
         scenario.url or str(scenario.page), recorder, scenario.recorder, found, leaks

@@ -19,6 +19,7 @@ from harness.capture import (
     ensure_harness,
     sensitive_content,
 )
+from harness.masking import Sensitive, page_errors
 from harness.scenario import Scenario, ScenarioError, Step
 from harness.server import Server
 from harness.stream import Stream
@@ -41,6 +42,12 @@ class Recording:
     stream: Stream
     checkpoints: list[Capture]
     page_errors: list[str] = field(default_factory=list)  # uncaught: message, then stack
+
+    def page_content(self) -> list[Sensitive]:
+        """What the live page held that could be private: each checkpoint's scan of the page,
+        and the errors it threw."""
+        scanned = [item for capture in self.checkpoints for item in capture.sensitive]
+        return scanned + page_errors(self.page_errors)
 
 
 def site_root(scenario: Scenario) -> Path:

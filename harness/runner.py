@@ -144,9 +144,7 @@ def _verify(
 
     result.events = events.count(adapter.interactions(stream))
     result.failures.extend(events.check(result.events, expect.events))
-    page_content = [item for capture in recording.checkpoints for item in capture.sensitive]
-    page_content += masking.page_errors(recording.page_errors)
-    secrets = masking.secrets(page_content, expect.pii, scenario.recorder)
+    secrets = masking.secrets(recording.page_content(), expect.pii, scenario.recorder)
     result.secrets = len(secrets)
     result.leaks = masking.scan(stream, secrets)
     result.coverage = masking.coverage(secrets, result.leaks)
