@@ -15,8 +15,10 @@ let seq = 0;
 type Item = Event | string[];
 let queue: Item[] = [];
 let settledAll: Promise<unknown> = Promise.resolve();
+/** A batch's JSON: text, and events not yet encoded (stringified as it is compressed). */
+type Part = string | Event;
 /** Batches made but not yet handed to fetch (still compressing): a hiding page beacons them. */
-const unsent = new Set<{ parts: string[] }>();
+const unsent = new Set<{ parts: Part[] }>();
 // A batch is compressed this much at a time, one task each: a 30,000-node snapshot is ~1.5 MB
 // of JSON, and encoding it in one go would be a long task of its own.
 const CHUNK = 65536;
@@ -29,15 +31,16 @@ export function setup(ingestUrl: string, id: string): void {
 export const enqueue = (e: Item): void => add(queue, e);
 const encoded = (e: Item): e is string[] => typeof e[0] == "string";
 
-/** A batch's JSON text, in pieces. */
-function body(events: Item[]): string[] {
-  const parts = [`{"v":${FORMAT_VERSION},"session":${stringify(session)},"page":${timeOrigin},"seq":${seq++},"events":[`];
+/** A batch's JSON, in pieces: a second's events of a page adding 1,000 nodes a frame are
+ * megabytes of JSON, too much to stringify in one task. */
+function body(events: Item[]): Part[] {
+  const parts: Part[] = [`{"v":${FORMAT_VERSION},"session":${stringify(session)},"page":${timeOrigin},"seq":${seq++},"events":[`];
   let first = true;
   for (const e of events) {
     if (!first) add(parts, ",");
     first = false;
     if (encoded(e)) for (const p of e) add(parts, p);
-    else add(parts, stringify(e));
+    else add(parts, e);
   }
   add(parts, "]}");
   return parts;
@@ -54,8 +57,16 @@ export function send(): void {
   settledAll = done.then(() => before);
 }
 
+const text = (p: Part): string => (typeof p == "string" ? p : stringify(p));
+
+function join(parts: Part[]): string {
+  let s = "";
+  for (const p of parts) s += text(p);
+  return s;
+}
+
 /** `parts` as a byte stream, about CHUNK characters per task. */
-function chunks(parts: string[]): ReadableStream<BufferSource> {
+function chunks(parts: Part[]): ReadableStream<BufferSource> {
   const encoder = new Encoder();
   let i = 0;
   return new ReadableStream({
@@ -63,7 +74,7 @@ function chunks(parts: string[]): ReadableStream<BufferSource> {
       new Promise<void>((done) =>
         setT(() => {
           let piece = "";
-          while (i < parts.length && piece.length < CHUNK) piece += parts[i++];
+          while (i < parts.length && piece.length < CHUNK) piece += text(parts[i++]!);
           if (piece) c.enqueue(encoder.encode(piece));
           if (i >= parts.length) c.close();
           done();
@@ -72,10 +83,10 @@ function chunks(parts: string[]): ReadableStream<BufferSource> {
   });
 }
 
-async function post(item: { parts: string[] }): Promise<void> {
+async function post(item: { parts: Part[] }): Promise<void> {
   const data: string | ArrayBuffer = Compress
     ? await new ResponseC(chunks(item.parts).pipeThrough(new Compress("gzip"))).arrayBuffer()
-    : item.parts.join("");
+    : join(item.parts);
   if (!unsent.delete(item)) return; // went by beacon meanwhile
   const init = { method: "POST", body: data };
   try {
@@ -108,7 +119,7 @@ export function beaconAll(): void {
   queue = [];
 }
 
-function ship(parts: string[]): void {
-  const json = parts.join("");
+function ship(parts: Part[]): void {
+  const json = join(parts);
   if (!beacon?.(url, json)) doFetch(url, { method: "POST", body: json, keepalive: true }).catch(() => {});
 }
