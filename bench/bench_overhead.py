@@ -3,7 +3,9 @@ whose bundle is built measured in the same blocks of loads, into report/overhead
 
 Run: .venv/bin/python bench/bench_overhead.py   (make bench)
 
-Run it on an otherwise idle machine: anything else running shows up as noise. The whole bench
+Run it on an otherwise idle machine: anything else running shows up as noise. It first times one
+fixed piece of CPU work over and over: how much that varies is the floor under every interval
+here (the table's "pairs for +-1" says what it costs). The whole bench
 is held to about 8 minutes by a time cap per scenario, split by need: the heavy table, where
 the load-time bound must come down to about 1%, gets most of it. A scenario cut short by its
 cap says so ("stopped": "time") and has a wider interval.
@@ -11,7 +13,10 @@ cap says so ("stopped": "time") and has a wider interval.
 
 from __future__ import annotations
 
+import math
+import statistics
 import sys
+import time
 from pathlib import Path
 
 from harness import adapters, overhead
@@ -43,7 +48,29 @@ def budgets(names: list[str], total: float) -> list[float]:
     return [total * share / sum(shares) for share in shares]
 
 
+def machine_noise(seconds: float = 8.0) -> str:
+    """How much the same CPU work varies in time on this machine: the spread of one fixed ~10 ms
+    loop, and of the log ratio of two runs of it some time apart (what a pair of loads sees)."""
+    runs: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        total = 0
+        for i in range(60_000):
+            total += i * i
+        runs.append(time.perf_counter() - start)
+    mean = statistics.fmean(runs)
+    cv = statistics.stdev(runs) / mean
+    parts = [f"machine: the same {mean * 1000:.0f} ms of CPU work varies by {cv:.1%} (cv)"]
+    for apart_s in (0.01, 1.0):
+        lag = max(1, round(apart_s / mean))
+        logs = [math.log(b / a) for a, b in zip(runs, runs[lag:], strict=False)]
+        parts.append(f"two runs {apart_s:g} s apart differ by {statistics.stdev(logs):.1%} (sd)")
+    return "; ".join(parts)
+
+
 def main() -> int:
+    print(machine_noise(), flush=True)
     scenarios = load_paths([SCENARIOS])
     recorders = [adapters.get(name) for name in built_recorders()]
     seconds = budgets([s.name for s in scenarios], TOTAL_SECONDS)

@@ -153,6 +153,7 @@ class OverheadResult:
     budget_pct: float
     metrics: dict[str, Comparison]
     stopped: Stop
+    precision_pct: float  # the load interval's target half-width
     # The worst single load of each LONGEST metric, recorder off and on: a mean of per-load
     # maxima under 50 ms could hide a load over it.
     worst: dict[str, tuple[float, float]]
@@ -160,6 +161,11 @@ class OverheadResult:
     @property
     def runs(self) -> int:
         return self.metrics[PRIMARY].n
+
+    @property
+    def pairs_needed(self) -> int:
+        """About how many pairs the load interval needs to reach the target width."""
+        return stats.pairs_needed(self.metrics[PRIMARY], self.precision_pct)
 
     @property
     def passed(self) -> bool:
@@ -178,6 +184,8 @@ class OverheadResult:
             "budget_pct": self.budget_pct,
             "passed": self.passed,
             "stopped": self.stopped,
+            "precision_pct": self.precision_pct,
+            "pairs_needed": self.pairs_needed,
             "worst_load": {
                 name: {"off": round(off, 3), "on": round(on, 3)}
                 for name, (off, on) in self.worst.items()
@@ -247,7 +255,9 @@ def measure(
         elapsed = time.monotonic() - started
         stopped = rule.reason(pairs, [c.half_width for c in loads], elapsed)
         if progress is not None:
-            progress.show(_progress_line(scenario, recorders, loads, pairs, elapsed))
+            progress.show(
+                _progress_line(scenario, recorders, loads, pairs, elapsed, settings.precision_pct)
+            )
         if stopped is not None:
             break
     return [
@@ -259,6 +269,7 @@ def measure(
             budget,
             {name: _compare(name, samples[0], on) for name in METRICS},
             stopped,
+            settings.precision_pct,
             {
                 name: (max(s[name] for s in samples[0]), max(s[name] for s in on))
                 for name in LONGEST
@@ -287,11 +298,15 @@ def _progress_line(
     loads: list[Comparison],
     pairs: int,
     elapsed: float,
+    precision: float,
 ) -> str:
     parts = [f"{scenario.name}: pair {pairs}, {elapsed:.0f}s"]
     if loads:
         for adapter, c in zip(recorders, loads, strict=True):
-            parts.append(f"{adapter.name} load {c.estimate:+.1f}% +-{c.half_width:.1f}")
+            parts.append(
+                f"{adapter.name} load {c.estimate:+.1f}% +-{c.half_width:.1f}"
+                f" (~{stats.pairs_needed(c, precision):,} pairs for +-{precision:g})"
+            )
     return " | ".join(parts)
 
 
@@ -435,6 +450,13 @@ def _longest(r: OverheadResult, name: str) -> str:
     return f"{c.off:.0f} -> {c.on:.0f} (worst {worst_off:.0f} -> {worst_on:.0f})"
 
 
+def _stopped(r: OverheadResult) -> str:
+    """Why the run ended; short of the target width, what reaching it would take."""
+    if r.stopped == "precision":
+        return r.stopped
+    return f"{r.stopped} (~{r.pairs_needed:,} pairs for +-{r.precision_pct:g})"
+
+
 def table(results: Sequence[OverheadResult]) -> str:
     """Scenarios and recorders down, the headline numbers across."""
     header = (
@@ -459,7 +481,7 @@ def table(results: Sequence[OverheadResult]) -> str:
             _longest(r, "max_task_ms"),
             _longest(r, "max_recorder_script_ms"),
             str(r.runs),
-            r.stopped,
+            _stopped(r),
             f"{'PASS' if r.passed else 'FAIL'} (budget {r.budget_pct:g}%)",
         )
         for r in results

@@ -180,6 +180,22 @@ def compare(
 # Adaptive sampling -------------------------------------------------------------------------
 
 
+def pairs_needed(c: Comparison, precision: float, confidence: float = CONFIDENCE) -> int:
+    """About how many pairs `c`'s interval needs to narrow to +- `precision` at the spread seen:
+    the half-width shrinks as t / sqrt(n). Tells a user whether a precision is within reach on
+    their machine or would take hours."""
+    if c.n < MIN_PAIRS_FOR_INTERVAL:
+        raise ValueError(f"a projection needs at least {MIN_PAIRS_FOR_INTERVAL} pairs, got {c.n}")
+    if precision <= 0:
+        raise ValueError(f"precision must be positive, got {precision}")
+    q = 0.5 + confidence / 2.0
+    spread = c.half_width * math.sqrt(c.n) / t_quantile(q, c.n - 1)  # the per-pair sd
+    n = MIN_PAIRS_FOR_INTERVAL
+    for _ in range(8):  # n = (t(n - 1) * spread / precision)^2 settles in a few rounds
+        n = max(MIN_PAIRS_FOR_INTERVAL, math.ceil((t_quantile(q, n - 1) * spread / precision) ** 2))
+    return n
+
+
 @dataclass(frozen=True)
 class StopRule:
     """When to stop adding pairs.

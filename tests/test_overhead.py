@@ -19,7 +19,7 @@ from harness.adapters.rrweb import RrwebAdapter
 from harness.cli import main
 from harness.overhead import METRICS, OverheadResult, Progress, Settings, measure
 from harness.scenario import RecorderConfig, Scenario, ScenarioError, load_scenario
-from harness.stats import Comparison
+from harness.stats import Comparison, Stop
 from harness.worker import Worker
 from tests.conftest import REPLAYCHECK
 
@@ -73,6 +73,8 @@ def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) ->
         "budget_pct",
         "passed",
         "stopped",
+        "precision_pct",
+        "pairs_needed",
         "worst_load",
     ]
     assert entry["scenario"] == scenario.name and entry["recorder"] == recorder
@@ -211,12 +213,16 @@ def test_cli_rejects_bad_numbers(args: list[str]) -> None:
     assert exit.value.code == 2
 
 
-def _result(scenario: Scenario, hi: float, budget: float) -> OverheadResult:
+def _result(
+    scenario: Scenario, hi: float, budget: float, stopped: Stop = "precision"
+) -> OverheadResult:
     c = Comparison("ratio", 10, 100.0, 101.0, 1.0, -1.0, hi)
     d = Comparison("difference", 10, 0.0, 5.0, 5.0, 1.0, 9.0)
     metrics = {name: c if kind == "ratio" else d for name, kind in METRICS.items()}
     worst = {name: (2.0, 12.0) for name in overhead.LONGEST}
-    return OverheadResult(scenario, "rrweb", "script-tag", 4.0, budget, metrics, "precision", worst)
+    return OverheadResult(
+        scenario, "rrweb", "script-tag", 4.0, budget, metrics, stopped, 1.0, worst
+    )
 
 
 def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
@@ -229,6 +235,17 @@ def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
     assert "+1.0 [-1.0, +3.0]" in first and "PASS (budget 3%)" in first
     assert "FAIL (budget 3%)" in second and " precision " in second
     assert "longest task ms off -> on" in header and "0 -> 5 (worst 2 -> 12)" in first
+
+
+def test_a_run_short_of_its_precision_says_what_reaching_it_takes(tmp_path: Path) -> None:
+    # 10 pairs gave +-2.0 points (interval -1 .. +3), a per-pair sd of 2.0 * sqrt(10) / t(9):
+    # +-1.0 takes the smallest n with (t(n - 1) * 2.796)^2 <= n: 33 (not 40: t shrinks too).
+    result = _result(load_scenario(_scenario(tmp_path)), hi=3.0, budget=3.0, stopped="time")
+    assert result.pairs_needed == 33
+    row = overhead.table([result]).splitlines()[2]
+    assert f" time (~{result.pairs_needed} pairs for +-1) " in row
+    out = result.to_json()
+    assert out["stopped"] == "time" and out["pairs_needed"] == result.pairs_needed
 
 
 def test_timing_sample_counts_up_to_the_window_end() -> None:

@@ -155,3 +155,23 @@ def test_stop_rule() -> None:
     assert rule.reason(30, [0.5], 10.0) == "precision"
     assert rule.reason(4, [5.0], 100.0) == "time"
     assert StopRule(runs=4).reason(4, [9.0], 0.0) == "runs"
+
+
+@pytest.mark.parametrize("precision", [0.5, 1.0, 3.0])
+def test_pairs_needed_is_the_smallest_n_whose_interval_is_that_narrow(precision: float) -> None:
+    # differences +-10: sd 10 * sqrt(10 / 9); n pairs give a half-width of t(n - 1) * sd / sqrt(n)
+    c = stats.difference([0.0] * 10, [10.0 if i % 2 else -10.0 for i in range(10)])
+    sd = 10 * math.sqrt(10 / 9)
+
+    def width(n: int) -> float:
+        return stats.t_quantile(0.975, n - 1) * sd / math.sqrt(n)
+
+    n = stats.pairs_needed(c, precision)
+    assert width(n) <= precision < width(n - 1)
+
+
+def test_pairs_needed_is_never_below_an_intervals_minimum() -> None:
+    c = stats.difference([0.0, 0.0, 0.0], [1.0, 1.1, 0.9])
+    assert stats.pairs_needed(c, 100.0) == 2
+    with pytest.raises(ValueError):
+        stats.pairs_needed(c, 0.0)
