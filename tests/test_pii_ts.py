@@ -292,3 +292,27 @@ def test_same_spans_on_the_masking_corpus(worker: Worker, pii_js: str, name: str
         assert not [t for t, spans in zip(texts, got, strict=True) if spans]
     else:
         assert any(got), f"{name} is a masking page with no PII either detector finds"
+
+
+def test_warming_compiles_a_family_a_call_and_finds_the_same(worker: Worker, pii_js: str) -> None:
+    """warmPii: the recorder's first snapshot compiles the patterns a task each, not in one
+    slice; detection is the same whether it ran fully, partly or not at all."""
+    text = "Jane <jane@example.com>, card 4111 1111 1111 1111, phone +33 6 12 34 56 78."
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.evaluate(pii_js)
+        warmed = page.evaluate(
+            """(text) => {
+              const calls = [__pii.warmPii(), __pii.warmPii()];  // two families of five
+              const partly = __pii.findPii(text);  // compiles the rest
+              calls.push(__pii.warmPii());
+              return { calls, partly, all: __pii.findPii(text) };
+            }""",
+            text,
+        )
+    finally:
+        context.close()
+    assert warmed["calls"] == [False, False, True]
+    assert warmed["partly"] == warmed["all"]
+    assert [s["kind"] for s in warmed["all"]] == [k for k, _, _ in py_find(text)]

@@ -7,6 +7,7 @@ import type { Event as RcEvent, SerializedNode } from "../format";
 import { Kind, St, cfg, configure, maskText, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
 import { mutations, parentId } from "./mutations";
+import { warmPii } from "./pii";
 import {
   MO,
   add,
@@ -268,7 +269,12 @@ function startSnapshot(): void {
   walking = true;
   lateStart = doc.readyState == "complete";
   add(stack, [[doc], 0, root, 0, null]);
-  setT(guard(slice), 0);
+  setT(guard(warm), 0);
+}
+
+/** The PII patterns compiled a task each before the first slice, which would pay for them all. */
+function warm(): void {
+  setT(guard(!cfg.pii || warmPii() ? slice : warm), 0);
 }
 
 /** Walk, then encode, until `until`; true when the snapshot is ready to go. */
