@@ -235,6 +235,7 @@ def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
     assert "+1.0 [-1.0, +3.0]" in first and "PASS (budget 3%)" in first
     assert "FAIL (budget 3%)" in second and " precision " in second
     assert "longest task ms off -> on" in header and "0 -> 5 (worst 2 -> 12)" in first
+    assert "script ms to load [95% CI]" in header and "+5.0 [+1.0, +9.0]" in first
 
 
 def test_a_run_short_of_its_precision_says_what_reaching_it_takes(tmp_path: Path) -> None:
