@@ -538,6 +538,7 @@ def test_inputs_are_masked_by_default_and_passwords_always(start: Start) -> None
 
 def test_mask_unmask_block_and_ignore_selectors(start: Start) -> None:
     rec = start("masking.html", mask=[".pii"], unmask=[".open"], block=[".ad"], ignore=[".skip"])
+    rec.flush()  # the snapshot is out: what follows are later changes
     rec.page.fill("#skipped", "not recorded")
     rec.page.evaluate(
         """() => {
@@ -567,6 +568,7 @@ def test_mask_unmask_block_and_ignore_selectors(start: Start) -> None:
 
 def test_pii_is_masked_wherever_it_occurs(start: Start) -> None:
     rec = start("pii.html", mask=[".pii"])
+    rec.flush()  # the snapshot is out: what follows are later changes
     rec.page.evaluate(
         """() => {
         document.getElementById('card').firstChild.data = 'Card of 5555 5555 5555 4444';
@@ -633,7 +635,7 @@ def test_mask_all_text(start: Start) -> None:
 
 def test_a_page_replacing_builtins_keeps_working_and_recorded(start: Start) -> None:
     rec = start("overrides.html")
-    rec.page.wait_for_load_state("load")
+    rec.flush()  # the snapshot is out: the items are added later
     assert rec.page.evaluate("addItem('one') + addItem('two')") == 3
     rec.page.evaluate("window.scrollTo(0, 10)")
     events = rec.events()
