@@ -49,8 +49,9 @@ def budgets(names: list[str], total: float) -> list[float]:
 
 
 def machine_noise(seconds: float = 8.0) -> str:
-    """How much the same CPU work varies in time on this machine: the spread of one fixed ~10 ms
-    loop, and of the log ratio of two runs of it some time apart (what a pair of loads sees)."""
+    """How much the same CPU work varies in time on this machine: the spread of one fixed short
+    loop (5-10 ms here), and of the log ratio of two runs of it some time apart (what a pair of
+    loads sees)."""
     runs: list[float] = []
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:

@@ -305,7 +305,7 @@ def _progress_line(
         for adapter, c in zip(recorders, loads, strict=True):
             parts.append(
                 f"{adapter.name} load {c.estimate:+.1f}% +-{c.half_width:.1f}"
-                f" (~{stats.pairs_needed(c, precision):,} pairs for +-{precision:g})"
+                f" ({_reaching(stats.pairs_needed(c, precision), precision)})"
             )
     return " | ".join(parts)
 
@@ -450,11 +450,15 @@ def _longest(r: OverheadResult, name: str) -> str:
     return f"{c.off:.0f} -> {c.on:.0f} (worst {worst_off:.0f} -> {worst_on:.0f})"
 
 
+def _reaching(pairs: int, precision: float) -> str:
+    return f"~{pairs:,} pairs for +-{precision:g}"
+
+
 def _stopped(r: OverheadResult) -> str:
     """Why the run ended; short of the target width, what reaching it would take."""
     if r.stopped == "precision":
         return r.stopped
-    return f"{r.stopped} (~{r.pairs_needed:,} pairs for +-{r.precision_pct:g})"
+    return f"{r.stopped} ({_reaching(r.pairs_needed, r.precision_pct)})"
 
 
 def table(results: Sequence[OverheadResult]) -> str:

@@ -120,10 +120,9 @@ export function warmPii(): boolean {
   try {
     const family = FAMILIES[compiled.length]!();
     for (const sample of ["a@b.co 0", "+1 555 0100"]) {
-      family[1].lastIndex = 0;
+      family[1].lastIndex = 0; // findPii sets it before each use too
       family[1].exec(sample);
     }
-    family[1].lastIndex = 0;
     compiled[compiled.length] = family;
   } catch {
     broken = true;
