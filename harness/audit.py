@@ -20,12 +20,14 @@ from harness.drive import record
 from harness.scenario import (
     Expect,
     OverheadConfig,
+    PageRef,
     RecorderConfig,
     Scenario,
     ScenarioError,
     Step,
     Viewport,
     load_scenario,
+    split_suffix,
 )
 from harness.server import Server
 
@@ -55,16 +57,14 @@ class AuditResult:
 def audit_scenario(target: str, steps: Path | None) -> Scenario:
     """The target page with the steps (and recorder options) of `steps`, or just opened."""
     is_url = urlsplit(target).scheme in ("http", "https", "file")
-    page = None if is_url else Path(target).resolve()
-    if page is not None and not page.is_file():
-        raise ScenarioError(target, None, "no such page; give a URL or an HTML file")
+    page = None if is_url else _page_ref(target)
     url = target if is_url else None
     if steps is not None:
         return dataclasses.replace(load_scenario(steps), page=page, url=url)
     return Scenario(
         name="audit",
         description=f"masking audit of {target}",
-        file=(page.parent if page else Path.cwd()) / "audit.yaml",
+        file=(page.file.parent if page else Path.cwd()) / "audit.yaml",
         page=page,
         url=url,
         viewport=Viewport(),
@@ -73,6 +73,18 @@ def audit_scenario(target: str, steps: Path | None) -> Scenario:
         expect=Expect(),
         overhead=OverheadConfig(),
     )
+
+
+def _page_ref(target: str) -> PageRef:
+    """An HTML file, whole or with a ?query#fragment after it."""
+    whole = Path(target).resolve()
+    if whole.is_file():
+        return PageRef(whole)
+    name, suffix = split_suffix(target)
+    page = Path(name).resolve()
+    if not page.is_file():
+        raise ScenarioError(target, None, "no such page; give a URL or an HTML file")
+    return PageRef(page, suffix)
 
 
 def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -> AuditResult:

@@ -20,7 +20,7 @@ from harness.capture import (
     sensitive_content,
 )
 from harness.masking import Sensitive, page_errors
-from harness.scenario import Scenario, ScenarioError, Step
+from harness.scenario import PageRef, Scenario, ScenarioError, Step
 from harness.server import Server
 from harness.stream import Stream
 
@@ -63,8 +63,8 @@ class Site:
     root: Path
     head_html: str | None
 
-    def url(self, page: Path) -> str:
-        return self.server.url_for(page, self.root, self.head_html)
+    def url(self, page: PageRef) -> str:
+        return self.server.url_for(page.file, self.root, self.head_html) + page.suffix
 
 
 def record(
@@ -113,8 +113,8 @@ def record(
 
 
 def _navigate(page: Page, scenario: Scenario, step: Step, site: Site) -> None:
-    page_path: Path | None = step.args.get("page")
-    url = site.url(page_path) if page_path else str(step.args["url"])
+    ref: PageRef | None = step.args.get("page")
+    url = site.url(ref) if ref else str(step.args["url"])
     try:
         response = page.goto(url, wait_until="load")
     except PlaywrightError as e:

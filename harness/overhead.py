@@ -39,7 +39,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from harness import stats
 from harness.adapters.base import Adapter
-from harness.drive import Injection, site_root
+from harness.drive import Injection, Site, site_root
 from harness.scenario import Scenario, ScenarioError
 from harness.server import ASSET_PREFIX, Server
 from harness.stats import Comparison, Kind, Stop, StopRule
@@ -393,7 +393,7 @@ class _Loader:
         if scenario.page is None:
             assert scenario.url is not None
             return scenario.url
-        return self._server.url_for(scenario.page, site_root(scenario), head_html)
+        return Site(self._server, site_root(scenario), head_html).url(scenario.page)
 
     def _goto(self, page: Page, url: str) -> None:
         file = self._scenario.file

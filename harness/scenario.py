@@ -30,6 +30,7 @@ __all__ = [
     "EventExpectation",
     "Expect",
     "OverheadConfig",
+    "PageRef",
     "RecorderConfig",
     "Scenario",
     "ScenarioError",
@@ -38,6 +39,7 @@ __all__ = [
     "json_schema",
     "load_paths",
     "load_scenario",
+    "split_suffix",
 ]
 
 STEP_KINDS: tuple[str, ...] = (
@@ -95,6 +97,18 @@ class ScenarioError(Exception):
 class Viewport:
     width: int = 1280
     height: int = 720
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page of the scenario's own folder, and the ?query#fragment it is opened with (part of
+    the URL the recorder sees, so part of what the masking verdict checks)."""
+
+    file: Path  # absolute, exists
+    suffix: str = ""  # "?tab=2#billing", "#top" or ""
+
+    def __str__(self) -> str:
+        return f"{self.file}{self.suffix}"
 
 
 @dataclass(frozen=True)
@@ -162,7 +176,7 @@ class Scenario:
     name: str
     description: str
     file: Path  # absolute
-    page: Path | None  # absolute, exists
+    page: PageRef | None
     url: str | None
     viewport: Viewport
     recorder: RecorderConfig
@@ -173,10 +187,11 @@ class Scenario:
     known_failures: Mapping[str, str] = field(default_factory=dict)
 
     def pages(self) -> list[Path]:
-        """`page` plus every page a goto step opens, once each: what the static server serves."""
-        found = [] if self.page is None else [self.page]
-        found += [s.args["page"] for s in self.steps if s.kind == "goto" and s.args["page"]]
-        return list(dict.fromkeys(found))
+        """The files of `page` and of every page a goto step opens, once each: what the static
+        server serves."""
+        refs = [] if self.page is None else [self.page]
+        refs += [s.args["page"] for s in self.steps if s.kind == "goto" and s.args["page"]]
+        return list(dict.fromkeys(ref.file for ref in refs))
 
     @property
     def checkpoints(self) -> list[str]:
@@ -745,17 +760,29 @@ class _Events(_Type):
 
 
 class _PagePath(_Type):
-    """A file relative to the scenario's folder, which must exist; read as an absolute path."""
+    """A file relative to the scenario's folder, which must exist, optionally followed by a
+    ?query and #fragment (a file whose own name holds '?' or '#' is still found whole)."""
 
-    def parse(self, ctx: _Context, v: _Value, where: str) -> Path:
+    def parse(self, ctx: _Context, v: _Value, where: str) -> PageRef:
         text = _Text(noun="a file path").parse(ctx, v, where)
-        page = Path(os.path.abspath(ctx.folder / text))
+        whole = Path(os.path.abspath(ctx.folder / text))
+        if whole.is_file():
+            return PageRef(whole)
+        name, suffix = split_suffix(text)
+        page = Path(os.path.abspath(ctx.folder / name))
         if not page.is_file():
-            ctx.fail(v.line, f"page {text!r} not found (relative to {ctx.folder})")
-        return page
+            of = f" (of {text!r})" if suffix else ""
+            ctx.fail(v.line, f"page {name!r}{of} not found (relative to {ctx.folder})")
+        return PageRef(page, suffix)
 
     def schema(self) -> dict[str, Any]:
         return _Text().schema()
+
+
+def split_suffix(text: str) -> tuple[str, str]:
+    """ "a.html?x=1#y" -> ("a.html", "?x=1#y"): the file part and what the URL adds to it."""
+    at = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
+    return text[:at], text[at:]
 
 
 class _Url(_Type):
@@ -1061,8 +1088,8 @@ _SCENARIO = _Block(
         _Field(
             "page",
             _PagePath(),
-            "HTML file to open first, relative to this file (served by the built-in server); "
-            "set this or url",
+            "HTML file to open first, relative to this file (served by the built-in server), "
+            "optionally with a ?query and #fragment; set this or url",
             None,
         ),
         _Field("url", _Url(), "URL to open first (http, https or file); set this or page", None),

@@ -11,7 +11,7 @@ import pytest
 from harness.audit import audit, audit_scenario, fix_for
 from harness.cli import main
 from harness.masking import Leak
-from harness.scenario import RecorderConfig
+from harness.scenario import PageRef, RecorderConfig
 from harness.worker import Worker
 from tests.conftest import FIXTURES, REPLAYCHECK
 
@@ -38,7 +38,7 @@ def test_rrweb_defaults_leak_page_pii_and_a_hidden_input(worker: Worker) -> None
 
 def test_steps_and_options_come_from_a_scenario(worker: Worker) -> None:
     scenario = audit_scenario(str(LEAKY), FIXTURES / "audit" / "steps.yaml")
-    assert scenario.page == LEAKY.resolve()
+    assert scenario.page == PageRef(LEAKY.resolve())
     result = audit(worker.browser, worker.server, scenario, "rrweb")
     # With mask_all_inputs off, the typed name is not a secret any more ...
     assert "Ada Lovelace" not in {s.value for s in result.secrets}

@@ -56,6 +56,24 @@ def test_canvas_replay_fails_with_diff_where_the_canvas_is(worker: Worker, tmp_p
     assert canvas[300, 100]  # inside the first bar
 
 
+def test_a_page_opened_with_a_query_and_fragment_is_checked_for_pii_in_it(
+    worker: Worker, tmp_path: Path
+) -> None:
+    (tmp_path / "pages").mkdir()
+    shutil.copy(E2E / "pages" / "plain.html", tmp_path / "pages" / "plain.html")
+    query = "?tab=2&email=rosalind.franklin@example.org#billing"
+    (tmp_path / "s.yaml").write_text(f"page: pages/plain.html{query}\n")
+    scenario = load_scenario(tmp_path / "s.yaml")
+    recording = record(worker.browser, worker.server, scenario, adapters.get("rrweb"))
+    assert recording.checkpoints[0].url.endswith("/pages/plain.html" + query)
+    # rrweb's meta event carries the page URL as it is: the verdict finds the email in it.
+    result = worker.run(scenario, "rrweb", None)
+    assert [(leak.value, leak.source) for leak in result.leaks] == [
+        ("rosalind.franklin@example.org", "document url")
+    ]
+    assert worker.run(scenario, "builtin", None).passed
+
+
 def _bad(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
     (tmp_path / "pages").mkdir(exist_ok=True)
     shutil.copy(E2E / "pages" / "plain.html", tmp_path / "pages" / "plain.html")

@@ -17,6 +17,7 @@ from harness.scenario import (
     EventExpectation,
     Expect,
     OverheadConfig,
+    PageRef,
     RecorderConfig,
     Scenario,
     ScenarioError,
@@ -129,7 +130,7 @@ def test_full_scenario_normalizes_every_key_and_step(site: Path) -> None:
     path = write(site, FULL)
     s = load_scenario(path)
     assert (s.name, s.description, s.file) == ("full", "every key, every step\n", path)
-    assert (s.page, s.url) == (site / "pages" / "index.html", None)
+    assert (s.page, s.url) == (PageRef(site / "pages" / "index.html"), None)
     assert s.viewport == Viewport(800, 600)
     assert s.recorder == RecorderConfig(
         mask_all_inputs=False,
@@ -151,7 +152,7 @@ def test_full_scenario_normalizes_every_key_and_step(site: Path) -> None:
     next_page = site / "pages" / "next.html"
     click = {"count": 1, "delay_ms": 0, "button": "left", "position": None}
     assert [(step.kind, step.args) for step in s.steps] == [
-        ("goto", {"url": None, "page": next_page}),
+        ("goto", {"url": None, "page": PageRef(next_page)}),
         ("goto", {"url": "https://example.com/a?b=1", "page": None}),
         ("goto", {"url": "data:text/html,<p>hi</p>", "page": None}),
         ("click", {"selector": "#pay", **click}),
@@ -237,7 +238,7 @@ def test_defaults(site: Path) -> None:
         name="checkout",
         description="",
         file=site / "checkout.yaml",
-        page=site / "pages" / "index.html",
+        page=PageRef(site / "pages" / "index.html"),
         url=None,
         viewport=Viewport(1280, 720),
         recorder=RecorderConfig(),
@@ -639,6 +640,28 @@ def test_error_names_file_and_line(site: Path, text: str, message: str) -> None:
     assert (err.file, err.line) == (path, line)
     assert message in err.message
     assert "\n" not in str(err)
+
+
+def test_page_and_goto_keep_a_query_and_fragment(site: Path) -> None:
+    text = "page: pages/index.html?tab=2#billing\nsteps:\n  - goto: pages/next.html#top\n"
+    s = load_scenario(write(site, text))
+    assert s.page == PageRef(site / "pages" / "index.html", "?tab=2#billing")
+    assert s.steps[0].args["page"] == PageRef(site / "pages" / "next.html", "#top")
+    # The server serves the files; the suffix only goes on the URL.
+    assert s.pages() == [site / "pages" / "index.html", site / "pages" / "next.html"]
+
+
+def test_a_file_named_with_a_question_mark_is_found_whole(site: Path) -> None:
+    (site / "pages" / "odd?.html").write_text("<p>odd</p>")
+    s = load_scenario(write(site, "page: pages/odd?.html\n"))
+    assert s.page == PageRef(site / "pages" / "odd?.html")
+
+
+def test_the_file_part_of_a_page_with_a_query_must_exist(site: Path) -> None:
+    err = load_error(write(site, "page: pages/nope.html?tab=2\n"))
+    assert err.message == (
+        f"page 'pages/nope.html' (of 'pages/nope.html?tab=2') not found (relative to {site})"
+    )
 
 
 def test_missing_page_error_names_the_folder(site: Path) -> None:
