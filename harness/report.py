@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +12,7 @@ from harness.runner import ScenarioResult
 
 def line(result: ScenarioResult) -> str:
     """One line per scenario and recorder, failures indented beneath."""
-    status = _status(result)
-    parts = [f"{status} {result.scenario.name} [{result.recorder}]"]
+    parts = [f"{status(result)} {result.scenario.name} [{result.recorder}]"]
     if result.known_failure:
         parts[0] += f" (known: {result.known_failure})"
     if result.checkpoints:
@@ -35,7 +32,7 @@ def line(result: ScenarioResult) -> str:
     )
 
 
-def _status(result: ScenarioResult) -> str:
+def status(result: ScenarioResult) -> str:
     return "XFAIL" if result.known_failure else "PASS" if result.passed else "FAIL"
 
 
@@ -70,7 +67,7 @@ def table(results: Sequence[ScenarioResult]) -> str:
             px = max((c.pixel_mismatch for c in r.checkpoints), default=float("nan"))
             sim = min((c.dom_similarity for c in r.checkpoints), default=float("nan"))
             gz = r.stream.get("gzip_bytes", 0) / 1024
-            row += f" | {_status(r):<5} {px:>9.5f} {sim:>7.4f} {gz:>7.1f}"
+            row += f" | {status(r):<5} {px:>9.5f} {sim:>7.4f} {gz:>7.1f}"
         rows.append(row)
     return "\n".join(rows)
 
@@ -89,45 +86,7 @@ def write_json(results: Sequence[ScenarioResult], path: Path) -> None:
 
 
 def write_html(results: Sequence[ScenarioResult], folder: Path) -> Path:
-    """index.html beside the PNGs: each checkpoint as live | replay | diff."""
-    folder.mkdir(parents=True, exist_ok=True)
-    index = folder / "index.html"
-    sections = []
-    for r in results:
-        status = _status(r).lower()
-        failures = "".join(f"<li>{html.escape(f)}</li>" for f in r.failures)
-        rows = []
-        for c in r.checkpoints:
-            images = ""
-            if c.diff_image:
-                diff = Path(c.diff_image)
-                stem = diff.name.removesuffix(".diff.png")
-                srcs = {
-                    kind: html.escape(os.path.relpath(diff.with_name(f"{stem}.{kind}.png"), folder))
-                    for kind in ("live", "replay", "diff")
-                }
-                images = "".join(
-                    f'<figure><img src="{src}"><figcaption>{kind}</figcaption></figure>'
-                    for kind, src in srcs.items()
-                )
-            differences = "".join(f"<li>{html.escape(d)}</li>" for d in c.dom_differences)
-            rows.append(
-                f"<h3>{html.escape(c.name)}: pixel mismatch {c.pixel_mismatch:.5f}, "
-                f"DOM similarity {c.dom_similarity:.4f}, masked {c.masked_area:.4f}</h3>"
-                f"<div class=row>{images}</div><ul>{differences}</ul>"
-            )
-        sections.append(
-            f"<section class={status}><h2>{html.escape(r.scenario.name)} [{r.recorder}]: "
-            f"{status}</h2><p>{html.escape(r.scenario.description)}</p><ul>{failures}</ul>"
-            f"{''.join(rows)}</section>"
-        )
-    s = summary(results)
-    index.write_text(
-        "<!doctype html><meta charset=utf-8><title>replaycheck report</title><style>"
-        "body{font:14px sans-serif;margin:2em}section{border-left:6px solid #2a2;padding-left:1em;"
-        "margin:2em 0}section.fail{border-color:#d22}section.xfail{border-color:#e90}"
-        ".row{display:flex;gap:8px}"
-        "figure{margin:0;flex:1}img{width:100%;border:1px solid #ccc}</style>"
-        f"<h1>replaycheck: {s['passed']} passed, {s['failed']} failed</h1>{''.join(sections)}"
-    )
-    return index
+    """index.html in `folder`, a summary linking to a page per scenario and recorder."""
+    from harness import html_report  # imported here: it builds on this module's status words
+
+    return html_report.write(results, folder)
