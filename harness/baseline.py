@@ -25,9 +25,19 @@ def load(path: Path) -> Baseline:
     """Scenario entries keyed by (name, recorder)."""
     try:
         data = json.loads(path.read_text())
+        version = data.get("version") if isinstance(data, dict) else None
+        if version != 1:
+            raise BaselineError(
+                f"{path}: a result JSON of version {version}, not 1; write a new baseline with"
+                " `replaycheck run --json FILE`"
+            )
         return {(s["name"], s["recorder"]): s for s in data["scenarios"]}
     except FileNotFoundError:
         raise BaselineError(f"{path}: no such file; pass a result JSON written by --json") from None
+    except IsADirectoryError:
+        raise BaselineError(f"{path}: a folder; pass a result JSON written by --json") from None
+    except UnicodeDecodeError:
+        raise BaselineError(f"{path}: not a replaycheck result JSON (not UTF-8 text)") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise BaselineError(f"{path}: not a replaycheck result JSON ({e})") from None
 

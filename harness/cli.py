@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -12,10 +13,20 @@ from pathlib import Path
 from typing import TypeVar
 
 from harness import adapters, baseline, overhead, report
-from harness.adapters.base import read_bundle
+from harness.adapters.base import Adapter
 from harness.audit import audit, audit_scenario, text_report
+from harness.browser import BrowserUnavailable
+from harness.junit import write_junit
+from harness.progress import RunProgress
 from harness.runner import ScenarioResult
-from harness.scenario import Scenario, ScenarioError, json_schema, load_paths, load_scenario
+from harness.scenario import (
+    Scenario,
+    ScenarioError,
+    Shard,
+    json_schema,
+    load_paths,
+    load_scenario,
+)
 from harness.worker import Worker
 
 DEFAULT_PATHS = ["scenarios"]
@@ -50,8 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline", type=Path, metavar="FILE", help="fail what got worse than this result JSON"
     )
-    run.add_argument("-n", "--workers", type=int, default=1, metavar="WORKERS")
+    run.add_argument("-n", "--workers", type=bounded(int, 1), default=1, metavar="WORKERS")
     run.add_argument("--browser-endpoint", metavar="WS_URL", help="a Playwright run-server")
+    run.add_argument(
+        "--shard",
+        type=shard_arg,
+        metavar="I/N",
+        help="run the I-th of N shares of the scenarios (for N parallel CI jobs)",
+    )
+    run.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
 
     audit = commands.add_parser("audit", help="masking audit of any page: what leaks, and the fix")
     audit.add_argument("target", metavar="URL_OR_PATH")
@@ -82,62 +100,130 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "audit":
                 return _audit(args)
             case "validate":
-                scenarios = load_paths(args.paths)
+                scenarios = _scenarios(args.paths)
                 print(f"{len(scenarios)} scenarios valid")
                 return EXIT_OK
             case "schema":
                 print(json.dumps(json_schema(), indent=2))
                 return EXIT_OK
-    except (ScenarioError, BadInput) as e:
+    except (ScenarioError, BadInput, BrowserUnavailable) as e:
         print(f"replaycheck: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     raise AssertionError(args.command)
 
 
-def _run(args: argparse.Namespace) -> int:
-    recorders = list(dict.fromkeys(args.recorders or [DEFAULT_RECORDER]))
-    for name in recorders:
+def shard_arg(text: str) -> Shard:
+    """An argparse type: I/N."""
+    try:
+        return Shard.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _scenarios(paths: Sequence[str], shard: Shard | None = None) -> list[Scenario]:
+    scenarios = load_paths(paths)
+    if not scenarios:
+        raise BadInput(f"no scenario files (*.yaml) under {', '.join(paths)}")
+    if shard is None:
+        return scenarios
+    mine = shard.files(s.file for s in scenarios)
+    return [s for s in scenarios if s.file in mine]
+
+
+def _recorders(names: Sequence[str] | None) -> list[Adapter]:
+    """The adapters named (once each, default builtin), each with its bundles built."""
+    found = []
+    for name in dict.fromkeys(names or [DEFAULT_RECORDER]):
         if name not in adapters.ADAPTERS:
             raise BadInput(f"unknown recorder {name!r} (known: {', '.join(adapters.ADAPTERS)})")
+        adapter = adapters.get(name)
+        try:
+            adapter.check_bundles()
+        except FileNotFoundError as e:
+            raise BadInput(f"recorder {name!r} cannot be loaded: {e}") from None
+        found.append(adapter)
+    return found
+
+
+def _writable(path: Path | None, option: str, folder: bool = False) -> None:
+    """Fail before the run, not after it, when an output cannot be written."""
+    if path is None:
+        return
+    parent = path if folder else path.parent
+    nearest = next(p for p in (parent, *parent.parents) if p.exists())
+    if not nearest.is_dir():
+        raise BadInput(f"{option} {path}: {nearest} is a file, not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInput(f"{option} {path}: cannot create {parent} ({e.strerror})") from None
+    if not folder and path.is_dir():
+        raise BadInput(f"{option} {path}: is a folder; give a file name")
+    if not os.access(parent, os.W_OK):
+        raise BadInput(f"{option} {path}: {parent} is not writable; choose another place")
+
+
+def _run(args: argparse.Namespace) -> int:
+    recorders = [a.name for a in _recorders(args.recorders)]
     try:
         previous = baseline.load(args.baseline) if args.baseline else {}
     except baseline.BaselineError as e:
         raise BadInput(str(e)) from None
-    scenarios = load_paths(args.paths)
-    if not scenarios:
-        raise BadInput(f"no scenario files (*.yaml) under {', '.join(args.paths)}")
+    scenarios = _scenarios(args.paths, args.shard)
+    _writable(args.json, "--json")
+    _writable(args.junit, "--junit")
+    _writable(args.report, "--report", folder=True)
     jobs = [(s.file, r) for s in scenarios for r in recorders]
+    if not jobs:
+        print(f"shard {args.shard} has no scenarios (the suite has fewer than {args.shard.count})")
     results: list[ScenarioResult] = []
-    for result in _results(jobs, args.workers, args.browser_endpoint, args.report):
-        result.failures.extend(baseline.regressions(result, previous))
-        print(report.line(result), flush=True)
-        results.append(result)
-    order = {job: i for i, job in enumerate(jobs)}
-    results.sort(key=lambda r: order[(r.scenario.file, r.recorder)])
+    progress = RunProgress(sys.stderr, len(jobs))
+    try:
+        for result in _results(jobs, args.workers, args.browser_endpoint, args.report):
+            result.failures.extend(baseline.regressions(result, previous))
+            progress.result(report.line(result), failed=not result.passed)
+            results.append(result)
+    finally:
+        progress.close()
+        # What finished is written even when the run stops early (a browser that cannot start).
+        order = {job: i for i, job in enumerate(jobs)}
+        results.sort(key=lambda r: order[(r.scenario.file, r.recorder)])
+        _write_results(results, args)
     if len(recorders) > 1:
         print("\n" + report.table(results))
-    if args.json:
-        report.write_json(results, args.json)
     if args.report:
-        report.write_json(results, args.report / "results.json")
-        print(f"report: {report.write_html(results, args.report)}")
+        print(f"report: {args.report / 'index.html'}")
     s = report.summary(results)
     known = f" ({s['known_failures']} known failures among them)" if s["known_failures"] else ""
     print(f"{s['passed']} passed, {s['failed']} failed{known}")
-    return EXIT_OK if s["failed"] == 0 else EXIT_FAILED
+    bad = [r.bad_input for r in results if r.bad_input is not None]
+    for reason in bad:
+        print(f"replaycheck: {reason}", file=sys.stderr)
+    return EXIT_BAD_INPUT if bad else EXIT_OK if s["failed"] == 0 else EXIT_FAILED
+
+
+def _write_results(results: list[ScenarioResult], args: argparse.Namespace) -> None:
+    if args.json:
+        report.write_json(results, args.json)
+    if args.junit:
+        write_junit(results, args.junit)
+    if args.report:
+        report.write_json(results, args.report / "results.json")
+        report.write_html(results, args.report)
 
 
 def _audit(args: argparse.Namespace) -> int:
-    if args.recorder not in adapters.ADAPTERS:
-        raise BadInput(
-            f"unknown recorder {args.recorder!r} (known: {', '.join(adapters.ADAPTERS)})"
-        )
+    [recorder] = _recorders([args.recorder])
     scenario = audit_scenario(args.target, args.steps)
+    _writable(args.json, "--json")
     with Worker(args.browser_endpoint) as worker:
-        result = audit(worker.browser, worker.server, scenario, args.recorder)
+        try:
+            result = audit(worker.browser, worker.server, scenario, recorder.name)
+        except ScenarioError as e:
+            # Without --steps the scenario is the audit's own: name the target, not its file.
+            raise (e if args.steps else BadInput(f"{args.target}: {e.message}")) from None
     print(text_report(result))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"version": 1, "audit": result.to_json()}, indent=2) + "\n")
     return EXIT_OK if not result.leaks else EXIT_FAILED
 
@@ -223,19 +309,9 @@ def _add_overhead_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def _overhead(args: argparse.Namespace) -> int:
-    recorders = []
-    for name in args.recorders or [DEFAULT_RECORDER]:
-        if name not in adapters.ADAPTERS:
-            raise BadInput(f"unknown recorder {name!r} (known: {', '.join(adapters.ADAPTERS)})")
-        adapter = adapters.get(name)
-        try:
-            read_bundle(adapter.record_bundle)
-        except FileNotFoundError as e:
-            raise BadInput(f"recorder {name!r} cannot be loaded: {e}") from None
-        recorders.append(adapter)
-    scenarios = load_paths(args.paths)
-    if not scenarios:
-        raise BadInput(f"no scenario files (*.yaml) under {', '.join(args.paths)}")
+    recorders = _recorders(args.recorders)
+    scenarios = _scenarios(args.paths)
+    _writable(args.json, "--json")
     settings = overhead.Settings(
         runs=args.runs,
         cpu_throttle=args.cpu_throttle,
@@ -260,7 +336,9 @@ Job = tuple[Path, str]
 def _results(
     jobs: list[Job], workers: int, endpoint: str | None, out: Path | None
 ) -> Iterator[ScenarioResult]:
-    """Results as they finish; bad input found while running (an unreachable URL) stops the run."""
+    """Results as they finish; a browser that cannot start stops the run."""
+    if not jobs:
+        return
     if workers <= 1:
         with Worker(endpoint) as worker:
             for file, recorder in jobs:
@@ -275,21 +353,26 @@ def _results(
             yield outcome
 
 
-_worker: Worker | None = None
+_worker: Worker | str | None = None
 
 
 def _start_worker(endpoint: str | None) -> None:
     global _worker
-    _worker = Worker(endpoint)
+    try:
+        _worker = Worker(endpoint)
+    except BrowserUnavailable as e:
+        _worker = str(e)  # said by the first job: an initializer's exception breaks the pool
 
 
 def _run_job(job: Job, out: Path | None) -> ScenarioResult | str:
-    """In a pool process; bad input comes back as its message (exceptions may not pickle)."""
+    """In a pool process; what stops the run comes back as its message (exceptions may not
+    pickle)."""
     assert _worker is not None
+    if isinstance(_worker, str):
+        return _worker
     try:
-        scenario: Scenario = load_scenario(job[0])
-        return _worker.run(scenario, job[1], out)
-    except ScenarioError as e:
+        return _worker.run(load_scenario(job[0]), job[1], out)
+    except (ScenarioError, BrowserUnavailable) as e:
         return str(e)
 
 

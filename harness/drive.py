@@ -119,6 +119,10 @@ def _navigate(page: Page, scenario: Scenario, step: Step, site: Site) -> None:
         response = page.goto(url, wait_until="load")
     except PlaywrightError as e:
         reason = str(e).splitlines()[0]
+        if _crashed(page):
+            raise StepFailed(
+                f"the page crashed (its renderer process died) opening {url} (line {step.line})"
+            ) from None
         raise ScenarioError(
             scenario.file, step.line, f"cannot load {url}: {reason}; check the address"
         ) from None
@@ -126,6 +130,21 @@ def _navigate(page: Page, scenario: Scenario, step: Step, site: Site) -> None:
         raise ScenarioError(
             scenario.file, step.line, f"{url} answered HTTP {response.status}; check the address"
         )
+
+
+def _crashed(page: Page) -> bool:
+    """Whether the page's renderer is gone: navigation errors then say nothing of the address."""
+    try:
+        page.evaluate("0")
+    except PlaywrightError as e:
+        return is_crash(e)
+    return False
+
+
+def is_crash(error: PlaywrightError) -> bool:
+    """A page's renderer or the whole browser went away (crashed, killed, closed)."""
+    text = str(error)
+    return "Target crashed" in text or "has been closed" in text or "Connection closed" in text
 
 
 def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: Adapter) -> None:
@@ -194,6 +213,8 @@ def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: A
                 raise ScenarioError(scenario.file, step.line, f"step {step.kind!r} is not runnable")
     except PlaywrightError as e:
         reason = str(e).splitlines()[0]
+        if is_crash(e):
+            reason = f"the page or browser crashed ({reason})"
         raise StepFailed(f"step {step.kind} (line {step.line}) failed: {reason}") from None
 
 

@@ -25,14 +25,13 @@ seen; a shorter one only when its frame was long.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -40,6 +39,7 @@ from playwright.sync_api import Error as PlaywrightError
 from harness import stats
 from harness.adapters.base import Adapter
 from harness.drive import Injection, Site, site_root
+from harness.progress import Progress
 from harness.scenario import Scenario, ScenarioError
 from harness.server import ASSET_PREFIX, Server
 from harness.stats import Comparison, Kind, Stop, StopRule
@@ -194,27 +194,6 @@ class OverheadResult:
 
 
 Sample = dict[str, float]
-
-
-class Progress:
-    """One line that updates in place on a terminal; plain lines otherwise (logs, CI)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-
-    def show(self, text: str) -> None:
-        if self._tty:
-            width = shutil.get_terminal_size().columns - 1
-            self._stream.write("\r\x1b[K" + text[:width])
-        else:
-            self._stream.write(text + "\n")
-        self._stream.flush()
-
-    def clear(self) -> None:
-        if self._tty:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
 
 
 def measure(

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 from harness import adapters, overhead, report
-from harness.cli import DEFAULT_RECORDER, bounded
+from harness.browser import BrowserUnavailable
+from harness.cli import DEFAULT_RECORDER, bounded, shard_arg
 from harness.runner import ScenarioResult
-from harness.scenario import ScenarioError, load_scenario
+from harness.scenario import ScenarioError, Shard, load_scenario
 from harness.worker import Worker
 
 WORKER_KEY = pytest.StashKey[Worker]()
@@ -39,6 +40,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report", dest="rc_report", type=Path, metavar="DIR")
     group.addoption("--browser-endpoint", dest="rc_endpoint", metavar="WS_URL")
+    group.addoption(
+        "--shard",
+        dest="rc_shard",
+        type=shard_arg,
+        metavar="I/N",
+        help="run the I-th of N shares of the scenario items (for N parallel CI jobs); the same"
+        " split as `replaycheck run --shard`",
+    )
     group.addoption(
         "--overhead",
         action="store_true",
@@ -96,6 +105,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     worker = config.stash.get(WORKER_KEY, None)
     if worker is not None:
         worker.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard: Shard | None = config.getoption("rc_shard")
+    if shard is None:
+        return
+    mine = shard.files(item.path for item in items if isinstance(item, ScenarioItem))
+    others = [i for i in items if isinstance(i, ScenarioItem) and i.path not in mine]
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = [i for i in items if not isinstance(i, ScenarioItem) or i.path in mine]
 
 
 def _worker(config: pytest.Config) -> Worker:
@@ -162,9 +182,11 @@ class ScenarioItem(pytest.Item):
             result = _worker(self.config).run(
                 scenario, self.recorder, self.config.getoption("rc_report")
             )
-        except ScenarioError as e:
+        except (ScenarioError, BrowserUnavailable) as e:
             raise BadInputFailure(str(e)) from None
         self.user_properties.append(("result", result.to_json()))
+        if result.bad_input is not None:
+            raise BadInputFailure(result.bad_input)
         if not result.passed:
             raise ScenarioFailed(result)
         if result.known_failure:
@@ -184,7 +206,8 @@ class ScenarioItem(pytest.Item):
 
 
 class BadInputFailure(Exception):
-    """Bad input found while running (an unreachable URL): one line naming file and line."""
+    """Bad input found while running (an unreachable URL) or no browser: one line naming what
+    and where."""
 
 
 # Overhead ------------------------------------------------------------------------------------
@@ -264,13 +287,13 @@ class OverheadItem(pytest.Item):
             inject=option("rc_overhead_inject"),
             max_seconds=option("rc_overhead_max_seconds"),
         )
-        worker = _worker(self.config)
         try:
+            worker = _worker(self.config)
             scenario = load_scenario(self.path)
             [result] = overhead.measure(
                 worker.browser, worker.server, scenario, [adapters.get(self.recorder)], settings
             )
-        except ScenarioError as e:
+        except (ScenarioError, BrowserUnavailable) as e:
             raise BadInputFailure(str(e)) from None
         self.user_properties.append(("overhead", result.to_json()))
         if not result.passed:

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
 
 from harness import adapters, events, masking
 from harness.capture import Capture
 from harness.compare import dom, pixel
-from harness.drive import Recording, StepFailed, record
+from harness.drive import Recording, StepFailed, is_crash, record
 from harness.replay import ReplayFailed, replay
 from harness.scenario import Scenario, ScenarioError
 from harness.server import Server
@@ -49,13 +50,14 @@ class ScenarioResult:
     coverage: float = 1.0
     secrets: int = 0  # private values the page held (declared or found)
     known_failure: str | None = None  # failed as the scenario's known_failures says it would
+    bad_input: str | None = None  # found while running (an unreachable URL): one line
     events: dict[str, int] = field(default_factory=dict)
     stream: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
 
     @property
     def passed(self) -> bool:
-        return not self.failures or self.known_failure is not None
+        return self.bad_input is None and (not self.failures or self.known_failure is not None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class ScenarioResult:
             "recorder": self.recorder,
             "passed": self.passed,
             "known_failure": self.known_failure,
+            "bad_input": self.bad_input,
             "failures": self.failures,
             "checkpoints": [c.to_json() for c in self.checkpoints],
             "masking": {
@@ -80,7 +83,8 @@ class ScenarioResult:
 def run_scenario(
     browser: Browser, server: Server, scenario: Scenario, recorder: str, report: Path | None
 ) -> ScenarioResult:
-    """Raises ScenarioError for bad input; every other problem is a failure in the result."""
+    """Every problem is a failure in the result; bad input (an unreachable URL) is also named in
+    `bad_input`, for exit status 2."""
     started = time.perf_counter()
     adapter = adapters.get(recorder)
     result = ScenarioResult(scenario, recorder)
@@ -92,17 +96,25 @@ def run_scenario(
         _verify(browser, server, scenario, recording, result, out)
     except StepFailed as e:
         result.failures.append(str(e))
-    except ScenarioError:
-        raise
+    except ScenarioError as e:
+        result.bad_input = str(e)
+        result.failures.append(f"bad input: {e}")
+    except PlaywrightError as e:
+        # The renderer or the browser died under the scenario: that scenario fails, and the
+        # worker starts a new browser for the next one.
+        if not is_crash(e) and browser.is_connected():
+            result.failures.append(_harness_error(e))
+        else:
+            result.failures.append(
+                f"the page or browser crashed during the scenario: {str(e).splitlines()[0]}"
+            )
     except Exception as e:
         # A crash in one scenario must not hide the verdicts of the others.
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        result.failures.append(
-            f"harness error (a bug: please report it): {type(e).__name__}: {e}"
-            f" at {Path(where.filename).name}:{where.lineno}"
-        )
+        result.failures.append(_harness_error(e))
     reason = scenario.known_failures.get(recorder)
-    if reason is not None and result.failures:
+    if reason is not None and result.bad_input is not None:
+        pass  # bad input is never the failure a recorder is known for
+    elif reason is not None and result.failures:
         result.known_failure = reason
     elif reason is not None:
         result.failures.append(
@@ -110,6 +122,15 @@ def run_scenario(
         )
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def _harness_error(e: Exception) -> str:
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    first = str(e).splitlines()[0] if str(e) else ""
+    return (
+        f"harness error (a bug: please report it): {type(e).__name__}: {first}"
+        f" at {Path(where.filename).name}:{where.lineno}"
+    )
 
 
 def _verify(

@@ -15,7 +15,7 @@ import operator
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
@@ -34,6 +34,7 @@ __all__ = [
     "RecorderConfig",
     "Scenario",
     "ScenarioError",
+    "Shard",
     "Step",
     "Viewport",
     "json_schema",
@@ -1259,6 +1260,30 @@ def load_paths(paths: Sequence[Path | str]) -> list[Scenario]:
         for p in found:
             files.setdefault(os.path.abspath(p), p)
     return [load_scenario(p) for p in files.values()]
+
+
+@dataclass(frozen=True)
+class Shard:
+    """`--shard I/N`: the I-th of N shares of a suite (1-based), for N parallel CI jobs."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not match or not 1 <= int(match[1]) <= int(match[2]):
+            raise ValueError(f"a shard is I/N with 1 <= I <= N, like 2/4; got {text!r}")
+        return cls(int(match[1]), int(match[2]))
+
+    def files(self, files: Iterable[Path]) -> set[Path]:
+        """This share of `files`: every N-th in the order of their absolute paths, so N jobs
+        given the same suite run each scenario (with all its recorders) exactly once."""
+        ordered = sorted({Path(os.path.abspath(f)) for f in files}, key=Path.as_posix)
+        return set(ordered[self.index - 1 :: self.count])
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 def json_schema() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from harness.server import Server
 
 class Worker:
     def __init__(self, endpoint: str | None = None) -> None:
+        self._endpoint = endpoint
         self._playwright = sync_playwright().start()
         try:
             self.browser = launch(self._playwright, endpoint)
@@ -23,6 +24,9 @@ class Worker:
         self.server = Server()
 
     def run(self, scenario: Scenario, recorder: str, report: Path | None) -> ScenarioResult:
+        if not self.browser.is_connected():
+            # The last scenario crashed or lost the browser: it failed; the next one runs.
+            self.browser = launch(self._playwright, self._endpoint)
         return run_scenario(self.browser, self.server, scenario, recorder, report)
 
     def close(self) -> None:

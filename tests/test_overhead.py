@@ -17,7 +17,8 @@ import pytest
 from harness import adapters, overhead
 from harness.adapters.rrweb import RrwebAdapter
 from harness.cli import main
-from harness.overhead import METRICS, OverheadResult, Progress, Settings, measure
+from harness.overhead import METRICS, OverheadResult, Settings, measure
+from harness.progress import Progress
 from harness.scenario import RecorderConfig, Scenario, ScenarioError, load_scenario
 from harness.stats import Comparison, Stop
 from harness.worker import Worker
