@@ -7,7 +7,7 @@ STAMPS := .stamps
 JS_SRC := $(shell find harness/js/src recorder/src -name '*.ts' 2>/dev/null) build.mjs
 WORKERS ?= 2
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench dist clean
 
 setup: $(STAMPS)/chromium $(STAMPS)/venv $(STAMPS)/js
 
@@ -57,5 +57,10 @@ bench: setup
 	@gzip -c node_modules/@rrweb/record/dist/record.umd.min.cjs | wc -c | xargs printf 'rrweb record bundle: %s bytes gzipped\n'
 	$(PY) bench/bench_overhead.py
 
+# The sdist, and the wheel built from it, into dist/: the wheel ships the built bundles.
+dist: setup
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(STAMPS) harness/js/dist report
+	rm -rf $(STAMPS) harness/js/dist report dist build

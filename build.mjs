@@ -1,5 +1,5 @@
 // Builds every browser-side bundle. Run by `make setup` (npm run build).
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { build } from "esbuild";
 
 const common = { bundle: true, minify: true, target: "chrome100", logLevel: "warning" };
@@ -43,3 +43,6 @@ for (const name of ["rrweb-record", "rrweb-replay", "builtin-record", "builtin-r
     await build({ ...common, entryPoints: [entry], outfile: `harness/js/dist/${name}.js`, format: "iife" });
   }
 }
+
+// rrweb's replayer stylesheet, beside its bundle: the installed package reads it from there.
+copyFileSync("node_modules/@rrweb/replay/dist/style.css", "harness/js/dist/rrweb-replay.css");

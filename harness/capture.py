@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
+from harness.adapters.base import read_bundle
 from harness.compare.pixel import Rect
 from harness.masking import Sensitive
 from harness.scenario import RecorderConfig
-
-HARNESS_BUNDLE = Path(__file__).resolve().parent / "js" / "dist" / "harness.js"
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class Capture:
 def ensure_harness(page: Page) -> None:
     """Load the page-side helpers (global __rcHarness) once per document."""
     if not page.evaluate("() => typeof window.__rcHarness !== 'undefined'"):
-        page.evaluate(HARNESS_BUNDLE.read_text())
+        page.evaluate(read_bundle("harness.js"))
 
 
 def canonical_dom(page: Page, document: str, options: dict[str, Any], arg: Any = None) -> Any:

@@ -16,20 +16,20 @@ from typing import Any, ClassVar
 
 from playwright.sync_api import ElementHandle, Page
 
+import recorder
 from harness.compare.pixel import Rect
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.server import Batch, Server, script_tag
 from harness.stream import Stream, Timeline, decode
 
+# Shipped in the wheel (package data), built by build.mjs.
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
 
 
 def read_bundle(name: str) -> str:
-    path = DIST / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `make setup` to build the browser bundles")
-    return path.read_text()
+    """A harness bundle (js/dist); FileNotFoundError says how to build it."""
+    return recorder.bundle(name, DIST)
 
 
 class Adapter(ABC):

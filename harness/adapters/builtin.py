@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ClassVar
 
+import recorder
 from harness.adapters.base import Adapter
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
@@ -19,7 +19,6 @@ NAVIGATION_LOAD = 0
 
 # Form fields, and contenteditable blocks: the recorder masks their text as input.
 INPUTS = "input, textarea, select, [contenteditable]:not([contenteditable=false])"
-LOADER = Path(__file__).resolve().parents[2] / "recorder" / "dist" / "loader.js"
 
 
 class BuiltinAdapter(Adapter):
@@ -57,7 +56,8 @@ class BuiltinAdapter(Adapter):
         # Our recommended install: the loader inline (no request before the page can go on),
         # which fetches the recorder after the load event.
         main = asset("-main", self.init_script(config, ingest_url, session))
-        return f"<script>{LOADER.read_text()}\nreplaycheckLoader.load({json.dumps(main)});</script>"
+        loader = recorder.bundle("loader.js")
+        return f"<script>{loader}\nreplaycheckLoader.load({json.dumps(main)});</script>"
 
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
         # Password fields stay masked whatever `unmask` says.

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.adapters.base import Adapter
+from harness.adapters.base import DIST, Adapter
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.stream import Stream, Timeline
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # rrweb's event and source numbers (@rrweb/types).
 META, CUSTOM, INCREMENTAL = 4, 5, 3
@@ -30,7 +27,7 @@ class RrwebAdapter(Adapter):
     name = "rrweb"
     record_bundle = "rrweb-record.js"
     replay_bundle = "rrweb-replay.js"
-    replay_css = (ROOT / "node_modules/@rrweb/replay/dist/style.css",)
+    replay_css = (DIST / "rrweb-replay.css",)  # @rrweb/replay's style.css, copied by build.mjs
     checkpoint_settle_ms: ClassVar[int] = 150  # scroll events are throttled to 100 ms
     final_settle_ms: ClassVar[int] = 550  # mouse moves are batched for 500 ms
     timeline = Timeline(
