@@ -34,6 +34,7 @@ DEFAULT_OVERHEAD_PATHS = ["bench/overhead"]
 DEFAULT_RECORDER = "builtin"
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 
 
 class BadInput(Exception):
@@ -109,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, BadInput, BrowserUnavailable) as e:
         print(f"replaycheck: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nreplaycheck: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     raise AssertionError(args.command)
 
 

@@ -34,13 +34,29 @@ def suite(tmp_path: Path, **scenarios: str) -> Path:
     return tmp_path
 
 
-def one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """Runs the CLI in-process; asserts exit 2 with a single line on stderr, and returns it."""
-    assert main(argv) == 2
-    err = capsys.readouterr().err
+def one_line(err: str) -> str:
     assert err.count("\n") == 1 and err.startswith("replaycheck: "), err
-    assert "Traceback" not in err
     return err.strip()
+
+
+def one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Runs the CLI in-process, for what fails before a browser starts (this process has its
+    own Playwright already); asserts exit 2 with a single line on stderr, and returns it."""
+    assert main(argv) == 2
+    return one_line(capsys.readouterr().err)
+
+
+def one_line_exit_2_apart(argv: list[str], **env: str) -> str:
+    """The same, run as its own process: for what fails as the browser starts."""
+    run = subprocess.run(
+        [str(REPLAYCHECK), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    return one_line(run.stderr)
 
 
 # --shard ------------------------------------------------------------------------------------
@@ -78,7 +94,13 @@ def test_run_and_pytest_split_a_suite_the_same_way(tmp_path: Path) -> None:
         ["b.yaml::b[builtin]"],
     ]
     report = tmp_path / "shard.xml"
-    assert main(["run", str(folder), "--shard", "2/2", "--junit", str(report)]) == 0
+    run = subprocess.run(
+        [str(REPLAYCHECK), "run", str(folder), "--shard", "2/2", "--junit", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
     cases = ET.parse(report).getroot().iter("testcase")
     assert [case.get("name") for case in cases] == ["b[builtin]"]
 
@@ -185,19 +207,18 @@ def test_a_missing_bundle(
     assert "recorder 'rrweb' cannot be loaded" in err
 
 
-def test_no_chromium_found(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("REPLAYCHECK_CHROMIUM", "/nowhere/chromium")
-    err = one_line_exit_2(["run", str(E2E / "plain.yaml")], capsys)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_no_chromium_found(workers: str) -> None:
+    nowhere = {"REPLAYCHECK_CHROMIUM": "/nowhere/chromium"}
+    err = one_line_exit_2_apart(["run", str(E2E / "plain.yaml"), "-n", workers], **nowhere)
     assert "REPLAYCHECK_CHROMIUM=/nowhere/chromium: no such file" in err
-    err = one_line_exit_2(["audit", str(E2E / "pages" / "plain.html")], capsys)
+    err = one_line_exit_2_apart(["audit", str(E2E / "pages" / "plain.html")], **nowhere)
     assert "no such file" in err
 
 
-def test_an_unreachable_browser_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreachable_browser_endpoint() -> None:
     argv = ["run", str(E2E / "plain.yaml"), "--browser-endpoint", "ws://127.0.0.1:9/"]
-    assert "cannot connect to the browser at ws://127.0.0.1:9/" in one_line_exit_2(argv, capsys)
+    assert "cannot connect to the browser at ws://127.0.0.1:9/" in one_line_exit_2_apart(argv)
 
 
 def test_an_unwritable_report_folder_or_json_file(
@@ -257,9 +278,8 @@ def test_a_page_that_crashes_its_browser_fails_that_scenario_and_the_others_run(
     assert run.stderr == ""
 
 
-def test_a_worker_starts_a_new_browser_when_its_browser_is_gone() -> None:
-    with Worker() as worker:
-        worker.browser.close()  # as if it had crashed: disconnected
-        result = worker.run(load_scenario(E2E / "plain.yaml"), "builtin", None)
-        assert result.passed, result.failures
-        assert worker.browser.is_connected()
+def test_a_worker_starts_a_new_browser_when_its_browser_is_gone(worker: Worker) -> None:
+    worker.browser.close()  # as if it had crashed: disconnected
+    result = worker.run(load_scenario(E2E / "plain.yaml"), "builtin", None)
+    assert result.passed, result.failures
+    assert worker.browser.is_connected()

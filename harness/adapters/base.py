@@ -43,6 +43,14 @@ class Adapter(ABC):
     # Wait before the final flush so batched observers have emitted everything.
     final_settle_ms: ClassVar[int] = 0
 
+    def check_bundles(self) -> None:
+        """Raises FileNotFoundError, saying how to build them, when a file this adapter needs in
+        the browser is missing: before a run, not in the middle of one."""
+        for name in (self.record_bundle, self.replay_bundle, "harness.js", "harness-init.js"):
+            read_bundle(name)
+        for css in self.replay_css:
+            recorder.bundle_path(css.name, css.parent)
+
     # Recording --------------------------------------------------------------------------------
 
     @abstractmethod

@@ -59,6 +59,10 @@ class BuiltinAdapter(Adapter):
         loader = recorder.bundle("loader.js")
         return f"<script>{loader}\nreplaycheckLoader.load({json.dumps(main)});</script>"
 
+    def check_bundles(self) -> None:
+        super().check_bundles()
+        recorder.bundle_path("loader.js")
+
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
         # Password fields stay masked whatever `unmask` says.
         selectors = [INPUTS if config.mask_all_inputs else "input[type=password]"]
