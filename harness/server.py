@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import socket
+import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 INGEST_PREFIX = "/__ingest/"
@@ -34,7 +37,7 @@ class Server:
         self._assets: dict[str, tuple[bytes, str]] = {}
         self._batches: dict[str, list[Batch]] = defaultdict(list)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -105,6 +108,16 @@ class Server:
     def _ingest(self, session: str, batch: Batch) -> None:
         with self._lock:
             self._batches[session].append(batch)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+    ) -> None:
+        # A browser that closes a page or context mid-response is no error of ours (nor its
+        # traceback the user's business); anything else still is.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -67,3 +68,16 @@ def test_a_mount_with_head_html_injects_it_into_html_only(tmp_path: Path) -> Non
         assert get(injected + "b.html")[1] == tag + b"<p>no head</p>"
         assert get(injected + "c.css")[1] == b"p{}"
         assert tag not in get(plain + "a.html")[1]
+
+
+def test_a_client_gone_mid_response_is_no_error_but_a_bug_still_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Server() as server, socket.socket() as client:
+        for error in (BrokenPipeError(32, "Broken pipe"), ValueError("a bug")):
+            try:
+                raise error
+            except Exception:
+                server._httpd.handle_error(client, ("127.0.0.1", 1))
+    err = capsys.readouterr().err
+    assert "BrokenPipeError" not in err and "ValueError: a bug" in err
