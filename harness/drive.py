@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,10 +213,47 @@ def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: A
             case _:
                 raise ScenarioError(scenario.file, step.line, f"step {step.kind!r} is not runnable")
     except PlaywrightError as e:
-        reason = str(e).splitlines()[0]
-        if is_crash(e):
-            reason = f"the page or browser crashed ({reason})"
-        raise StepFailed(f"step {step.kind} (line {step.line}) failed: {reason}") from None
+        raise StepFailed(_explain(page, step, e)) from None
+
+
+# Call-log lines that say what Playwright did, not what stopped it.
+_PROGRESS = re.compile(
+    r"^(waiting|retrying|attempting|scrolling|done scrolling|locator resolved|element is visible,"
+    r" enabled and stable|\d+ \u00d7 )"
+)
+
+
+def _explain(page: Page, step: Step, error: PlaywrightError) -> str:
+    """Which step, on which element, why it stopped (the last reason in Playwright's call log),
+    and where the page was: a CI reader should not need to rerun the scenario to know."""
+    text = str(error)
+    first, *log = text.splitlines()
+    target = f" {step.args['selector']!r}" if step.args.get("selector") else ""
+    head = f"step {step.kind}{target} (line {step.line})"
+    if is_crash(error):
+        return f"{head} failed: the page or browser crashed ({first.strip()})"
+    if "Timeout" not in first:
+        return f"{head} failed: {first.strip()}"
+    entries = [line.strip().removeprefix("- ") for line in log[1:]]
+    resolved = next((e for e in entries if e.startswith("locator resolved to ")), None)
+    reasons = [e for e in entries if e and not _PROGRESS.match(e)]
+    if target and resolved is None:
+        why = f"no element matches{target}"
+    else:
+        why = reasons[-1] if reasons else "it did not finish"
+        if resolved:
+            why += f" ({resolved.removeprefix('locator resolved to ')})"
+    timeout = re.search(r"Timeout (\d+)ms", first)
+    after = f" after {timeout[1]} ms" if timeout else ""
+    return f"{head} timed out{after}: {why}; the page was {_where(page)}"
+
+
+def _where(page: Page) -> str:
+    try:
+        title = page.title()
+    except PlaywrightError:
+        title = ""
+    return page.url + (f" ({title!r})" if title else "")
 
 
 def _checkpoint(page: Page, scenario: Scenario, adapter: Adapter, name: str) -> Capture:

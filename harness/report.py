@@ -64,10 +64,11 @@ def table(results: Sequence[ScenarioResult]) -> str:
             if r is None:
                 row += f" | {'':<31}"
                 continue
-            px = max((c.pixel_mismatch for c in r.checkpoints), default=float("nan"))
-            sim = min((c.dom_similarity for c in r.checkpoints), default=float("nan"))
-            gz = r.stream.get("gzip_bytes", 0) / 1024
-            row += f" | {status(r):<5} {px:>9.5f} {sim:>7.4f} {gz:>7.1f}"
+            # No checkpoint compared (the scenario stopped before one): a dash, not nan.
+            px = f"{max(c.pixel_mismatch for c in r.checkpoints):.5f}" if r.checkpoints else "-"
+            sim = f"{min(c.dom_similarity for c in r.checkpoints):.4f}" if r.checkpoints else "-"
+            gz = f"{r.stream['gzip_bytes'] / 1024:.1f}" if "gzip_bytes" in r.stream else "-"
+            row += f" | {status(r):<5} {px:>9} {sim:>7} {gz:>7}"
         rows.append(row)
     return "\n".join(rows)
 

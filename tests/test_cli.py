@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -154,6 +155,33 @@ def test_junit_marks_a_known_failure_as_skipped() -> None:
     skipped = xml.find("testcase[@name='plain[rrweb]']/skipped")
     assert skipped is not None and skipped.get("message") == "no canvas"
     assert xml.find("testcase[@name='plain[builtin]']/*") is None
+
+
+def test_a_step_that_times_out_says_which_element_why_and_where_and_no_nan(
+    tmp_path: Path,
+) -> None:
+    folder = suite(
+        tmp_path,
+        missing=PLAIN + "steps:\n  - click: '#nope'\n",
+        hidden=PLAIN + "steps:\n  - eval: \"document.getElementById('go').hidden = true\"\n"
+        "  - click: '#go'\n",
+    )
+    argv = [str(REPLAYCHECK), "run", str(folder), "--recorder", "builtin", "--recorder", "rrweb"]
+    run = subprocess.run([*argv, "-n", "2"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert (
+        "step click '#nope' (line 3) timed out after 5000 ms: no element matches '#nope';"
+        " the page was http://" in run.stdout
+    )
+    assert "/pages/plain.html ('Plain')" in run.stdout
+    assert (
+        "step click '#go' (line 4) timed out after 5000 ms: element is not visible"
+        ' (<button id="go"' in run.stdout
+    )
+    table = run.stdout[run.stdout.index("scenario |") :]
+    assert "nan" not in table
+    # Stopped before any checkpoint or stream: dashes.
+    assert re.search(r"\nmissing +\| FAIL +- +- +- \| FAIL +- +- +-\n", table), table
 
 
 # The live progress line ------------------------------------------------------------------------
