@@ -30,7 +30,7 @@ def replay(
         page = context.new_page()
         page.goto(adapter.replay_url(server), wait_until="load")
         ensure_harness(page)
-        adapter.load(page, stream)
+        adapter.load(page, stream, scenario.recorder)
         options = canon_options(scenario.recorder, adapter.masked_selectors(scenario.recorder))
         captures = []
         for live in checkpoints:

@@ -74,6 +74,25 @@ def test_a_page_opened_with_a_query_and_fragment_is_checked_for_pii_in_it(
     assert worker.run(scenario, "builtin", None).passed
 
 
+@pytest.mark.parametrize(
+    ("page", "recorder"),
+    [
+        # Its docs: a canvas recorded with recordCanvas replays only with UNSAFE_replayCanvas.
+        ("canvas.html", "recorder:\n  options: {recordCanvas: true}\n"),
+        # Focus is replayed by default (triggerFocus): the focused field's ring is there.
+        ("focus.html", "steps:\n  - click: '#name'\n"),
+    ],
+)
+def test_rrweb_is_replayed_as_its_docs_say_a_faithful_replay_needs(
+    worker: Worker, tmp_path: Path, page: str, recorder: str
+) -> None:
+    shutil.copytree(E2E / "pages", tmp_path / "pages")
+    (tmp_path / "s.yaml").write_text(f"page: pages/{page}\n{recorder}")
+    result = worker.run(load_scenario(tmp_path / "s.yaml"), "rrweb", None)
+    assert result.passed, result.failures
+    assert result.checkpoints[0].pixel_mismatch == 0
+
+
 def _bad(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
     (tmp_path / "pages").mkdir(exist_ok=True)
     shutil.copy(E2E / "pages" / "plain.html", tmp_path / "pages" / "plain.html")

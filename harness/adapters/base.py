@@ -2,7 +2,8 @@
 
 Every adapter speaks one small in-page protocol, so the harness never needs to know a recorder's
 API: its record bundle defines `window.__rcRecorder = {checkpoint(name), flush()}` in the top
-frame, and its replay bundle defines `window.__rcReplay = {load(events), seek(name), frame()}`
+frame, and its replay bundle defines
+`window.__rcReplay = {load(events, options), seek(name), frame()}` (options: `replay_options()`)
 and optionally `maskedElements()` (elements whose content the recorder masked on purpose).
 """
 
@@ -117,10 +118,18 @@ class Adapter(ABC):
         )
         return server.add_asset(f"replay-{self.name}.html", html, "text/html; charset=utf-8")
 
-    def load(self, page: Page, stream: Stream) -> None:
+    def replay_options(self, config: RecorderConfig) -> dict[str, Any]:
+        """The replayer's own options for a stream recorded under `config`: what its docs say a
+        faithful replay of that recording needs."""
+        return {}
+
+    def load(self, page: Page, stream: Stream, config: RecorderConfig) -> None:
         # As JSON text: Playwright's structured serialization of a large event list takes
         # seconds per megabyte, JSON.parse in the page milliseconds.
-        page.evaluate("text => window.__rcReplay.load(JSON.parse(text))", stream.to_json())
+        page.evaluate(
+            "([text, options]) => window.__rcReplay.load(JSON.parse(text), options)",
+            [stream.to_json(), self.replay_options(config)],
+        )
 
     def replay_masked_rects(self, page: Page, frame: ElementHandle) -> list[Rect]:
         """Regions of the replay at the current time that the stream says were masked on

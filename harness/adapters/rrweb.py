@@ -48,6 +48,13 @@ class RrwebAdapter(Adapter):
             options["ignoreSelector"] = _joined(config.ignore)
         return {**options, **config.options}
 
+    def replay_options(self, config: RecorderConfig) -> dict[str, Any]:
+        # rrweb draws recorded canvas frames only when told to (its docs: recordCanvas needs
+        # UNSAFE_replayCanvas on the replayer); without it a faithful recording replays blank.
+        if self.record_options(config).get("recordCanvas"):
+            return {"UNSAFE_replayCanvas": True}
+        return {}
+
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
         options = self.record_options(config)
         selectors = [INPUTS if options.get("maskAllInputs") else "input[type=password]"]

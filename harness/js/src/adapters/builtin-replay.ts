@@ -5,7 +5,7 @@ import { Replayer } from "../../../../recorder/src/replay/index";
 let replayer: Replayer | undefined;
 
 (window as unknown as { __rcReplay: unknown }).__rcReplay = {
-  load(events: Event[]): void {
+  load(events: Event[], _options: Record<string, unknown>): void {
     const root = document.getElementById("root");
     if (!root) throw new Error("replay page has no #root");
     replayer = new Replayer(events, { root, showCursor: true });

@@ -1,6 +1,7 @@
 // rrweb replayer behind the harness replay protocol (window.__rcReplay).
 import { Replayer } from "@rrweb/replay";
 import type { eventWithTime } from "@rrweb/types";
+import type { playerConfig } from "@rrweb/replay";
 import { loaded } from "./loaded";
 
 const CHECKPOINT_TAG = "replaycheck.checkpoint";
@@ -9,11 +10,13 @@ let replayer: Replayer | undefined;
 let events: eventWithTime[] = [];
 
 (window as unknown as { __rcReplay: unknown }).__rcReplay = {
-  load(stream: eventWithTime[]): void {
+  load(stream: eventWithTime[], options: Partial<playerConfig>): void {
     events = stream;
     const root = document.getElementById("root");
     if (!root) throw new Error("replay page has no #root");
-    replayer = new Replayer(events, { root, mouseTail: false, showWarning: false, triggerFocus: false });
+    // rrweb's defaults otherwise (focus replayed, as its docs have it), plus what the recording
+    // needs (the adapter's replay_options); no cursor tail in a fidelity screenshot.
+    replayer = new Replayer(events, { ...options, root, mouseTail: false, showWarning: false });
   },
   async seek(name: string): Promise<void> {
     if (!replayer) throw new Error("no stream loaded");
