@@ -56,4 +56,5 @@ def canon_options(config: RecorderConfig, masked_selectors: list[str]) -> dict[s
         "block": list(config.block),
         "maskAllInputs": config.mask_all_inputs,
         "maskAllText": config.mask_all_text,
+        "ignore": list(config.ignore),
     }

@@ -40,7 +40,7 @@ def sheet(*rules: str) -> Tree:
 
 def page_tree(*body: Tree, head: tuple[Tree, ...] = ()) -> Tree:
     html = el("html", el("head", *head), el("body", *body))
-    return {"k": "doc", "children": [{"k": "doctype", "name": "html"}, html]}
+    return {"k": "doc", "mode": "CSS1Compat", "children": [html]}
 
 
 def article() -> Tree:
@@ -57,14 +57,14 @@ def article() -> Tree:
 
 
 def body_of(tree: Tree) -> Tree:
-    body: Tree = tree["children"][1]["children"][1]
+    body: Tree = tree["children"][0]["children"][1]
     return body
 
 
 def test_identical_trees_match_fully() -> None:
     result = compare_dom(article(), article())
     assert result.similarity == 1.0
-    assert result.live_nodes == result.replay_nodes == result.matched == 16
+    assert result.live_nodes == result.replay_nodes == result.matched == 15
     assert result.differences == []
 
 
@@ -79,8 +79,8 @@ def test_changed_text_costs_one_node_on_each_side() -> None:
     replay = article()
     body_of(replay)["children"][0]["children"][2]["children"][0]["text"] = "Helo"
     result = compare_dom(article(), replay)
-    assert result.matched == 15
-    assert result.similarity == pytest.approx(2 * 15 / 32)
+    assert result.matched == 14
+    assert result.similarity == pytest.approx(2 * 14 / 30)
     assert result.differences == ["html>body>main#content>p[2]: text 'Hello' != 'Helo'"]
 
 
@@ -137,12 +137,12 @@ def test_attribute_difference_unmatches_the_node_but_not_its_children() -> None:
 
 def test_missing_stylesheet_and_rule_are_reported() -> None:
     replay = article()
-    del replay["children"][1]["children"][0]["children"][0]
+    del replay["children"][0]["children"][0]["children"][0]
     assert compare_dom(article(), replay).differences == [
         "html>head: stylesheet[1] missing in replay"
     ]
     replay = article()
-    replay["children"][1]["children"][0]["children"][1]["rules"] = [".c { padding: 1px; }"]
+    replay["children"][0]["children"][0]["children"][1]["rules"] = [".c { padding: 1px; }"]
     assert compare_dom(article(), replay).differences == [
         "html>head: stylesheet[2] rule '.b { margin: 0px; }' missing in replay",
         "html>head: stylesheet[2] rule '.c { padding: 1px; }' extra in replay",
@@ -191,7 +191,7 @@ def test_deep_and_large_trees() -> None:
         row["children"][0]["text"] = "changed"
     del replay_rows[5000]
     result = compare_dom(live, replay)
-    assert result.live_nodes == 30_006
+    assert result.live_nodes == 30_005
     assert result.matched == result.live_nodes - 2 - len(range(0, 15_000, 7))
     assert result.differences[0] == "html>body>ul>li[1]: text 'row 0' != 'changed'"
 
@@ -468,3 +468,85 @@ def test_rrweb_replay_is_faithful_and_a_deletion_shows(
     context.close()
     assert damaged.similarity < faithful.similarity
     assert "html>body>main#content>ul#list>li[2]: missing in replay" in damaged.differences
+
+
+# --- faithful replays that differ in form only (tests/fixtures/verdicts) ------------------------
+
+VERDICTS = Path(__file__).parent / "fixtures" / "verdicts"
+QUIRKS_BODY = "<html><head></head><body><table><tr><td>cell</td></tr></table></body></html>"
+# A doctype that keeps quirks mode (rrweb's replay writes this one for a quirks page).
+QUIRKS_DOCTYPE = '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "">'
+
+
+@pytest.fixture(scope="module")
+def verdicts_site(worker: Worker) -> str:
+    return worker.server.mount(VERDICTS)
+
+
+def test_document_mode_not_the_doctype_is_compared(browser: Browser, canon_js: str) -> None:
+    def tree(html: str) -> Tree:
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_content(html)
+        found = canonical(page, canon_js)
+        context.close()
+        return found
+
+    live = tree(QUIRKS_BODY)  # no doctype: quirks mode
+    same_mode = compare_dom(live, tree(QUIRKS_DOCTYPE + QUIRKS_BODY))
+    assert same_mode.similarity == 1.0, same_mode.differences
+    # The same doctype name ("html") in standards mode: a replay drawn another way.
+    standards = compare_dom(
+        tree(QUIRKS_DOCTYPE + QUIRKS_BODY), tree("<!DOCTYPE html>" + QUIRKS_BODY)
+    )
+    assert standards.similarity < 1.0
+    assert standards.differences == ["document: mode 'BackCompat' != 'CSS1Compat'"]
+    assert live["mode"] == "BackCompat"
+
+
+def test_imported_rules_compare_equal_to_the_same_rules_inlined(
+    page: Page, canon_js: str, verdicts_site: str
+) -> None:
+    page.goto(verdicts_site + "import.html")
+    live = canonical(page, canon_js)
+    page.goto(verdicts_site + "inlined.html")
+    replay = canonical(page, canon_js)
+    result = compare_dom(live, replay)
+    assert result.similarity == 1.0, result.differences
+    # Flattened in cascade order: the nested import's rule first.
+    (head_sheet,) = [n for n in find(live, "head")["children"] if n["k"] == "sheet"]
+    rules = head_sheet["rules"]
+    assert rules[:3] == [".nested { padding: 3px; }", ".a { color: navy; }", ".b { margin: 2px; }"]
+
+    # A replay that misses one imported rule, or applies them in another order, is not equal.
+    page.evaluate("document.styleSheets[0].deleteRule(0)")
+    missing = compare_dom(live, canonical(page, canon_js))
+    assert missing.differences == [
+        "html>head: stylesheet rule '.nested { padding: 3px; }' missing in replay"
+    ]
+    page.evaluate("document.styleSheets[1].insertRule('.nested { padding: 3px; }', 2)")
+    reordered = compare_dom(live, canonical(page, canon_js))
+    assert reordered.differences == ["html>head: stylesheet rules in another order"]
+
+
+def test_ignored_fields_state_is_not_expected_in_the_replay(
+    browser: Browser, canon_js: str
+) -> None:
+    form = (
+        "<!DOCTYPE html><form class='no-track'><input id='q'><input id='c' type='checkbox'>"
+        "<select id='s'><option>a</option><option>b</option></select></form><input id='kept'>"
+    )
+    trees = []
+    for typed in (True, False):  # the live page, and a replay without the ignored input events
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_content(form)
+        page.fill("#kept", "recorded")
+        if typed:
+            page.fill("#q", "not recorded")
+            page.check("#c")
+            page.select_option("#s", "b")
+        trees.append(canonical(page, canon_js, {"ignore": [".no-track"]}))
+        context.close()
+    assert compare_dom(*trees).similarity == 1.0
+    assert find(trees[0], "input", id="kept")["attrs"]["value"] == "recorded"

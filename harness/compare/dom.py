@@ -3,11 +3,11 @@
 The trees come from `canonicalDom` (harness/js/src/canonical.ts), run on both documents. A
 node is a JSON object with a kind `k`:
 
-    {"k": "doc", "children": [...]}        a document (the page, or a same-origin iframe's)
-    {"k": "doctype", "name": "html"}
+    {"k": "doc", "mode": "CSS1Compat", "children": [...]}   a document (the page, or a
+                                           same-origin iframe's) and its compatMode
     {"k": "el", "tag": "p", "attrs": {...}, "children": [...]}
     {"k": "text", "text": "..."}
-    {"k": "sheet", "rules": [...], "media"?: "...", "href"?: "..."}   a stylesheet's rules
+    {"k": "sheet", "rules": [...], "href"?: "..."}   adjacent stylesheets' rules, imports inlined
     {"k": "shadow", "children": [...]}     an open shadow root, first child of its host
     {"k": "blocked", "tag": "div"}         an element the recorder was told not to record
 """
@@ -29,7 +29,7 @@ _MAX_DEPTH = 4
 _SHOWN_CHARS = 80
 # Kinds that are steps of a path (`html>body>#shadow>p`); the others are leaves named after it.
 _PATH_KINDS = frozenset({"el", "blocked", "doc", "shadow"})
-_LEAF_LABELS = {"text": "text", "sheet": "stylesheet", "doctype": "doctype"}
+_LEAF_LABELS = {"text": "text", "sheet": "stylesheet"}
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,10 @@ def _content(raw: Mapping[str, Any], kind: str) -> Any:
     if kind == "text":
         return raw.get("text", "")
     if kind == "sheet":
-        return (tuple(raw.get("rules", ())), raw.get("media", ""), raw.get("href", ""))
-    if kind == "doctype":
-        return raw.get("name", "")
+        return (tuple(raw.get("rules", ())), raw.get("href", ""))
+    if kind == "doc":
+        # The doctype matters only through the mode it puts the document in.
+        return raw.get("mode", "")
     return None
 
 
@@ -160,7 +161,7 @@ def _masked_rendition(live: Any, replay: Any) -> bool:
             )
         )
     if isinstance(live, tuple) and isinstance(replay, tuple) and len(live) == len(replay):
-        # attributes (name, value) pairs, or a sheet's (rules, media, href)
+        # attributes (name, value) pairs, or a sheet's (rules, href)
         return all(c == r or _masked_rendition(c, r) for c, r in zip(live, replay, strict=True))
     return False
 
@@ -282,14 +283,14 @@ class _Walk:
                     self._report(a, parent, f"attribute {name} {shown}")
         elif a.kind == "sheet":
             self._sheet_differences(a, b, parent)
+        elif a.kind == "doc":
+            self._report(a, parent, f"mode {_show(a.content)} != {_show(b.content)}")
         else:
             self._report(a, parent, f"{_show(a.content)} != {_show(b.content)}")
 
     def _sheet_differences(self, a: _Node, b: _Node, parent: str) -> None:
-        live_rules, live_media, live_href = a.content
-        replay_rules, replay_media, replay_href = b.content
-        if live_media != replay_media:
-            self._report(a, parent, f"media {_show(live_media)} != {_show(replay_media)}")
+        live_rules, live_href = a.content
+        replay_rules, replay_href = b.content
         if live_href != replay_href:
             self._report(a, parent, f"href {_show(live_href)} != {_show(replay_href)}")
         live_set, replay_set = set(live_rules), set(replay_rules)

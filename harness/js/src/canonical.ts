@@ -8,6 +8,11 @@ export interface CanonOptions {
   maskAllInputs: boolean;
   maskAllText: boolean;
   /**
+   * `ignore` selectors: the recorder records no input events under them, so what the user
+   * changed there (value, checked, selected) is not expected in the replay. Default: none.
+   */
+  ignore?: string[];
+  /**
    * The URL the document shows; relative and `#fragment` URLs resolve against it (and its
    * `<base>`). Default: the document's own base. Pass the recorded page URL (rrweb: the Meta
    * event's `href`) when walking a replay document, which lives at another address.
@@ -16,19 +21,34 @@ export interface CanonOptions {
 }
 
 export type CanonNode =
-  | { k: "doc"; children: CanonNode[] }
-  | { k: "doctype"; name: string }
+  | CanonDoc
   | { k: "el"; tag: string; attrs: Record<string, string>; children: CanonNode[] }
   | { k: "text"; text: string }
   | CanonSheet
   | { k: "shadow"; children: CanonNode[] }
   | { k: "blocked"; tag: string };
 
+/**
+ * A document. Its doctype is not a node here: what it decides is the rendering mode, and a
+ * replayer may write another doctype that keeps the mode (rrweb writes a long HTML 4 one for
+ * quirks mode) or the same doctype into a document of the other mode.
+ */
+export interface CanonDoc {
+  k: "doc";
+  /** `document.compatMode`: "CSS1Compat" (standards, and limited quirks) or "BackCompat". */
+  mode: string;
+  children: CanonNode[];
+}
+
 /** A `<style>`, `<link rel=stylesheet>` or adopted sheet: its CSSOM rules, not its markup. */
 export interface CanonSheet {
   k: "sheet";
+  /**
+   * Rules in cascade order, `@import`ed ones flattened in place and the sheet's own media
+   * wrapped around them as an `@media` rule: a replay that inlines imports, or one that
+   * splits or joins adjacent sheets, compares equal when it applies the same rules.
+   */
   rules: string[];
-  media?: string;
   /** Only for a sheet whose rules cannot be read (cross-origin): where it came from. */
   href?: string;
 }
@@ -86,7 +106,6 @@ const DEVICE_MEDIA = /\b(min|max)-device-(width|height)\b/g;
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
-const DOCUMENT_TYPE_NODE = 10;
 const STYLE_RULE = 1;
 const IMPORT_RULE = 3;
 
@@ -95,6 +114,7 @@ interface Context {
   block: string;
   maskAllInputs: boolean;
   maskAllText: boolean;
+  ignore: string;
 }
 
 /** What a subtree inherits from its ancestors. */
@@ -111,6 +131,7 @@ export function canonicalDom(doc: Document, opts: CanonOptions): CanonNode {
     block: opts.block.join(", "),
     maskAllInputs: opts.maskAllInputs,
     maskAllText: opts.maskAllText,
+    ignore: (opts.ignore ?? []).join(", "),
   };
   const base = documentBase(doc, opts.url);
   return walkDocument(doc, ctx, { masked: opts.maskAllText, pre: false, base });
@@ -125,15 +146,13 @@ function documentBase(doc: Document, url: string | undefined): string {
 function walkDocument(doc: Document, ctx: Context, scope: Scope): CanonNode {
   const children: CanonNode[] = [];
   for (const child of Array.from(doc.childNodes)) {
-    if (child.nodeType === DOCUMENT_TYPE_NODE) {
-      children.push({ k: "doctype", name: (child as DocumentType).name });
-    } else if (child.nodeType === ELEMENT_NODE) {
+    if (child.nodeType === ELEMENT_NODE) {
       const node = walkElement(child as Element, ctx, scope);
       if (node) children.push(node);
     }
   }
   pushAdopted(doc, scope.base, children);
-  return { k: "doc", children };
+  return { k: "doc", mode: doc.compatMode, children };
 }
 
 function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null {
@@ -161,7 +180,7 @@ function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null 
 
   if (tag === "input" || tag === "textarea" || tag === "select" || tag === "option") {
     const masked = scope.masked || maskValues(el, ctx);
-    formState(el, attrs, masked);
+    formState(el, attrs, masked, ctx.ignore !== "" && el.closest(ctx.ignore) !== null);
     scope.masked = masked; // a masked <select> masks its options' text: that text is the value
   }
   if (tag === "iframe" || tag === "frame") {
@@ -195,10 +214,21 @@ function walkChildren(parent: Node, ctx: Context, scope: Scope, out: CanonNode[]
       const node = walkElement(child as Element, ctx, scope);
       if (node === null) continue;
       flush();
-      out.push(node);
+      pushNode(out, node);
     }
   }
   flush();
+}
+
+/** Append `node`, joining a stylesheet to the one just before it: adjacent sheets cascade as
+ * one, and recorders split or join them (rrweb: one `<style>` per inlined `<link>`). */
+function pushNode(out: CanonNode[], node: CanonNode): void {
+  const last = out[out.length - 1];
+  if (node.k === "sheet" && last?.k === "sheet" && !node.href && !last.href) {
+    out[out.length - 1] = { k: "sheet", rules: [...last.rules, ...node.rules] };
+  } else {
+    out.push(node);
+  }
 }
 
 function isStylesheetLink(el: Element): boolean {
@@ -305,8 +335,18 @@ function maskValues(el: Element, ctx: Context): boolean {
 }
 
 /** Replace attribute state by the live properties of a form control (what the user sees). */
-function formState(el: Element, attrs: Record<string, string>, masked: boolean): void {
+function formState(
+  el: Element,
+  attrs: Record<string, string>,
+  masked: boolean,
+  ignored: boolean,
+): void {
   const tag = el.localName;
+  if (ignored) {
+    // The recorder was told not to record what the user does here: no state to compare.
+    for (const name of ["value", "checked", "selected"]) delete attrs[name];
+    return;
+  }
   if (tag === "input") {
     const input = el as HTMLInputElement;
     if (input.type === "checkbox" || input.type === "radio") setFlag(attrs, "checked", input.checked);
@@ -338,7 +378,7 @@ function setFlag(attrs: Record<string, string>, name: string, on: boolean): void
 function pushAdopted(root: Document | ShadowRoot, base: string, out: CanonNode[]): void {
   for (const sheet of root.adoptedStyleSheets ?? []) {
     const node = sheetNode(sheet, base);
-    if (node) out.push(node);
+    if (node) pushNode(out, node);
   }
 }
 
@@ -354,22 +394,62 @@ function sheetNode(sheet: CSSStyleSheet | null, base: string): CanonSheet | null
   }
   const rules = serializeRules(list, sheetBase);
   if (rules.length === 0 && list.length > 0) return null;
-  const node: CanonSheet = { k: "sheet", rules };
-  const media = sheet.media.mediaText.replace(DEVICE_MEDIA, "$1-$2");
-  if (media !== "") node.media = media;
-  return node;
+  return { k: "sheet", rules: wrapped(rules, mediaPrelude(sheet.media)) };
+}
+
+/** `@media <list>` for a non-empty media list, else null. */
+function mediaPrelude(media: MediaList): string | null {
+  const text = media.mediaText.replace(DEVICE_MEDIA, "$1-$2");
+  return text === "" ? null : `@media ${text}`;
+}
+
+/** Rules inside a conditional group rule, serialized as one (as serializeRule writes them). */
+function wrapped(rules: string[], prelude: string | null): string[] {
+  return prelude === null || rules.length === 0 ? rules : [`${prelude} { ${rules.join(" ")} }`];
 }
 
 function serializeRules(list: CSSRuleList, base: string): string[] {
   const out: string[] = [];
   for (const rule of Array.from(list)) {
-    const text = serializeRule(rule, base);
-    if (text !== null) out.push(text);
+    if (rule.type === IMPORT_RULE) {
+      out.push(...importedRules(rule as CSSImportRule, base));
+    } else {
+      const text = serializeRule(rule, base);
+      if (text !== null) out.push(text);
+    }
   }
   return out;
 }
 
-/** One rule's normalised text: absolute URLs, imports inlined, injected selectors removed. */
+/**
+ * An `@import`'s rules in its place, as a recorder inlines them: one by one, inside the
+ * `@layer`, `@supports` and `@media` conditions of the import, outermost last.
+ */
+function importedRules(rule: CSSImportRule, base: string): string[] {
+  const inner = rule.styleSheet;
+  let rules: string[] | null = null;
+  try {
+    if (inner) rules = serializeRules(inner.cssRules, inner.href ?? base);
+  } catch {
+    rules = null; // cross-origin
+  }
+  if (rules === null) {
+    // Unreadable or not loaded: keep the @import itself.
+    const media = rule.media.mediaText;
+    return [`@import url("${absoluteUrl(rule.href, base)}")${media ? ` ${media}` : ""};`];
+  }
+  const layer = rule.layerName;
+  if (layer !== null && layer !== undefined) {
+    rules = wrapped(rules, layer === "" ? "@layer" : `@layer ${layer}`);
+  }
+  const supports = rule.supportsText;
+  if (supports) {
+    rules = wrapped(rules, `@supports ${supports.startsWith("(") ? supports : `(${supports})`}`);
+  }
+  return wrapped(rules, mediaPrelude(rule.media));
+}
+
+/** One rule's normalised text: absolute URLs, injected selectors removed. */
 function serializeRule(rule: CSSRule, base: string): string | null {
   if (rule.type === STYLE_RULE) {
     const styleRule = rule as CSSStyleRule;
@@ -378,23 +458,6 @@ function serializeRule(rule: CSSRule, base: string): string | null {
     const nested = styleRule.cssRules ? serializeRules(styleRule.cssRules, base) : [];
     const body = [absoluteCssUrls(styleRule.style.cssText, base), ...nested].filter(Boolean);
     return `${selectors.join(", ")} { ${body.join(" ")} }`;
-  }
-  if (rule.type === IMPORT_RULE) {
-    // Recorders inline an @import's rules; so does the canonical form, where readable.
-    const importRule = rule as CSSImportRule;
-    const media = importRule.media.mediaText.replace(DEVICE_MEDIA, "$1-$2");
-    const inner = importRule.styleSheet;
-    let inlined: string[] | null = null;
-    try {
-      if (inner) inlined = serializeRules(inner.cssRules, inner.href ?? base);
-    } catch {
-      inlined = null; // cross-origin: keep the @import itself
-    }
-    const body =
-      inlined === null
-        ? `@import url("${absoluteUrl(importRule.href, base)}");`
-        : inlined.join(" ");
-    return media === "" ? body : `@media ${media} { ${body} }`;
   }
   if ("cssRules" in rule) {
     const text = rule.cssText;
