@@ -4,7 +4,8 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMPS := .stamps
-JS_SRC := $(shell find harness/js/src recorder/src -name '*.ts' 2>/dev/null) build.mjs
+JS_SRC := $(shell find harness/js/src recorder/src -name '*.ts' 2>/dev/null) build.mjs \
+          $(shell find scenarios/real/apps/src -type f 2>/dev/null)
 WORKERS ?= 2
 
 .PHONY: setup run test lint bench dist clean

@@ -46,3 +46,7 @@ for (const name of ["rrweb-record", "rrweb-replay", "builtin-record", "builtin-r
 
 // rrweb's replayer stylesheet, beside its bundle: the installed package reads it from there.
 copyFileSync("node_modules/@rrweb/replay/dist/style.css", "harness/js/dist/rrweb-replay.css");
+
+// Framework apps of the real-web corpus (React, Preact, Vue, Svelte, lit), beside their pages;
+// an sdist carries no scenarios.
+if (existsSync("scenarios/real/apps/src/build.mjs")) await import("./scenarios/real/apps/src/build.mjs");
