@@ -33,6 +33,10 @@ from harness.stream import Stream, decode_body
 # - 1 or 2 characters: only as a whole event string (an input event's value, a value attribute).
 # A short value the page also shows in the clear (a text, an attribute name or value, a tag name)
 # is no secret at all: the stream carries it anyway, so finding it proves nothing.
+# Whatever the length, an occurrence is another word, not the value, when it continues a run of
+# ASCII letters or of digits ("mask1" in "unmask1", "4242" in an id or timestamp 17424251);
+# and an undeclared value inside a longer text the page shows in the clear (a link's path
+# /u/jane/, "Boeing 737 seats") is that text, recorded as it should be.
 ANYWHERE_LENGTH = 4
 TOKEN_LENGTH = 3
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
@@ -57,6 +61,7 @@ class Secret:
     value: str
     kind: str  # declared | input | password | masked | blocked | email | card | phone | iban | ssn
     source: str  # where on the live page it was, e.g. "form > input#email value"
+    within: tuple[str, ...] = ()  # longer texts shown in the clear that contain it
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,10 @@ def secrets(
             occurs = _finder(secret)
             if any(occurs(text) for text in clear):
                 return
+        elif kind != "declared":  # a declared value must appear nowhere, clear text or not
+            secret = Secret(
+                value, kind, source, tuple(c for c in clear if value in c and c != value)
+            )
         found[value] = secret
 
     for value in declared:
@@ -197,14 +206,45 @@ def _anywhere(secret: Secret) -> bool:
 
 def _finder(secret: Secret) -> Callable[[str], bool]:
     """Whether a string holds `secret` in one of its encodings, as its length allows (see
-    ANYWHERE_LENGTH): anywhere, as a whole token, or as the whole string."""
+    ANYWHERE_LENGTH): anywhere but inside a longer word or number or a clear text, as a whole
+    token, or as the whole string."""
     forms = encodings(secret.value)
     if _anywhere(secret):
-        return lambda text: any(form in text for form in forms)
+        within = [form for text in secret.within for form in encodings(text)]
+        return lambda text: any(
+            not _covered(text, start, start + len(form), within)
+            for form in forms
+            for start in _occurrences(text, form)
+        )
     if len(secret.value) >= TOKEN_LENGTH:
         token = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, forms)) + r")(?!\w)")
         return lambda text: token.search(text) is not None
     return lambda text: text.strip() in forms
+
+
+def _occurrences(text: str, form: str) -> Iterator[int]:
+    """Starts of `form` in `text` (overlapping ones too) that do not continue a run of ASCII
+    letters or digits on either side."""
+    start = text.find(form)
+    while start >= 0:
+        end = start + len(form)
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if not (_glued(before, form[0]) or _glued(form[-1], after)):
+            yield start
+        start = text.find(form, start + 1)
+
+
+def _glued(a: str, b: str) -> bool:
+    """Whether `a` then `b` reads as one word or one number."""
+    if not (a.isascii() and b.isascii()):
+        return False
+    return (a.isdigit() and b.isdigit()) or (a.isalpha() and b.isalpha())
+
+
+def _covered(text: str, start: int, end: int, within: list[str]) -> bool:
+    """Whether text[start:end] lies inside an occurrence of one of `within`."""
+    return any(text.find(w, max(0, end - len(w)), start + len(w)) >= 0 for w in within)
 
 
 def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
@@ -217,7 +257,10 @@ def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
         for index, event in enumerate(stream.events)
         for path, text in _strings(event, "")
     ]
-    raw = [(b.body, decode_body(b)) for b in stream.batches]
+    raw = [
+        {data.decode("utf-8", errors="replace") for data in (b.body, decode_body(b))}
+        for b in stream.batches
+    ]
     for secret in found:
         occurs = _finder(secret)
         hits = [
@@ -226,11 +269,10 @@ def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
             if occurs(text)
         ]
         if not hits and _anywhere(secret):
-            needles = [form.encode() for form in encodings(secret.value)]
             hits = [
                 Leak(secret.value, secret.kind, f"batch {index}, raw bytes", secret.source)
-                for index, (body, text) in enumerate(raw)
-                if any(n in body or n in text for n in needles)
+                for index, texts in enumerate(raw)
+                if any(occurs(text) for text in texts)
             ]
         leaks.extend(hits)
     return leaks

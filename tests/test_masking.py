@@ -216,3 +216,42 @@ def test_a_short_value_the_page_shows_in_the_clear_is_no_evidence() -> None:
     # Long values are looked for whatever the page shows.
     long = [item("Boeing", "value", "form > input#maker", input=True), *page]
     assert kinds(long) == {"Boeing": "input", "1": "masked"}
+
+
+def test_a_value_inside_a_longer_word_or_number_is_another_value() -> None:
+    items = [
+        item("mask1", "text", "main > p.secret", masked=True),
+        item("unmask1", "text", "main > p.shown"),
+        item("4242", "value", "form > input#pin", input=True),
+    ]
+    found = secrets(items, ["42"], RecorderConfig())
+    assert {s.value for s in found} == {"mask1", "4242", "42"}
+
+    def leaked(*events: dict[str, object]) -> set[str]:
+        return {leak.value for leak in scan(stream_of(*events), found)}
+
+    # The clear text, ids, timestamps (in the raw bytes too): no value of the page in them.
+    coincidences = leaked(
+        {"timestamp": 1764582342, "data": {"text": "unmask1", "id": "row-142420"}},
+        {"timestamp": 1764582343, "data": {"class": "mask12 n1424", "at": "17424251"}},
+    )
+    assert coincidences == set()
+    # The values themselves, at word boundaries, in any string.
+    leaks = leaked({"timestamp": 1, "data": {"text": "mask1 (unmask1)", "v": "pin=4242;cvv=42"}})
+    assert leaks == {"mask1", "4242", "42"}
+
+
+def test_an_undeclared_value_inside_a_text_shown_in_the_clear_is_that_text() -> None:
+    href = "https://example.com/u/jane.doe/profile"
+    items = [
+        item("jane.doe", "text", "main > span.user", masked=True),
+        item(href, "attr:href", "main > a"),
+    ]
+    found = secrets(items, [], RecorderConfig(detect_pii=False))
+    [secret] = found
+    assert secret.within == (href,)
+    assert scan(stream_of({"timestamp": 1, "data": {"href": href}}), found) == []
+    [leak] = scan(stream_of({"timestamp": 1, "data": {"href": href, "text": "jane.doe"}}), found)
+    assert leak.where == "event 0, data.text"
+    # A declared value must appear nowhere, even inside a text the page shows.
+    assert scan(stream_of({"timestamp": 1, "data": {"href": href}}), declared("jane.doe"))
