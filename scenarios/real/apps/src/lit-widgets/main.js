@@ -10,6 +10,7 @@ class RcTabs extends LitElement {
     [role="tablist"] { display: flex; gap: 4px; padding: 8px 8px 0; border-bottom: 2px solid #cfd8dc; }
     button { font: inherit; padding: 8px 16px; border: 0; border-radius: 8px 8px 0 0; background: #eceff1; color: #37474f; cursor: pointer; }
     button[aria-selected="true"] { background: #00695c; color: #fff; }
+    button:focus-visible { outline: 3px solid #ff8f00; outline-offset: 2px; }
     .panel { padding: 16px 20px; }
     ::slotted([slot="panel"]) { display: none; }
     ::slotted([slot="panel"][data-active]) { display: block; }
@@ -24,11 +25,20 @@ class RcTabs extends LitElement {
   updated() {
     [...this.querySelectorAll('[slot="panel"]')].forEach((p, i) => p.toggleAttribute("data-active", i === this.selected));
   }
+  // Arrow keys move the selection and the focus along the tabs (roving tabindex).
+  async key(e) {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+    if (!step) return;
+    const count = this.labels.length;
+    this.selected = (this.selected + step + count) % count;
+    await this.updateComplete;
+    this.renderRoot.querySelector(`[data-tab="${this.selected}"]`).focus();
+  }
   render() {
     return html`
-      <div role="tablist" part="tablist">
+      <div role="tablist" part="tablist" @keydown=${this.key}>
         ${this.labels.map(
-          (label, i) => html`<button role="tab" data-tab=${i} aria-selected=${i === this.selected} @click=${() => (this.selected = i)}>${label}</button>`,
+          (label, i) => html`<button role="tab" data-tab=${i} tabindex=${i === this.selected ? 0 : -1} aria-selected=${i === this.selected} @click=${() => (this.selected = i)}>${label}</button>`,
         )}
       </div>
       <div class="panel"><slot name="panel"></slot></div>

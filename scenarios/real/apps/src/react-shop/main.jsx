@@ -1,6 +1,6 @@
 // A small shop in React 19: hash routes, a quick-view modal in a portal, a virtualized stock
 // list (@tanstack/react-virtual), a checkout form with controlled, reformatted inputs.
-import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { useDeferredValue, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { createRoot } from "react-dom/client";
 import { createPortal } from "react-dom";
 import { useVirtualizer } from "@tanstack/react-virtual";
@@ -38,7 +38,7 @@ function QuickView({ product, onClose, onAdd }) {
     };
   }, [onClose]);
   return createPortal(
-    <div className={s.backdrop} onClick={(e) => e.target === e.currentTarget && onClose()}>
+    <div className={s.backdrop} id="qv-backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
       <div className={s.modal} role="dialog" aria-modal="true" aria-labelledby="qv-title" id="quick-view">
         <div className={s.swatch(product.hue)} />
         <h2 id="qv-title">{product.name}</h2>
@@ -58,17 +58,39 @@ function QuickView({ product, onClose, onAdd }) {
   );
 }
 
-function Catalog({ onAdd }) {
-  const [open, setOpen] = useState(null);
+function Highlight({ text, query }) {
+  const at = query ? text.toLowerCase().indexOf(query.toLowerCase()) : -1;
+  if (at < 0) return text;
   return (
     <>
-      <h2>Catalog</h2>
+      {text.slice(0, at)}
+      <mark>{text.slice(at, at + query.length)}</mark>
+      {text.slice(at + query.length)}
+    </>
+  );
+}
+
+function Catalog({ onAdd }) {
+  const [open, setOpen] = useState(null);
+  const [query, setQuery] = useState("");
+  // The list filters at lower priority than the keystrokes, as React 19 apps do for search.
+  const deferred = useDeferredValue(query.trim());
+  const shown = products.filter((p) => p.name.toLowerCase().includes(deferred.toLowerCase())).slice(0, 12);
+  return (
+    <>
+      <div className={s.searchbar}>
+        <h2>Catalog</h2>
+        <input id="search" type="search" placeholder="Search products" value={query} onChange={(e) => setQuery(e.target.value)} />
+        <span id="match-count">
+          {deferred ? `${shown.length} match${shown.length === 1 ? "" : "es"}` : `${products.length} products`}
+        </span>
+      </div>
       <div className={s.grid}>
-        {products.slice(0, 12).map((p) => (
+        {shown.map((p) => (
           <article className={s.card} key={p.id} id={`card-${p.id}`}>
             <div className={s.swatch(p.hue)} />
             <h3>
-              <a href={`#/product/${p.id}`}>{p.name}</a>
+              <a href={`#/product/${p.id}`}><Highlight text={p.name} query={deferred} /></a>
             </h3>
             <p>{money(p.price)}</p>
             <button className={s.button} id={`quick-${p.id}`} onClick={() => setOpen(p)}>

@@ -177,3 +177,15 @@ export const notice = css`
   background: #dff3e4;
   border: 2px solid #2f7a4b;
 `;
+
+export const searchbar = css`
+  display: flex;
+  align-items: center;
+  gap: 16px;
+  margin-bottom: 16px;
+  h2 { margin: 0; }
+  input { font: inherit; width: 320px; padding: 8px 12px; border: 2px solid #c9c1b0; border-radius: 999px; background: #fff; }
+  input:not(:placeholder-shown) { border-color: #1f3a2e; }
+  span { color: #5b6472; }
+  & ~ div mark { background: #f2c14e; color: inherit; border-radius: 3px; }
+`;

@@ -5,6 +5,17 @@ import { createApp, computed, reactive, ref } from "vue";
 
 const Profile = {
   props: ["user", "compact"],
+  data: () => ({ editing: false, draft: "" }),
+  methods: {
+    edit() {
+      this.draft = this.user.phone;
+      this.editing = true;
+    },
+    save() {
+      this.user.phone = this.draft.trim();
+      this.editing = false;
+    },
+  },
   template: `
     <section class="profile" id="profile">
       <div class="profile-card">
@@ -13,7 +24,13 @@ const Profile = {
           <h2 id="profile-name">{{ user.name }}</h2>
           <dl>
             <dt>Email</dt><dd id="profile-email">{{ user.email }}</dd>
-            <dt>Phone</dt><dd id="profile-phone">{{ user.phone }}</dd>
+            <dt>Phone</dt>
+            <dd v-if="!editing" id="profile-phone">{{ user.phone }}
+              <button type="button" class="edit" id="edit-phone" @click="edit">Edit</button></dd>
+            <dd v-else class="editing">
+              <input id="phone-input" type="tel" v-model="draft" @keydown.enter="save">
+              <button type="button" id="save-phone" @click="save">Save</button>
+            </dd>
             <dt>Member since</dt><dd>{{ user.since }}</dd>
           </dl>
         </div>
