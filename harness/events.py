@@ -1,4 +1,16 @@
-"""Interactions counted from a stream, rage clicks included, checked against expect.events."""
+"""Interactions counted from a stream, rage clicks included, checked against expect.events.
+
+What a count means must not depend on how a recorder chops what the user did into events:
+- navigation: a document load (the first page included: link, goto, reload, back to another
+  document), once per document. A same-document URL change (pushState, replaceState, a hash
+  change) is no navigation: HTML's history API changes the URL without navigating, and a
+  recorder may record no event for it at all (rrweb does not);
+- input: one edit of one field, however many events carry it (one per keystroke, or one per
+  change): consecutive input events on the same field count once;
+- scroll: one scroll of one target, however its recorder throttles the events: events on the
+  same target less than SCROLL_GAP_MS apart count once;
+- click and dblclick: the browser's own events, so a double click is two clicks and a dblclick.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +23,8 @@ from harness.scenario import EVENT_KINDS, EventExpectation
 RAGE_CLICKS = 3  # clicks ...
 RAGE_WINDOW_MS = 1000.0  # ... within this time ...
 RAGE_RADIUS_PX = 30.0  # ... and this distance of the first, on one target
+# Recorders throttle scroll events to about 100 ms; a pause longer than this starts a new scroll.
+SCROLL_GAP_MS = 300.0
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,37 @@ def rage_clicks(clicks: Iterable[Interaction]) -> int:
     return bursts
 
 
+def edits(inputs: Iterable[Interaction]) -> int:
+    """Runs of consecutive input events on one field (a field of unknown id: each event)."""
+    runs = 0
+    last: Interaction | None = None
+    for item in sorted(inputs, key=lambda i: i.time_ms):
+        if last is None or item.target is None or item.target != last.target:
+            runs += 1
+        last = item
+    return runs
+
+
+def scrolls(events: Iterable[Interaction]) -> int:
+    """Scrolls of one target whose events are less than SCROLL_GAP_MS apart, counted once."""
+    found = 0
+    last: dict[int | None, float] = {}
+    for item in sorted(events, key=lambda i: i.time_ms):
+        previous = last.get(item.target)
+        if previous is None or item.time_ms - previous >= SCROLL_GAP_MS:
+            found += 1
+        last[item.target] = item.time_ms
+    return found
+
+
 def count(interactions: Iterable[Interaction]) -> dict[str, int]:
     """Counts for every kind in EVENT_KINDS (zero when absent)."""
     items = list(interactions)
     counts = dict.fromkeys(EVENT_KINDS, 0)
     for item in items:
         counts[item.kind] = counts.get(item.kind, 0) + 1
+    counts["input"] = edits(i for i in items if i.kind == "input")
+    counts["scroll"] = scrolls(i for i in items if i.kind == "scroll")
     counts["rage_click"] = rage_clicks(i for i in items if i.kind == "click")
     return counts
 

@@ -13,7 +13,7 @@ from harness.scenario import RecorderConfig
 from harness.stream import Stream, Timeline
 
 # EventType, MouseKind and NavigationKind numbers of recorder/src/format.ts.
-META, INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR = 0, 3, 4, 5, 6, 8, 9
+INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR = 3, 4, 5, 6, 8, 9
 CLICK, DBLCLICK = 2, 3
 NAVIGATION_LOAD = 0
 
@@ -72,10 +72,9 @@ class BuiltinAdapter(Adapter):
         found: list[Interaction] = []
         for event in stream.events:
             kind, time = event[0], float(event[1])
-            if kind == META:
+            if kind == NAVIGATION and event[2] == NAVIGATION_LOAD:
+                # A document load; history and hash changes are not navigations (events.py).
                 found.append(Interaction("navigation", time))
-            elif kind == NAVIGATION and event[2] != NAVIGATION_LOAD:
-                found.append(Interaction("navigation", time))  # history and hash changes
             elif kind == MOUSE and event[2] in (CLICK, DBLCLICK):
                 click = "click" if event[2] == CLICK else "dblclick"
                 found.append(Interaction(click, time, event[3], event[4], event[5]))

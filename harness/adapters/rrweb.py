@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from harness.adapters.base import DIST, Adapter
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
-from harness.stream import Stream, Timeline
+from harness.stream import Stream, Timeline, decode_body
 
 # rrweb's event and source numbers (@rrweb/types).
 META, CUSTOM, INCREMENTAL = 4, 5, 3
@@ -64,12 +65,11 @@ class RrwebAdapter(Adapter):
         return selectors
 
     def interactions(self, stream: Stream) -> list[Interaction]:
-        found: list[Interaction] = []
+        found = _page_loads(stream)
+        checked_at: float | None = None  # when a radio was last checked
         for event in stream.events:
             kind, data, time = event.get("type"), event.get("data") or {}, float(event["timestamp"])
-            if kind == META:
-                found.append(Interaction("navigation", time))
-            elif kind == CUSTOM and data.get("tag") == ERROR_TAG:
+            if kind == CUSTOM and data.get("tag") == ERROR_TAG:
                 found.append(Interaction("error", time))
             elif kind == INCREMENTAL:
                 source = data.get("source")
@@ -82,6 +82,10 @@ class RrwebAdapter(Adapter):
                         Interaction(click, time, data.get("id"), data.get("x"), data.get("y"))
                     )
                 elif source == SOURCE_INPUT:
+                    if data.get("isChecked") is False and time == checked_at:
+                        # rrweb adds an event for each radio its group unchecked: not input.
+                        continue
+                    checked_at = time if data.get("isChecked") is True else None
                     found.append(Interaction("input", time, data.get("id")))
                 elif source == SOURCE_SCROLL:
                     found.append(Interaction("scroll", time, data.get("id")))
@@ -98,3 +102,16 @@ class RrwebAdapter(Adapter):
                         for p in data.get("positions", [])
                     )
         return found
+
+
+def _page_loads(stream: Stream) -> list[Interaction]:
+    """One navigation per recorded document: the first Meta its page sent. rrweb emits a Meta
+    at every full snapshot, checkouts (`checkoutEveryNms`) included, so Metas alone overcount."""
+    loads: dict[float, float] = {}  # page time origin -> its first Meta's timestamp
+    for batch in stream.batches:
+        envelope = json.loads(decode_body(batch))
+        page = float(envelope["page"])
+        metas = [float(e["timestamp"]) for e in envelope["events"] if e.get("type") == META]
+        if metas:
+            loads[page] = min([*metas, loads.get(page, metas[0])])
+    return [Interaction("navigation", time) for _, time in sorted(loads.items())]
