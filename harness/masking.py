@@ -100,9 +100,7 @@ def secrets(
             if any(occurs(text) for text in clear):
                 return
         elif kind != "declared":  # a declared value must appear nowhere, clear text or not
-            secret = Secret(
-                value, kind, source, tuple(c for c in clear if value in c and c != value)
-            )
+            secret = Secret(value, kind, source, _clear_holders(value, clear, config))
         found[value] = secret
 
     for value in declared:
@@ -128,6 +126,18 @@ def secrets(
             for match in _detect(item.text):
                 add(match.value, match.kind, source)
     return list(found.values())
+
+
+def _clear_holders(value: str, clear: list[str], config: RecorderConfig) -> tuple[str, ...]:
+    """Longer clear texts holding `value` where a recorder may keep it: not where it is PII the
+    recorder must detect (an email in the page URL, a phone number in a link)."""
+    return tuple(
+        text
+        for text in clear
+        if value in text
+        and text != value
+        and not (config.detect_pii and any(m.value == value for m in _detect(text)))
+    )
 
 
 def _detect(text: str) -> list[pii.Match]:

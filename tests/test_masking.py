@@ -255,3 +255,12 @@ def test_an_undeclared_value_inside_a_text_shown_in_the_clear_is_that_text() -> 
     assert leak.where == "event 0, data.text"
     # A declared value must appear nowhere, even inside a text the page shows.
     assert scan(stream_of({"timestamp": 1, "data": {"href": href}}), declared("jane.doe"))
+
+
+def test_pii_inside_a_clear_text_is_still_pii() -> None:
+    url = "https://example.com/account?email=jane@example.com"
+    items = [item(url, "url", "document"), item("jane@example.com", "text", "p.me", masked=True)]
+    found = secrets(items, [], RecorderConfig())
+    assert {(s.value, s.within) for s in found} == {("jane@example.com", ())}
+    [leak] = scan(stream_of({"timestamp": 1, "data": {"href": url}}), found)
+    assert leak.where == "event 0, data.href"
