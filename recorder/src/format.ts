@@ -40,7 +40,8 @@ export interface ElementExtra {
   selected?: boolean; // <option>
   scroll?: [number, number]; // scrollLeft, scrollTop when not 0,0
   dialog?: DialogState; // <dialog> open state (modal is invisible in attributes)
-  canvas?: string; // 2D canvas content as a data: URL
+  canvas?: string; // canvas (2D or WebGL) content, or a blob: image's pixels, as a PNG data: URL
+  defined?: 1; // a custom element that was :defined (the replay defines its tag: no script runs there)
   masked?: 1; // a value, visible attribute or CSS masked on purpose: the region differs from the page
   blocked?: [number, number]; // not recorded: a placeholder of this width and height
 }
@@ -78,6 +79,7 @@ export const enum EventType {
   Canvas = 14,
   Dialog = 15,
   Stop = 16,
+  Define = 17,
 }
 
 export const enum MouseKind {
@@ -130,10 +132,13 @@ export type StyleSheetEvent = [type: EventType.StyleSheet, t: number, owner: Id,
 /** adoptedStyleSheets of the document (DOCUMENT_TARGET), of a frame's Document (its id) or of the shadow root of host `owner`. */
 export type AdoptedSheetsEvent = [type: EventType.AdoptedSheets, t: number, owner: Id, sheets: string[]];
 export type FocusEvent = [type: EventType.Focus, t: number, node: Id];
+/** A canvas's content now, or a blob: image's pixels once loaded. */
 export type CanvasEvent = [type: EventType.Canvas, t: number, node: Id, dataUrl: string];
 export type DialogEvent = [type: EventType.Dialog, t: number, node: Id, state: DialogState];
 /** The recorder switched itself off (mutation storm, internal error budget): why. */
 export type StopEvent = [type: EventType.Stop, t: number, reason: string];
+/** customElements.define(tag) in the top document: its elements are :defined from now on. */
+export type DefineEvent = [type: EventType.Define, t: number, tag: string];
 
 export type Event =
   | MetaEvent
@@ -152,4 +157,5 @@ export type Event =
   | FocusEvent
   | CanvasEvent
   | DialogEvent
-  | StopEvent;
+  | StopEvent
+  | DefineEvent;

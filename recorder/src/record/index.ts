@@ -35,9 +35,12 @@ import {
   sheetCss,
   dirtyCanvas,
   drawn,
+  edited,
   encode,
   hooks,
   idOf,
+  imageData,
+  lastCanvas,
   isPassword,
   run,
   scrolled,
@@ -63,6 +66,9 @@ const MOUSE: Record<string, MouseKind> = {
   contextmenu: MouseKind.ContextMenu,
 };
 const CANVAS_DRAW = "fill stroke fillRect strokeRect clearRect fillText strokeText drawImage putImageData reset";
+const GL_DRAW = "clear drawArrays drawElements drawArraysInstanced drawElementsInstanced drawRangeElements";
+/** At most one frame per canvas per second, and only a changed one (see flushCanvas). */
+const CANVAS_MS = 1000;
 
 let started = false; // record() was called: one recording per page
 let live = false; // recording (false after stop or a storm)
@@ -93,6 +99,7 @@ let movesT = 0;
 let pointer = [0, 0];
 const timers = { scroll: 0, move: 0, canvas: 0, sheets: 0, resize: 0 };
 let lastHref = location.href;
+let lastFocus = 0;
 
 /** Our code never throws into the page: failures are counted, and too many switch recording off. */
 function guard<A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void {
@@ -121,14 +128,14 @@ const later = (fn: () => void): void => (ready ? fn() : add(held, fn));
 type Proto = Record<string, unknown> | undefined;
 
 /** Wrap a method: the original always runs and its result is returned, whatever our hook does. */
-function after<T>(proto: Proto, name: string, hook: (self: T, result: unknown) => void): void {
+function after<T>(proto: Proto, name: string, hook: (self: T, result: unknown, args: unknown[]) => void): void {
   const orig = proto?.[name];
   if (typeof orig != "function") return;
   const safe = guard(hook);
   try {
     proto![name] = function (this: T, ...args: unknown[]) {
       const r = apply(orig, this, args);
-      safe(this, r);
+      safe(this, r, args);
       return r;
     };
   } catch {
@@ -167,13 +174,36 @@ function patchWindow(w: Realm | null): void {
     for (const name of names.split(" ")) afterSet(proto(C), name, inputChanged);
   const sheet = proto(w.CSSStyleSheet);
   for (const name of ["insertRule", "deleteRule", "addRule", "removeRule", "replaceSync"])
-    after(sheet, name, dirtySheet);
-  after(sheet, "replace", (s: CSSStyleSheet, r) => (r as Promise<unknown>).then(guard(() => dirtySheet(s)), () => {}));
+    after(sheet, name, editedSheet);
+  after(sheet, "replace", (s: CSSStyleSheet, r) => (r as Promise<unknown>).then(guard(() => editedSheet(s)), () => {}));
   for (const name of ["insertRule", "deleteRule"])
-    after(proto(w.CSSGroupingRule), name, (g: CSSRule) => g.parentStyleSheet && dirtySheet(g.parentStyleSheet));
+    after(proto(w.CSSGroupingRule), name, (g: CSSRule) => g.parentStyleSheet && editedSheet(g.parentStyleSheet));
+  // A rule's declarations changed in place (rule.style.setProperty...): its sheet changed.
+  const decl = proto(w.CSSStyleDeclaration);
+  const ruleChanged = (d: CSSStyleDeclaration): void => {
+    const s = d.parentRule?.parentStyleSheet;
+    if (s) editedSheet(s);
+  };
+  for (const name of ["setProperty", "removeProperty"]) after(decl, name, ruleChanged);
+  afterSet(decl, "cssText", ruleChanged);
   for (const C of [w.Document, w.ShadowRoot]) afterSet(proto(C), "adoptedStyleSheets", adoptedChanged);
   for (const name of CANVAS_DRAW.split(" "))
     after(proto(w.CanvasRenderingContext2D), name, (c: CanvasRenderingContext2D) => canvasDrawn(c.canvas));
+  for (const C of [w.WebGLRenderingContext, w.WebGL2RenderingContext])
+    for (const name of GL_DRAW.split(" ")) after(proto(C), name, (g: WebGLRenderingContext) => canvasDrawn(g.canvas as HTMLCanvasElement));
+  // A WebGL canvas reads back blank once its frame is shown, unless its buffer is preserved.
+  const canvas = proto(w.HTMLCanvasElement);
+  const getContext = canvas?.getContext;
+  if (typeof getContext == "function")
+    try {
+      canvas!.getContext = function (this: HTMLCanvasElement, type: unknown, attrs?: object, ...rest: unknown[]) {
+        if (/webgl/.test(String(type))) attrs = { ...attrs, preserveDrawingBuffer: true };
+        return apply(getContext, this, [type, attrs, ...rest]);
+      };
+    } catch {
+      // read-only: WebGL canvases are captured only when the page preserves their buffer
+    }
+  after(proto(w.CustomElementRegistry), "define", (_r: unknown, _x, args) => w == win && out([EventType.Define, ts(), String(args[0])]));
   after(proto(w.Element), "attachShadow", (_h: Element, r) => (r as ShadowRoot).mode == "open" && found(r as Node));
   const dialogs = proto(w.HTMLDialogElement);
   after(dialogs, "show", (d: Element) => dialog(d, DialogState.Open));
@@ -195,8 +225,12 @@ function found(n: Node): void {
   } else if (n.nodeType == 11) {
     observer.observe(n, OBSERVE);
     on(n, "scroll", guard(onScroll)); // scroll is not composed: it stops at the shadow root
-  } else if ((n as Element).localName == "iframe") on(n, "load", guard(() => frameLoaded(n as HTMLIFrameElement)));
-  else on(n, "load", guard(() => linkLoaded(n as HTMLLinkElement)));
+    // A move between two elements of one shadow tree is not seen outside it.
+    on(n, "focus", onFocus);
+  } else {
+    const tag = (n as Element).localName;
+    on(n, "load", guard(() => (tag == "iframe" ? frameLoaded(n as HTMLIFrameElement) : tag == "img" ? imageLoaded(n as HTMLImageElement) : linkLoaded(n as HTMLLinkElement))));
+  }
 }
 
 function docListeners(d: Document): void {
@@ -225,6 +259,13 @@ function frameLoaded(f: HTMLIFrameElement): void {
 
 const linkLoaded = (l: HTMLLinkElement): void => void (l.sheet && dirtySheet(l.sheet));
 
+/** A blob: image loaded: its pixels, as the replay cannot load its URL. */
+function imageLoaded(img: HTMLImageElement): void {
+  const id = idOf(img);
+  const data = id && /^blob:/.test(img.src) && imageData(img);
+  if (data) out([EventType.Canvas, ts(), id, data]);
+}
+
 // Mutations and the first snapshot -------------------------------------------------------------
 
 function onRecords(records: MutationRecord[]): void {
@@ -237,8 +278,12 @@ function onRecords(records: MutationRecord[]): void {
   for (const r of records) {
     // <style> text is carried as CSSOM text: a change to it is a sheet change.
     const n = r.type == "characterData" ? r.target.parentNode : r.target;
-    const sheet = n && (n as Element).localName == "style" && (n as HTMLStyleElement).sheet;
+    const tag = n && (n as Element).localName;
+    const sheet = tag == "style" && (n as HTMLStyleElement).sheet;
     if (sheet) dirtySheet(sheet);
+    // A textarea's text is its default value, shown while nobody typed: sent as its value.
+    else if (tag == "textarea") inputChanged(n as Element);
+    else if (tag == "img" && r.attributeName == "src") found(n!);
   }
   const b = boundary();
   const time = ts();
@@ -321,6 +366,10 @@ function snapshotDone(): void {
   for (const p of text) add(parts, p);
   add(parts, `,${x},${y}]`);
   enqueue(parts);
+  // Focused before we started (autofocus, a script): the focus event came before us.
+  let a = doc.activeElement;
+  while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+  if (a && a != doc.body && idOf(a)) enqueue([EventType.Focus, t0, (lastFocus = idOf(a))]);
   walkEnd = boundary();
   ready = true;
   const h = held;
@@ -330,6 +379,12 @@ function snapshotDone(): void {
 }
 
 // Style sheets --------------------------------------------------------------------------------
+
+/** Changed through the CSSOM: its owner's text no longer says what it holds. */
+function editedSheet(s: CSSStyleSheet): void {
+  edited.add(s);
+  dirtySheet(s);
+}
 
 function dirtySheet(s: CSSStyleSheet): void {
   while (s.parentStyleSheet) s = s.parentStyleSheet;
@@ -389,6 +444,15 @@ function inputChanged(el: Element): void {
   out([EventType.Input, ts(), id, v]);
 }
 
+const onFocus = guard((e: Event) => focused(idOf(e.composedPath()[0] as Node)));
+
+/** Focus on node `id`: seen by the document and by a shadow root, sent once. */
+function focused(id: number): void {
+  if (id == lastFocus) return;
+  lastFocus = id;
+  out([EventType.Focus, ts(), id]);
+}
+
 function onScroll(e: Event): void {
   const t = e.target as Node;
   scrolled.add(t);
@@ -435,7 +499,7 @@ function canvasDrawn(c: HTMLCanvasElement): void {
   drawn.add(c);
   if (dirtyCanvas.has(c)) return;
   dirtyCanvas.add(c);
-  timers.canvas ||= setT(guard(flushCanvas), 500);
+  timers.canvas ||= setT(guard(flushCanvas), CANVAS_MS);
 }
 
 function flushCanvas(): void {
@@ -445,7 +509,11 @@ function flushCanvas(): void {
     const id = idOf(c);
     // Not serialized yet: the snapshot reads it then. Under masked text: never captured.
     const data = id && c.isConnected && !textMasked(stateOf(c)) && canvasData(c);
-    if (data) out([EventType.Canvas, ts(), id, data]);
+    // A chart redrawn unchanged on every frame sends nothing new.
+    if (data && data != lastCanvas.get(c)) {
+      lastCanvas.set(c, data);
+      out([EventType.Canvas, ts(), id, data]);
+    }
   }
   dirtyCanvas.clear();
 }
@@ -529,14 +597,9 @@ export function record(options: RecordOptions): Recorder | null {
         }),
       );
     on(doc, "mousemove", guard(onMove));
-    on(doc, "focus", guard((e: Event) => {
-      const id = idOf(e.composedPath()[0] as Node);
-      if (id) out([EventType.Focus, ts(), id]);
-    }));
+    on(doc, "focus", onFocus);
     // Focus leaving to nothing: without it the replay keeps a stale focus ring.
-    on(doc, "blur", guard((e: Event) => {
-      if (!(e as FocusEvent).relatedTarget) out([EventType.Focus, ts(), 0]);
-    }));
+    on(doc, "blur", guard((e: Event) => (e as FocusEvent).relatedTarget || focused(0)));
     on(win, "resize", guard(() => {
       timers.resize ||= setT(guard(() => {
         timers.resize = 0;

@@ -4,7 +4,7 @@
 
 import { EventType } from "../format";
 import type { MutationEvent } from "../format";
-import { Kind, St, hit, maskText, stateOf, up } from "./mask";
+import { Kind, St, cfg, hit, maskText, matches, stateOf, up } from "./mask";
 import { add } from "./native";
 import { attrValue, blocked, idOf, ids, isPassword, opaque, serialize, walk } from "./serialize";
 
@@ -42,7 +42,13 @@ export function mutations(groups: [MutationRecord[], number][], w: number, t: nu
         for (const n of r.addedNodes) if ((k && idOf(n) < w) || known(n)) pending.add(n);
       } else if (known(target)) {
         if (r.type == "characterData") texts.add(target as CharacterData);
-        else {
+        else if (target.isConnected && !pending.has(target) && blocked.has(target) != matches(target as Element, cfg.block)) {
+          // Blocked or unblocked by this change: sent again whole, as a placeholder or in full.
+          blocked.delete(target);
+          opaque.delete(target);
+          add(removed, [target.parentNode!, target, false]);
+          pending.add(target);
+        } else {
           let names = attrs.get(target as Element);
           if (!names) attrs.set(target as Element, (names = new Set()));
           names.add(r.attributeName!);

@@ -18,6 +18,8 @@ export const blocked = new WeakSet<Node>();
 /** Canvases a 2D context drew on, and those with drawing not yet captured. */
 export const drawn = new WeakSet<Node>();
 export const dirtyCanvas = new Set<HTMLCanvasElement>();
+/** The last image sent of each canvas: an unchanged frame is not sent again. */
+export const lastCanvas = new WeakMap<Node, string>();
 /** Elements seen scrolling: only those have their scroll position read (reading forces layout). */
 export const scrolled = new WeakSet<Node>();
 /** Documents and shadow roots seen with adoptedStyleSheets. */
@@ -171,6 +173,8 @@ function element(el: Element, id: number, st: number, stack: Job[]): SerializedN
   // The element's own attributes and value: Input is for what it contains (option text).
   const own = (kst & ~St.Input) | (isPassword(el) ? St.Password : 0);
   const isBlocked = matches(el, cfg.block);
+  // The replay runs no definition: it defines the tag itself to keep :defined styles.
+  if (tag.indexOf("-") > 0 && el.matches(":defined")) x.defined = 1;
   hit.v = false;
   for (const a of el.attributes) {
     // A blocked element keeps id and class only, so the page's selectors still size it.
@@ -182,7 +186,8 @@ function element(el: Element, id: number, st: number, stack: Job[]): SerializedN
     blocked.add(el);
     opaque.add(el);
     const r = el.getBoundingClientRect();
-    x.blocked = [round(r.width), round(r.height)];
+    // Not rounded: a placeholder short by a fraction of a pixel shifts all that follows.
+    x.blocked = [r.width, r.height];
   } else {
     formState(el, tag, own, x);
     special(el, tag, kst, x, stack);
@@ -258,7 +263,16 @@ function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       // A canvas under masked text may show text: not captured.
       if (drawn.has(el) && !textMasked(kst)) {
         dirtyCanvas.delete(el as HTMLCanvasElement);
-        x.canvas = canvasData(el as HTMLCanvasElement);
+        const data = canvasData(el as HTMLCanvasElement);
+        if (data) lastCanvas.set(el, (x.canvas = data));
+      }
+      break;
+    case "img":
+      // A blob: URL dies with the page: its pixels go instead, now or once loaded.
+      if (/^blob:/.test((el as HTMLImageElement).src)) {
+        const data = imageData(el as HTMLImageElement);
+        if (data) x.canvas = data;
+        else hooks.found(el);
       }
       break;
     case "dialog":
@@ -287,6 +301,16 @@ export function canvasData(c: HTMLCanvasElement): string | undefined {
   }
 }
 
+/** A loaded image's pixels as a PNG data URL. */
+export function imageData(img: HTMLImageElement): string | undefined {
+  if (!img.complete || !img.naturalWidth) return;
+  const c = doc.createElement("canvas");
+  c.width = img.naturalWidth;
+  c.height = img.naturalHeight;
+  c.getContext("2d")?.drawImage(img, 0, 0);
+  return canvasData(c);
+}
+
 export function isPassword(el: Element): boolean {
   // Once a password field, always masked: switching it to type=text must not reveal it.
   if (el.localName == "input" && (el as HTMLInputElement).type == "password") passwords.add(el);
@@ -297,7 +321,11 @@ export function isPassword(el: Element): boolean {
 export function attrValue(el: Element, name: string, v: string, st: number): string | null {
   const tag = el.localName;
   if (/^on/i.test(name) || (tag == "script" && name == "src")) return null;
-  if (URL_ATTR.test(name)) return /^\s*javascript:/i.test(v) ? null : maskText(abs(v, el.baseURI), st, Kind.Url);
+  if (URL_ATTR.test(name)) {
+    const u = abs(v, el.baseURI);
+    // A script URL goes without its code (script, and maybe PII): the replay keeps the link's look.
+    return /^javascript:/i.test(u) ? "javascript:" : maskText(u, st, Kind.Url);
+  }
   if (name == "srcset")
     return maskText(
       v.replace(/(^|,)(\s*)([^\s,]+)/g, (_m, comma: string, space: string, u: string) => comma + space + abs(u, el.baseURI)),
@@ -308,7 +336,7 @@ export function attrValue(el: Element, name: string, v: string, st: number): str
   // The HTML of a srcdoc frame is page text: the frame's own document is serialized besides.
   if (name == "srcdoc") return maskText(v, st, Kind.Text);
   const kind =
-    name == "value" && (tag == "option" || tag == "input")
+    name == "value" && (tag == "option" || tag == "input" || tag == "textarea")
       ? tag == "input" && BUTTON.test((el as HTMLInputElement).type)
         ? Kind.Text // a button's label
         : Kind.Value
@@ -334,6 +362,16 @@ const cssUrls = (css: string, base: string): string =>
     return a == u ? m : 'url("' + a + '")';
   });
 
+/** Sheets changed through the CSSOM (insertRule, rule.style.setProperty...): their text is stale. */
+export const edited = new WeakSet<CSSStyleSheet>();
+
+/**
+ * Chromium serializes the longhands of a shorthand holding var() as empty (`border-top-color: ;`)
+ * once another declaration overrides part of it, and no API gives the shorthand back: then a
+ * <style> whose text is still what the CSSOM holds is sent as its text.
+ */
+const EMPTY = /:\s*;/;
+
 /** A sheet's rules from the CSSOM (so insertRule'd rules count), readable @imports inlined. Throws when cross-origin. */
 function cssOf(sheet: CSSStyleSheet): string {
   let css = "";
@@ -347,6 +385,9 @@ function cssOf(sheet: CSSStyleSheet): string {
       }
     css += text;
   }
+  const owner = sheet.ownerNode;
+  if (EMPTY.test(css) && (owner as Element | null)?.localName == "style" && !edited.has(sheet) && !/@import/.test(css))
+    css = owner!.textContent!;
   return cssUrls(css, sheet.href || (sheet.ownerNode || doc).baseURI);
 }
 

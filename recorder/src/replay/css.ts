@@ -2,11 +2,13 @@
 
 /** The class the replayer puts on the element under the recorded cursor and its ancestors. */
 export const HOVER_CLASS = ":hover";
-// As a selector: `.\:hover`. A class starting with ":" never occurs in real pages, and the harness
-// canonicaliser already drops such classes and selectors as replayer artefacts.
-const HOVER_SELECTOR = ".\\:hover";
-const HOVER = /(?<!\\):hover\b/;
-const HOVERS = new RegExp(HOVER.source, "g");
+/** The class on the element the page URL's fragment names (the replay document has no fragment). */
+export const TARGET_CLASS = ":target";
+// As selectors: `.\:hover`, `.\:target`. A class starting with ":" never occurs in real pages,
+// and the harness canonicaliser already drops such classes and selectors as replayer artefacts.
+const TWIN = /\.\\:(hover|target)(?![\w-])/;
+const STATE = /(?<!\\):(hover|target)(?![\w-])/;
+const STATES = new RegExp(STATE.source, "g");
 
 const CSS_URL = /url\(\s*(["']?)([^"')]*)\1\s*\)/g;
 
@@ -30,8 +32,8 @@ export function absoluteCss(css: string, base: string): string {
 }
 
 /**
- * Give every style rule with `:hover` a twin selector using the hover class: `a:hover` becomes
- * `a:hover, a.\:hover`. Appending keeps the page's own selectors (and specificity) untouched,
+ * Give every style rule with `:hover` or `:target` a twin selector using the state's class:
+ * `a:hover` becomes `a:hover, a.\:hover`. Appending keeps the page's own selectors (and specificity) untouched,
  * where wrapping them in `:is(:hover, ...)` would change the rule text the harness compares.
  */
 export function simulateHover(sheet: CSSStyleSheet | null): void {
@@ -48,10 +50,10 @@ function hoverRules(rules: CSSRuleList): void {
       const style = rule as CSSStyleRule;
       const text = style.selectorText;
       // Skip rules already given their twin: this runs again whenever a sheet is re-applied.
-      if (HOVER.test(text) && !text.includes(HOVER_SELECTOR)) {
+      if (STATE.test(text) && !TWIN.test(text)) {
         const twins = splitSelectors(text)
-          .filter((s) => HOVER.test(s))
-          .map((s) => s.replace(HOVERS, HOVER_SELECTOR));
+          .filter((s) => STATE.test(s))
+          .map((s) => s.replace(STATES, ".\\:$1"));
         // An invalid twin (`::-webkit-scrollbar:hover`...) makes the browser ignore the change.
         style.selectorText = `${text}, ${twins.join(", ")}`;
       }

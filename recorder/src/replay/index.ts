@@ -268,6 +268,9 @@ export class Replayer {
       case EventType.Dialog:
         page?.dialog(e[2], e[3]);
         break;
+      case EventType.Define:
+        page?.define(e[2]);
+        break;
       // Error and Stop change nothing on screen.
     }
   }
@@ -278,6 +281,7 @@ export class Replayer {
     this.overlay.moveCursor(at);
     this.page?.flush();
     this.page?.hover(at);
+    this.page?.target(this.url);
   }
 
   /** The cursor position at the current time, from the last pointer event applied. */

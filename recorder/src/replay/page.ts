@@ -4,7 +4,7 @@
 
 import { DialogState, DOCUMENT_TARGET, NodeKind } from "../format";
 import type { Attrs, ElementExtra, Id, MutationEvent, SerializedNode } from "../format";
-import { HOVER_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
+import { HOVER_CLASS, TARGET_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
 
 type Tasks = (() => void)[];
 type ScrollTarget = Element | Document;
@@ -35,6 +35,11 @@ const IGNORED_IN_URL = /[\u0000-\u0020]/g;
 /** <meta http-equiv> pragmas that act when inserted: a refresh would navigate the replay away. */
 const PRAGMA = /^\s*(refresh|content-security-policy)\s*$/i;
 const BLOCKED_BACKGROUND = "repeating-linear-gradient(45deg,#ccc 0 10px,#ddd 10px 20px)";
+/**
+ * A javascript: link keeps an inert href, so `:link` and `a[href]` still style it; the recorded
+ * (code-less) URL is kept under this name, which the harness canonicaliser reads back as href.
+ */
+export const SCRIPT_HREF = "rc-href";
 
 // Node types by number: interface objects belong to one realm and the iframe is another.
 const ELEMENT_NODE = 1;
@@ -53,6 +58,7 @@ export class Page {
   private readonly injected = new Map<Node, CSSStyleSheet>();
   private readonly paints = new WeakMap<Element, [rule: CSSStyleRule, className: string]>();
   private hovered = new Set<Element>();
+  private targeted: Element | null = null;
   /** Nodes the recorder masked on purpose (extra.masked, flagged texts and attribute values). */
   private readonly masked = new Set<Node>();
   private focusTarget: Id | undefined;
@@ -148,6 +154,7 @@ export class Page {
     const el = createElement(doc, asStyle ? "style" : tag, extra.ns);
     if (extra.frame) this.frames.add(el);
     if (extra.masked) this.masked.add(el);
+    if (extra.defined) this.define(tag, doc);
     const equiv = attrs["http-equiv"] ?? null;
     for (const [name, value] of Object.entries(attrs)) {
       // A dialog's open state is applied by show()/showModal() once connected.
@@ -175,7 +182,8 @@ export class Page {
       tasks.push(() => setDialog(el, state));
     }
     if (extra.scroll) this.holdScroll(el, extra.scroll);
-    if (tag === "canvas") tasks.push(() => this.paint(el, extra.canvas));
+    // A blob: image's pixels are painted the way a canvas's are.
+    if (tag === "canvas" || extra.canvas) tasks.push(() => this.paint(el, extra.canvas));
     const frame = extra.frame;
     if (frame) {
       // An iframe without src holds an about:blank document once connected: fill that one.
@@ -228,6 +236,7 @@ export class Page {
     }
     if (value === null) {
       el.removeAttribute(name);
+      if (lower === "href") el.removeAttribute(SCRIPT_HREF);
       this.keepPaint(el, lower);
       return;
     }
@@ -236,8 +245,14 @@ export class Page {
     if (tag === "style" && lower === "href") return; // a <link> replayed as <style>
     if (this.frames.has(el) && (lower === "src" || lower === "srcdoc")) return;
     if (URL_ATTRS.has(lower)) {
-      if (JAVASCRIPT_URL.test(value.replace(IGNORED_IN_URL, ""))) return;
-      value = absoluteUrl(value, this.base);
+      if (JAVASCRIPT_URL.test(value.replace(IGNORED_IN_URL, ""))) {
+        if (lower !== "href") return;
+        el.setAttribute(SCRIPT_HREF, "javascript:");
+        value = "#";
+      } else {
+        el.removeAttribute(SCRIPT_HREF);
+        value = absoluteUrl(value, this.base);
+      }
       if (tag === "base" && lower === "href") this.base = value;
     } else if (SRCSET_ATTRS.has(lower)) {
       value = value
@@ -267,7 +282,7 @@ export class Page {
   private keepPaint(el: Element, attr: string): void {
     const paint = this.paints.get(el);
     if (paint && attr === "class") el.classList.add(paint[1]);
-    if (paint && (attr === "width" || attr === "height")) this.paint(el);
+    if (paint && el.localName === "canvas" && (attr === "width" || attr === "height")) this.paint(el);
   }
 
   /** A <style>'s (or replayed <link>'s) rules as recorded from the CSSOM. */
@@ -372,6 +387,36 @@ export class Page {
       const root = (target as Element).shadowRoot;
       if (root) this.adopt(root, sheets);
     }
+  }
+
+  /**
+   * Define a custom element's tag with an empty class: no definition of the page runs here, and
+   * without one `:defined` styles do not apply. Once per tag and window.
+   */
+  define(tag: string, doc = this.doc): void {
+    const win = doc.defaultView as (Window & typeof globalThis) | null;
+    try {
+      if (win && !win.customElements.get(tag)) win.customElements.define(tag, class extends win.HTMLElement {});
+    } catch {
+      // not a valid custom element name here
+    }
+  }
+
+  /** Simulated :target: the class on the element the URL's fragment names. */
+  target(href: string): void {
+    const hash = href.indexOf("#");
+    let id = hash < 0 ? "" : href.slice(hash + 1);
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      // kept as written
+    }
+    const el = id ? (this.doc.getElementById(id) ?? this.doc.querySelector(`a[name="${CSS.escape(id)}"]`)) : null;
+    if (el === this.targeted && el?.classList.contains(TARGET_CLASS)) return;
+    this.targeted?.classList.remove(TARGET_CLASS);
+    if (this.targeted?.getAttribute("class") === "") this.targeted.removeAttribute("class");
+    el?.classList.add(TARGET_CLASS);
+    this.targeted = el;
   }
 
   dialog(id: Id, state: DialogState): void {
