@@ -67,6 +67,7 @@ const RENAMED_ATTRS: Readonly<Record<string, string>> = {
   "rrweb-original-src": "src", // rrweb swaps an inlined image's src for a data: URL
   "rrweb-original-srcset": "srcset",
   "csp-content": "content", // rrweb defuses <meta http-equiv=Content-Security-Policy>
+  "rc-href": "href", // the builtin replayer keeps a javascript: link's href inert ("#")
 };
 /** Class prefixes a replayer toggles: rrweb's `rrweb-paused` on <html>, `:hover` for hover state. */
 const ARTEFACT_CLASS_PREFIXES = ["rrweb-", ":"];
@@ -303,7 +304,8 @@ function attrValue(el: Element, name: string, value: string, base: string): stri
     const canonical = styleDeclarations(el, value, base);
     return canonical === "" ? null : canonical;
   }
-  if (URL_ATTRS.has(name)) return absoluteUrl(value, base);
+  // A script URL's code is script, not content: recorders need not carry it.
+  if (URL_ATTRS.has(name)) return /^javascript:/i.test(value.replace(/[\u0000-\u0020]/g, "")) ? "javascript:" : absoluteUrl(value, base);
   if (SRCSET_ATTRS.has(name)) {
     return value
       .split(",")
