@@ -35,7 +35,6 @@ import {
   sheetCss,
   dirtyCanvas,
   drawn,
-  edited,
   encode,
   hooks,
   idOf,
@@ -174,15 +173,15 @@ function patchWindow(w: Realm | null): void {
     for (const name of names.split(" ")) afterSet(proto(C), name, inputChanged);
   const sheet = proto(w.CSSStyleSheet);
   for (const name of ["insertRule", "deleteRule", "addRule", "removeRule", "replaceSync"])
-    after(sheet, name, editedSheet);
-  after(sheet, "replace", (s: CSSStyleSheet, r) => (r as Promise<unknown>).then(guard(() => editedSheet(s)), () => {}));
+    after(sheet, name, dirtySheet);
+  after(sheet, "replace", (s: CSSStyleSheet, r) => (r as Promise<unknown>).then(guard(() => dirtySheet(s)), () => {}));
   for (const name of ["insertRule", "deleteRule"])
-    after(proto(w.CSSGroupingRule), name, (g: CSSRule) => g.parentStyleSheet && editedSheet(g.parentStyleSheet));
+    after(proto(w.CSSGroupingRule), name, (g: CSSRule) => g.parentStyleSheet && dirtySheet(g.parentStyleSheet));
   // A rule's declarations changed in place (rule.style.setProperty...): its sheet changed.
   const decl = proto(w.CSSStyleDeclaration);
   const ruleChanged = (d: CSSStyleDeclaration): void => {
     const s = d.parentRule?.parentStyleSheet;
-    if (s) editedSheet(s);
+    if (s) dirtySheet(s);
   };
   for (const name of ["setProperty", "removeProperty"]) after(decl, name, ruleChanged);
   afterSet(decl, "cssText", ruleChanged);
@@ -379,12 +378,6 @@ function snapshotDone(): void {
 }
 
 // Style sheets --------------------------------------------------------------------------------
-
-/** Changed through the CSSOM: its owner's text no longer says what it holds. */
-function editedSheet(s: CSSStyleSheet): void {
-  edited.add(s);
-  dirtySheet(s);
-}
 
 function dirtySheet(s: CSSStyleSheet): void {
   while (s.parentStyleSheet) s = s.parentStyleSheet;

@@ -362,13 +362,10 @@ const cssUrls = (css: string, base: string): string =>
     return a == u ? m : 'url("' + a + '")';
   });
 
-/** Sheets changed through the CSSOM (insertRule, rule.style.setProperty...): their text is stale. */
-export const edited = new WeakSet<CSSStyleSheet>();
-
 /**
  * Chromium serializes the longhands of a shorthand holding var() as empty (`border-top-color: ;`)
  * once another declaration overrides part of it, and no API gives the shorthand back: then a
- * <style> whose text is still what the CSSOM holds is sent as its text.
+ * <style> whose text still parses to what its CSSOM holds (no insertRule since) is sent as its text.
  */
 const EMPTY = /:\s*;/;
 
@@ -386,8 +383,14 @@ function cssOf(sheet: CSSStyleSheet): string {
     css += text;
   }
   const owner = sheet.ownerNode;
-  if (EMPTY.test(css) && (owner as Element | null)?.localName == "style" && !edited.has(sheet) && !/@import/.test(css))
-    css = owner!.textContent!;
+  if (EMPTY.test(css) && (owner as Element | null)?.localName == "style") {
+    const text = owner!.textContent || "";
+    const copy = new CSSStyleSheet();
+    copy.replaceSync(text);
+    let again = "";
+    for (const r of copy.cssRules) again += r.cssText;
+    if (again == css) css = text;
+  }
   return cssUrls(css, sheet.href || (sheet.ownerNode || doc).baseURI);
 }
 
