@@ -149,7 +149,8 @@ def _detect(text: str) -> list[pii.Match]:
 
 def _shown_in_clear(items: list[Sensitive], config: RecorderConfig) -> list[str]:
     """What the page shows or carries that no option masks: unmasked text, attribute names and
-    values (but an input's value attribute: its value), CSS, the URL, errors, tag names."""
+    values (but an input's value attribute: its value, and a frame's srcdoc: its document), CSS,
+    the URL, errors, tag names."""
     inputs = {item.path for item in items if item.input}
     clear: set[str] = set()
     for item in items:
@@ -163,6 +164,8 @@ def _shown_in_clear(items: list[Sensitive], config: RecorderConfig) -> list[str]
             clear.add(name)
             if name == "value" and item.path in inputs:
                 continue
+            if name == "srcdoc":
+                continue  # the markup of a frame's document: what masking hides there, it holds
         clear.add(item.text.strip())
     return sorted(clear)
 

@@ -264,3 +264,15 @@ def test_pii_inside_a_clear_text_is_still_pii() -> None:
     assert {(s.value, s.within) for s in found} == {("jane@example.com", ())}
     [leak] = scan(stream_of({"timestamp": 1, "data": {"href": url}}), found)
     assert leak.where == "event 0, data.href"
+
+
+def test_a_frames_srcdoc_holds_its_masked_text_it_does_not_show_it() -> None:
+    srcdoc = "<p>Paid by Grace Hopper</p>"
+    items = [
+        item(srcdoc, "attr:srcdoc", "iframe#receipt"),
+        item("Paid by Grace Hopper", "text", "iframe#receipt >>> > p", masked=True),
+    ]
+    found = secrets(items, [], RecorderConfig(detect_pii=False))
+    assert [(s.value, s.within) for s in found] == [("Paid by Grace Hopper", ())]
+    [leak] = scan(stream_of({"timestamp": 1, "attributes": {"srcdoc": srcdoc}}), found)
+    assert leak.where == "event 0, attributes.srcdoc"
