@@ -550,3 +550,33 @@ def test_ignored_fields_state_is_not_expected_in_the_replay(
         context.close()
     assert compare_dom(*trees).similarity == 1.0
     assert find(trees[0], "input", id="kept")["attrs"]["value"] == "recorded"
+
+
+def test_rrweb_inlines_imports_and_drops_their_conditions(
+    browser: Browser, canon_js: str, verdicts_site: str
+) -> None:
+    context = browser.new_context()
+    live_page = context.new_page()
+    live_page.add_init_script(
+        (RRWEB / "record" / "dist" / "record.umd.min.cjs").read_text() + RECORD % "{}"
+    )
+    live_page.goto(verdicts_site + "import.html")
+    live = canonical(live_page, canon_js)
+    events: list[dict[str, Any]] = live_page.evaluate("window.__events")
+    replay_page = context.new_page()
+    replay_page.set_content("<!DOCTYPE html><html><head></head><body></body></html>")
+    replay_page.evaluate((RRWEB / "replay" / "dist" / "replay.umd.min.cjs").read_text())
+    replay_page.evaluate(REPLAY, [events, events[-1]["timestamp"] - events[0]["timestamp"] + 1])
+    replay = canonical(replay_page, canon_js, {"url": verdicts_site + "import.html"}, REPLAY_DOC)
+    context.close()
+    # Its inlined rules match the imported ones; the print-only, layered and @supports imports
+    # lost their conditions (a print rule that hides .p applies on screen): that is reported.
+    assert compare_dom(live, replay).differences == [
+        "html>head: stylesheet rule '@media print { .p { display: none; } }' missing in replay",
+        "html>head: stylesheet rule '@layer base { .l { color: green; } }' missing in replay",
+        "html>head: stylesheet rule '@media screen { @supports (display: grid) { .g { display:"
+        " grid; } } }' missing in replay",
+        "html>head: stylesheet rule '.p { display: none; }' extra in replay",
+        "html>head: stylesheet rule '.l { color: green; }' extra in replay",
+        "html>head: stylesheet rule '.g { display: grid; }' extra in replay",
+    ]
