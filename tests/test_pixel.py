@@ -13,7 +13,11 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from harness.adapters.builtin import BuiltinAdapter
+from harness.adapters.rrweb import RrwebAdapter
 from harness.compare import pixel
+from harness.scenario import RecorderConfig
+from harness.worker import Worker
 
 U8 = npt.NDArray[np.uint8]
 RED = [255, 0, 0, 255]
@@ -502,3 +506,72 @@ def test_decode_converts_rgb_to_opaque_rgba() -> None:
     assert image.shape == (2, 3, 4)
     assert image.dtype == np.uint8
     assert image[1, 2].tolist() == [10, 20, 30, 255]
+
+
+# --- masked regions as painted, in Chromium ---------------------------------------------------
+
+VERDICTS = Path(__file__).parent / "fixtures" / "verdicts"
+DIST = Path(__file__).resolve().parents[1] / "harness" / "js" / "dist"
+# What a recorder replays for painted.html: blocked elements as bare same-size placeholders, the
+# password field (shown as text by then) with its value starred.
+REPLAYED = """() => {
+  for (const el of document.querySelectorAll('.ad, .clip')) {
+    const box = el.getBoundingClientRect();
+    el.replaceWith(Object.assign(document.createElement('div'), {style: `position: absolute;
+      left: ${box.left}px; top: ${box.top}px; width: ${box.width}px; height: ${box.height}px;
+      background: #ccc`}));
+  }
+  document.getElementById('pw').value = '********';
+}"""
+
+
+def test_what_masked_and_blocked_elements_paint_is_excluded(worker: Worker) -> None:
+    context = worker.browser.new_context(viewport={"width": 640, "height": 480})
+    try:
+        page = context.new_page()
+        page.add_init_script(path=str(DIST / "harness-init.js"))  # the password watcher
+        page.goto(worker.server.mount(VERDICTS) + "painted.html")
+        page.click("#show")  # a "show password" button: the field is a text field now
+        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
+        rects = page.evaluate("s => __rcHarness.maskedRects(document, s)", [".ad", ".clip"])
+        live = pixel.decode_png(page.screenshot())
+        page.evaluate(REPLAYED)
+        replay = pixel.decode_png(page.screenshot())
+    finally:
+        context.close()
+    result = pixel.compare(live, replay, exclude=[(x, y, w, h) for x, y, w, h in rects])
+    assert result.mismatched == 0
+    ad, clip, field = rects
+    # The blocked .ad: its outline (3px), its shadow (right 6+4+2, down 8+4+2), its text running
+    # past its right edge and its child overflowing below it.
+    assert ad[0] == 97 and ad[1] == 97
+    assert ad[0] + ad[2] >= 270 + 1 and ad[1] + ad[3] == 100 + 40 + 90
+    assert clip == [400, 100, 100, 40]  # overflow: hidden: its child paints inside it only
+    assert field[0] == 100 and field[1] == 400
+    # Their border boxes alone, without the switched password field, leave pixels that differ.
+    boxes = [(100.0, 100.0, 200.0, 50.0), (400.0, 100.0, 100.0, 40.0)]
+    assert pixel.compare(live, replay, exclude=boxes).mismatched > 0
+
+
+def test_fields_whose_input_a_recorder_ignores_are_excluded(worker: Worker) -> None:
+    # builtin ignores a field under an `ignore` selector (closest), rrweb one matching it.
+    config = RecorderConfig(mask_all_inputs=False, ignore=(".no-track",))
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(
+            "<form class='no-track'><input id='inside'><p id='text'>t</p></form>"
+            "<input id='itself' class='no-track'><input id='kept'>"
+        )
+        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
+        found = {}
+        for adapter in (BuiltinAdapter(), RrwebAdapter()):
+            selectors = adapter.masked_selectors(config)
+            found[adapter.name] = page.evaluate(
+                "s => [...document.querySelectorAll(s.join(','))].map(e => e.id)", selectors
+            )
+            rects = page.evaluate("s => __rcHarness.maskedRects(document, s)", selectors)
+            assert len(rects) == len(found[adapter.name])
+    finally:
+        context.close()
+    assert found == {"builtin": ["inside", "itself"], "rrweb": ["itself"]}

@@ -18,7 +18,8 @@ CLICK, DBLCLICK = 2, 3
 NAVIGATION_LOAD = 0
 
 # Form fields, and contenteditable blocks: the recorder masks their text as input.
-INPUTS = "input, textarea, select, [contenteditable]:not([contenteditable=false])"
+FIELDS = "input, textarea, select"
+INPUTS = f"{FIELDS}, [contenteditable]:not([contenteditable=false])"
 
 
 class BuiltinAdapter(Adapter):
@@ -66,6 +67,11 @@ class BuiltinAdapter(Adapter):
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
         # Password fields stay masked whatever `unmask` says.
         selectors = [INPUTS if config.mask_all_inputs else "input[type=password]"]
+        if config.ignore:
+            # Fields under `ignore` (the recorder asks el.closest): the user's changes to them
+            # are not recorded, so their replay shows something else.
+            ignored = ", ".join(config.ignore)
+            selectors.append(f":is({ignored}):is({FIELDS}), :is({ignored}) :is({FIELDS})")
         return [*selectors, *config.mask, *config.block]
 
     def interactions(self, stream: Stream) -> list[Interaction]:

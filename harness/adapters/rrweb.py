@@ -62,6 +62,9 @@ class RrwebAdapter(Adapter):
         for key in ("maskTextSelector", "blockSelector"):
             if isinstance(options.get(key), str):
                 selectors.append(options[key])
+        if isinstance(options.get("ignoreSelector"), str):
+            # rrweb records no input on fields matching it: their replay shows something else.
+            selectors.append(f":is({options['ignoreSelector']}):is({INPUTS})")
         return selectors
 
     def interactions(self, stream: Stream) -> list[Interaction]:
