@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from harness import pii
 from harness.adapters.base import read_bundle
 from harness.browser import launch
-from harness.capture import ensure_harness
+from harness.capture import PageWorld, ensure_harness
 from harness.server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +121,7 @@ def false_positives(browser: Browser, script: str) -> tuple[int, list[str], list
         page = context.new_page()
         for html in NON_PII_PAGES:
             page.goto(server.url_for(html, html.parent), wait_until="load")
-            ensure_harness(page)
+            ensure_harness(PageWorld(page))
             page.evaluate(script)
             items: list[dict[str, Any]] = page.evaluate(
                 "s => window.__rcHarness.sensitiveContent(document, s)",

@@ -15,6 +15,7 @@ from playwright.sync_api import Error as PlaywrightError
 from harness.adapters.base import Adapter, read_bundle
 from harness.capture import (
     Capture,
+    IsolatedWorld,
     canon_options,
     canonical_dom,
     ensure_harness,
@@ -81,8 +82,6 @@ def record(
     )
     context.set_default_timeout(STEP_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    # The harness's watchers first (harness/js/src/init.ts): they must see the page from its start.
-    context.add_init_script(read_bundle("harness-init.js"))
     config, ingest = scenario.recorder, server.ingest_url(session)
     if inject == "script-tag" and scenario.url is None:
 
@@ -94,6 +93,10 @@ def record(
         context.add_init_script(adapter.init_script(config, ingest, session))
         site = Site(server, site_root(scenario), None)
     page = context.new_page()
+    # The harness's watchers first (harness/js/src/init.ts): they must see the page from its start,
+    # in a world of their own that the page's scripts cannot reach (harness/capture.py).
+    world = IsolatedWorld(page)
+    world.add_init_script(read_bundle("harness-init.js"))
     errors: list[str] = []
     # The stack holds script URLs (and their query strings) the message does not.
     page.on("pageerror", lambda e: errors.append(f"{e.message}\n{e.stack or ''}".strip()))
@@ -103,7 +106,7 @@ def record(
         _navigate(page, scenario, first, site)
         for step in scenario.steps:
             if step.kind == "checkpoint":
-                checkpoints.append(_checkpoint(page, scenario, adapter, step.args["name"]))
+                checkpoints.append(_checkpoint(page, world, scenario, adapter, step.args["name"]))
             else:
                 _run_step(page, scenario, step, site, adapter)
         page.wait_for_timeout(adapter.final_settle_ms)
@@ -256,19 +259,43 @@ def _where(page: Page) -> str:
     return page.url + (f" ({title!r})" if title else "")
 
 
-def _checkpoint(page: Page, scenario: Scenario, adapter: Adapter, name: str) -> Capture:
-    """Bring the page to a still state, mark the stream, and capture screenshot and DOM."""
+def _checkpoint(
+    page: Page, world: IsolatedWorld, scenario: Scenario, adapter: Adapter, name: str
+) -> Capture:
+    """Bring the page to a still state, mark the stream, and capture screenshot and DOM. The
+    harness reads the page from its isolated world: the page's own code cannot break it."""
+    ensure_harness(world)
+    # Still first (scrolls ended, content loaded, animations finished), then the recorder's
+    # throttled events of that final state (its scroll position) are out before the mark.
+    world.call("() => globalThis.__rcHarness.settle(document)")
     page.wait_for_timeout(adapter.checkpoint_settle_ms)
-    ensure_harness(page)
-    page.evaluate("() => window.__rcHarness.settle(document)")
-    # A recorder installed by a loader starts after the load event: mark what it records.
-    page.wait_for_function("() => window.__rcRecorder !== undefined")
-    adapter.mark_checkpoint(page, name)
-    adapter.flush(page)
+    _wait_for_recorder(page)
+    try:
+        adapter.mark_checkpoint(page, name)
+        adapter.flush(page)
+    except PlaywrightError as e:
+        if is_crash(e):
+            raise
+        # The recorder itself broke on this page (its own finding, not the harness's).
+        reason = str(e).splitlines()[0]
+        raise StepFailed(
+            f"the {adapter.name} recorder failed at checkpoint {name!r}: {reason}"
+        ) from None
     png = page.screenshot(caret="hide")
     selectors = adapter.masked_selectors(scenario.recorder)
-    masked = page.evaluate("s => window.__rcHarness.maskedRects(document, s)", selectors)
-    dom = canonical_dom(page, "document", canon_options(scenario.recorder, selectors))
-    page.evaluate("() => window.__rcHarness.resume()")
-    sensitive = sensitive_content(page, scenario.recorder)
+    masked = world.call("s => globalThis.__rcHarness.maskedRects(document, s)", selectors)
+    dom = canonical_dom(world, "document", canon_options(scenario.recorder, selectors))
+    world.call("() => globalThis.__rcHarness.resume()")
+    sensitive = sensitive_content(world, scenario.recorder)
     return Capture(name, png, dom, page.url, [tuple(r) for r in masked], sensitive)
+
+
+def _wait_for_recorder(page: Page) -> None:
+    """A recorder installed by a loader starts after the load event: mark what it records.
+    Polled from here, not by page.wait_for_function, whose injected code uses the page's
+    MutationObserver and requestAnimationFrame (which pages replace)."""
+    for _ in range(STEP_TIMEOUT_MS // 50):
+        if page.evaluate("() => window.__rcRecorder !== undefined"):
+            return
+        page.wait_for_timeout(50)
+    raise StepFailed(f"the recorder did not start within {STEP_TIMEOUT_MS} ms")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 
 from harness.adapters.base import Adapter
-from harness.capture import Capture, canon_options, canonical_dom, ensure_harness
+from harness.capture import Capture, PageWorld, canon_options, canonical_dom, ensure_harness
 from harness.scenario import Scenario
 from harness.server import Server
 from harness.stream import Stream
@@ -29,7 +29,8 @@ def replay(
     try:
         page = context.new_page()
         page.goto(adapter.replay_url(server), wait_until="load")
-        ensure_harness(page)
+        world = PageWorld(page)
+        ensure_harness(world)
         adapter.load(page, stream, scenario.recorder)
         options = canon_options(scenario.recorder, adapter.masked_selectors(scenario.recorder))
         captures = []
@@ -39,6 +40,8 @@ def replay(
                 frame = adapter.seek(page, name)
             except Exception as e:
                 raise ReplayFailed(f"replay could not seek to checkpoint {name!r}: {e}") from None
+            # As on the live side: scrolls ended (a replayer's may be smooth), images, sprites and
+            # fonts of every frame loaded, animations of every tree finished.
             page.evaluate("f => window.__rcHarness.settle(f.contentDocument, window)", frame)
             # Only the replayed page, at the live viewport's size, not what the replayer adds.
             box = frame.bounding_box()
@@ -46,7 +49,7 @@ def replay(
             png = page.screenshot(
                 clip={"x": x, "y": y, "width": width, "height": height}, caret="hide"
             )
-            dom = canonical_dom(page, "arg.contentDocument", {**options, "url": live.url}, frame)
+            dom = canonical_dom(world, "arg.contentDocument", {**options, "url": live.url}, frame)
             masked = adapter.replay_masked_rects(page, frame)
             captures.append(Capture(name, png, dom, live.url, masked))
         return captures

@@ -1,6 +1,8 @@
 // Canonical DOM tree for fidelity grading. The same walk runs on the live document and, from
 // the replay page, on the replayer iframe's document: so nothing here may rely on the walked
 // document's realm (no instanceof across documents, no scripts inside the replay iframe).
+// Generic page reads go through ./dom: DOM clobbering (`form.localName` is `<input name=localName>`).
+import * as dom from "./dom";
 
 export interface CanonOptions {
   mask: string[];
@@ -139,39 +141,40 @@ export function canonicalDom(doc: Document, opts: CanonOptions): CanonNode {
 }
 
 function documentBase(doc: Document, url: string | undefined): string {
-  if (url === undefined) return doc.baseURI;
-  const href = doc.querySelector("base[href]")?.getAttribute("href");
+  if (url === undefined) return dom.baseURI(doc);
+  const base = dom.querySelector(doc, "base[href]");
+  const href = base ? dom.getAttribute(base, "href") : null;
   return href ? absoluteUrl(href, url) : url;
 }
 
 function walkDocument(doc: Document, ctx: Context, scope: Scope): CanonNode {
   const children: CanonNode[] = [];
-  for (const child of Array.from(doc.childNodes)) {
-    if (child.nodeType === ELEMENT_NODE) {
+  for (const child of dom.childNodes(doc)) {
+    if (dom.nodeType(child) === ELEMENT_NODE) {
       const node = walkElement(child as Element, ctx, scope);
       if (node) children.push(node);
     }
   }
   pushAdopted(doc, scope.base, children);
-  return { k: "doc", mode: doc.compatMode, children };
+  return { k: "doc", mode: dom.compatMode(doc), children };
 }
 
 function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null {
-  const tag = el.localName;
+  const tag = dom.localName(el);
   if (DROPPED_TAGS.has(tag) || isInertLink(el)) return null;
-  if (ctx.block !== "" && el.matches(ctx.block)) return { k: "blocked", tag };
+  if (ctx.block !== "" && dom.matches(el, ctx.block)) return { k: "blocked", tag };
   if (tag === "style" || isStylesheetLink(el)) {
     return sheetNode((el as HTMLStyleElement | HTMLLinkElement).sheet, outer.base);
   }
   const scope: Scope = {
-    masked: outer.masked || (ctx.mask !== "" && el.matches(ctx.mask)),
+    masked: outer.masked || (ctx.mask !== "" && dom.matches(el, ctx.mask)),
     pre: outer.pre || PREFORMATTED_TAGS.has(tag),
     base: outer.base,
   };
   const attrs = elementAttrs(el, scope.base);
   const children: CanonNode[] = [];
 
-  const shadow = el.shadowRoot;
+  const shadow = dom.shadowRoot(el);
   if (shadow) {
     const inner: CanonNode[] = [];
     walkChildren(shadow, ctx, scope, inner);
@@ -190,7 +193,7 @@ function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null 
       // Its content is compared directly; how it was loaded differs by design in a replay.
       delete attrs["src"];
       delete attrs["srcdoc"];
-      children.push(walkDocument(inner, ctx, { ...scope, base: inner.baseURI }));
+      children.push(walkDocument(inner, ctx, { ...scope, base: dom.baseURI(inner) }));
     }
   } else if (tag !== "textarea") {
     // A textarea's children are its default value; its `value` property is the state.
@@ -208,10 +211,11 @@ function walkChildren(parent: Node, ctx: Context, scope: Scope, out: CanonNode[]
     if (normal !== "") out.push({ k: "text", text: scope.masked ? MASK_TOKEN : normal });
     text = "";
   };
-  for (const child of Array.from(parent.childNodes)) {
-    if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) {
+  for (const child of dom.childNodes(parent)) {
+    const type = dom.nodeType(child);
+    if (type === TEXT_NODE || type === CDATA_SECTION_NODE) {
       text += child.nodeValue ?? "";
-    } else if (child.nodeType === ELEMENT_NODE) {
+    } else if (type === ELEMENT_NODE) {
       const node = walkElement(child as Element, ctx, scope);
       if (node === null) continue;
       flush();
@@ -262,7 +266,7 @@ function relTokens(el: Element): string[] {
 function elementAttrs(el: Element, base: string): Record<string, string> {
   const found = new Map<string, string>();
   const renamed = new Map<string, string>();
-  for (const attr of Array.from(el.attributes)) {
+  for (const attr of dom.attributes(el)) {
     const name = attr.name;
     if (EVENT_HANDLER_ATTR.test(name)) continue;
     if (OVERWRITTEN_ATTRS.has(name)) continue;
@@ -320,7 +324,7 @@ function attrValue(el: Element, name: string, value: string, base: string): stri
 
 /** The inline style as sorted longhand declarations, as the browser parsed them. */
 function styleDeclarations(el: Element, raw: string, base: string): string {
-  const style = (el as Partial<ElementCSSInlineStyle>).style;
+  const style = dom.inlineStyle(el);
   if (!style) return absoluteCssUrls(raw.trim(), base);
   const decls: string[] = [];
   for (let i = 0; i < style.length; i++) {
@@ -378,7 +382,7 @@ function setFlag(attrs: Record<string, string>, name: string, on: boolean): void
 }
 
 function pushAdopted(root: Document | ShadowRoot, base: string, out: CanonNode[]): void {
-  for (const sheet of root.adoptedStyleSheets ?? []) {
+  for (const sheet of dom.adoptedSheets(root)) {
     const node = sheetNode(sheet, base);
     if (node) pushNode(out, node);
   }

@@ -1,11 +1,38 @@
 // Checkpoint determinism and masked-region geometry, run in live pages and on replay documents.
+// Page reads go through ./dom: a page's own code must not break them (DOM clobbering).
 
+import {
+  baseURI,
+  childNodes,
+  clientLeft,
+  clientTop,
+  contentDocument,
+  defaultView,
+  fonts,
+  getAttribute,
+  getRootNode,
+  host,
+  localName,
+  nodeType,
+  ownerDocument,
+  parentElement,
+  queryAll,
+  rect,
+  shadowRoot,
+  tagName,
+  treeAnimations,
+} from "./dom";
 import { wasPassword } from "./passwords";
 
 type Rect = [number, number, number, number];
 
 // Animations paused by settle(), resumed by resume() so the scenario continues as it would have.
 const paused: Animation[] = [];
+
+/** Longest a checkpoint waits for scrolling, images, sprites or fonts: a page may never settle. */
+const SETTLE_LIMIT_MS = 5000;
+/** Frames without a scroll event after which scroll positions count as still. */
+const STILL_FRAMES = 3;
 
 function nextFrame(win: Window): Promise<void> {
   return new Promise((resolve) => {
@@ -15,39 +42,163 @@ function nextFrame(win: Window): Promise<void> {
   });
 }
 
-function allAnimations(doc: Document): Animation[] {
-  const found = doc.getAnimations();
-  for (const frame of Array.from(doc.querySelectorAll("iframe"))) {
-    const child = (frame as HTMLIFrameElement).contentDocument;
-    if (child) found.push(...allAnimations(child));
-  }
-  return found;
+function limited(win: Window, wait: Promise<unknown>): Promise<unknown> {
+  return Promise.race([wait, new Promise((resolve) => win.setTimeout(resolve, SETTLE_LIMIT_MS))]);
+}
+
+/** Every tree a checkpoint shows: the document, its open shadow roots, its same-origin frames'. */
+function trees(doc: Document): { docs: Document[]; roots: (Document | ShadowRoot)[] } {
+  const docs: Document[] = [];
+  const roots: (Document | ShadowRoot)[] = [];
+  const visit = (root: Document | ShadowRoot): void => {
+    roots.push(root);
+    if (nodeType(root) === 9) docs.push(root as Document);
+    for (const el of queryAll(root, "*")) {
+      const shadow = shadowRoot(el);
+      if (shadow) visit(shadow);
+      const inner = localName(el) === "iframe" || localName(el) === "frame" ? contentDocument(el) : null;
+      if (inner) visit(inner);
+    }
+  };
+  visit(doc);
+  return { docs, roots };
 }
 
 /**
- * Finish finite animations, park infinite ones at their start, then wait two frames:
- * the live page and the replay are then drawn in the same, timeless state.
- * `win` is the window whose frames drive painting (the top window for a replay iframe).
+ * Wait until no document, element or shadow tree has scrolled for a few frames: smooth scrolling
+ * (`scroll-behavior: smooth`, common on :root) animates the harness's scrolls, the page's and a
+ * replayer's, and a screenshot must show where they end.
  */
-export async function settle(doc: Document, win: Window = window): Promise<void> {
-  for (const animation of allAnimations(doc)) {
+async function scrollsStill(roots: (Document | ShadowRoot)[], win: Window): Promise<void> {
+  let quiet = 0;
+  const moved = (): void => {
+    quiet = 0;
+  };
+  // Scroll events do not bubble, and those in a shadow tree stop at its root: listen on each.
+  for (const root of roots) root.addEventListener("scroll", moved, { capture: true, passive: true });
+  const until = performance.now() + SETTLE_LIMIT_MS;
+  try {
+    while (quiet < STILL_FRAMES && performance.now() < until) {
+      quiet++;
+      await nextFrame(win);
+    }
+  } finally {
+    for (const root of roots) root.removeEventListener("scroll", moved, { capture: true });
+  }
+}
+
+/** Whether `el` shows within its frame's viewport (frames themselves are assumed shown). */
+function onScreen(el: Element): boolean {
+  const box = rect(el);
+  const view = defaultView(ownerDocument(el));
+  if (!view) return false;
+  return box.bottom >= 0 && box.right >= 0 && box.top <= view.innerHeight && box.left <= view.innerWidth;
+}
+
+function loadedOrFailed(img: HTMLImageElement): Promise<unknown> {
+  if (img.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    img.addEventListener("load", resolve, { once: true });
+    img.addEventListener("error", resolve, { once: true });
+  });
+}
+
+/** External SVG sprite documents (`<use href="icons.svg#x">`) a tree draws on screen. */
+function sprites(root: Document | ShadowRoot): string[] {
+  const urls: string[] = [];
+  for (const use of queryAll(root, "use")) {
+    const ref = getAttribute(use, "href") ?? getAttribute(use, "xlink:href") ?? "";
+    if (ref === "" || ref.startsWith("#") || !onScreen(use)) continue;
+    try {
+      urls.push(new URL(ref, baseURI(use)).href.split("#")[0] ?? "");
+    } catch {
+      // an unparsable reference loads nothing
+    }
+  }
+  return urls;
+}
+
+/** Whether `url` has been fetched by the document's window (the resource timing entry is there). */
+function fetched(doc: Document, url: string): boolean {
+  const view = defaultView(doc);
+  if (!view) return true;
+  return view.performance.getEntriesByType("resource").some((e) => e.name.split("#")[0] === url);
+}
+
+/**
+ * Images (including lazy ones on screen), external sprites and web fonts of every tree and frame,
+ * loaded and decoded. What is off screen is not waited for: a lazy image below the fold never
+ * loads, and is not in the screenshot.
+ */
+async function contentLoaded(docs: Document[], roots: (Document | ShadowRoot)[], win: Window): Promise<void> {
+  const images = roots.flatMap((root) => queryAll(root, "img")).filter(onScreen) as HTMLImageElement[];
+  const waits: Promise<unknown>[] = images.map((img) =>
+    loadedOrFailed(img).then(() => img.decode().catch(() => undefined)),
+  );
+  for (const doc of docs) waits.push(fonts(doc).ready);
+  const pending = roots.flatMap((root) => {
+    const doc = nodeType(root) === 9 ? (root as Document) : ownerDocument(root);
+    return sprites(root).map((url) => [doc, url] as const);
+  });
+  waits.push(
+    (async () => {
+      while (pending.some(([doc, url]) => !fetched(doc, url))) await nextFrame(win);
+    })(),
+  );
+  await limited(win, Promise.all(waits));
+}
+
+/** Finish finite animations, park infinite ones at their start; how many it had to act on. */
+function settleAnimations(roots: (Document | ShadowRoot)[]): number {
+  let acted = 0;
+  for (const animation of roots.flatMap(treeAnimations)) {
     try {
       const end = animation.effect?.getComputedTiming().endTime;
       if (typeof end === "number" && Number.isFinite(end)) {
+        if (animation.playState === "finished") continue;
         animation.finish();
       } else if (animation.playState === "running") {
         animation.pause();
         animation.currentTime = 0;
         paused.push(animation);
-      } else {
+      } else if (animation.currentTime !== 0) {
         animation.currentTime = 0;
+      } else {
+        continue;
       }
+      acted++;
     } catch {
       // An animation torn down meanwhile has nothing left to settle.
     }
   }
-  await nextFrame(win);
-  await nextFrame(win);
+  return acted;
+}
+
+/**
+ * Rounds of settling at most: content that arrives late (a replayer fills frames on their load
+ * event) brings trees, animations, images and scrolls of its own.
+ */
+const SETTLE_ROUNDS = 5;
+
+/**
+ * Bring what is on screen to a timeless state, the same on the live page and in the replay:
+ * scroll positions still, images, sprites and fonts loaded in every frame, finite animations
+ * finished and infinite ones parked at their start (in every tree and frame), two frames drawn;
+ * again while a round found new trees or animations to settle.
+ * `win` is the window whose frames drive painting (the top window for a replay iframe).
+ */
+export async function settle(doc: Document, win: Window = window): Promise<void> {
+  let seen = -1;
+  for (let round = 0; round < SETTLE_ROUNDS; round++) {
+    const { docs, roots } = trees(doc);
+    await scrollsStill(roots, win);
+    await contentLoaded(docs, roots, win);
+    const acted = settleAnimations(roots);
+    await nextFrame(win);
+    await nextFrame(win);
+    if (acted === 0 && roots.length === seen) return;
+    seen = roots.length;
+  }
 }
 
 export function resume(): void {
@@ -71,7 +222,7 @@ function collectRects(
 ): void {
   let matched: Element[] = [];
   try {
-    matched = Array.from(root.querySelectorAll(selector));
+    matched = queryAll(root, selector);
   } catch {
     return; // An invalid selector was already reported by scenario validation or the recorder.
   }
@@ -79,13 +230,13 @@ function collectRects(
     const box = keep(el) ? paintedBox(el) : null;
     if (box) out.push([box.left + offset[0], box.top + offset[1], box.right - box.left, box.bottom - box.top]);
   }
-  for (const el of Array.from(root.querySelectorAll("*"))) {
-    const shadow = el.shadowRoot;
+  for (const el of queryAll(root, "*")) {
+    const shadow = shadowRoot(el);
     if (shadow) collectRects(shadow, selector, offset, out, keep);
-    const child = el.tagName === "IFRAME" ? (el as HTMLIFrameElement).contentDocument : null;
+    const child = tagName(el) === "IFRAME" ? contentDocument(el) : null;
     if (child) {
-      const box = el.getBoundingClientRect();
-      const inner: [number, number] = [offset[0] + box.left + el.clientLeft, offset[1] + box.top + el.clientTop];
+      const box = rect(el);
+      const inner: [number, number] = [offset[0] + box.left + clientLeft(el), offset[1] + box.top + clientTop(el)];
       collectRects(child, selector, inner, out, keep);
     }
   }
@@ -121,21 +272,21 @@ function paintedBox(el: Element): Box | null {
         }
       : b;
   };
-  const doc = el.ownerDocument;
-  const view = doc.defaultView;
+  const doc = ownerDocument(el);
+  const view = defaultView(doc);
   const range = doc.createRange();
   let budget = MAX_PAINTED_NODES;
   const walk = (node: Element): void => {
     const style = view?.getComputedStyle(node);
     if (!style || style.display === "none") return;
-    grow(node.getBoundingClientRect(), inkOutsets(style));
+    grow(rect(node), inkOutsets(style));
     if (style.overflowX !== "visible" || style.overflowY !== "visible") return; // clips the rest
-    for (const child of Array.from(node.childNodes)) {
+    for (const child of childNodes(node)) {
       if (--budget < 0) return;
-      if (child.nodeType === Node.TEXT_NODE) {
+      if (nodeType(child) === 3) {
         range.selectNodeContents(child);
         grow(range.getBoundingClientRect());
-      } else if (child.nodeType === Node.ELEMENT_NODE) {
+      } else if (nodeType(child) === 1) {
         walk(child as Element);
       }
     }
@@ -181,9 +332,10 @@ export function maskedRects(doc: Document, selectors: string[]): Rect[] {
 function lineBox(el: Element): Element {
   let at = el;
   for (;;) {
-    const view = at.ownerDocument.defaultView;
+    const view = defaultView(ownerDocument(at));
     if (!view || !view.getComputedStyle(at).display.startsWith("inline")) return at;
-    const parent = at.parentElement ?? ((at.getRootNode() as ShadowRoot).host || null);
+    const root = getRootNode(at);
+    const parent = parentElement(at) ?? (nodeType(root) === 11 ? host(root as ShadowRoot) : null);
     if (!parent) return at;
     at = parent;
   }
@@ -196,17 +348,18 @@ function lineBox(el: Element): Element {
  */
 export function elementRects(elements: Element[], frame: HTMLIFrameElement): Rect[] {
   const out: Rect[] = [];
+  const top = contentDocument(frame);
   for (const el of elements) {
-    const box = lineBox(el).getBoundingClientRect();
+    const box = rect(lineBox(el));
     if (box.width <= 0 || box.height <= 0) continue;
     let [x, y] = [box.left, box.top];
-    for (let doc = el.ownerDocument; doc !== frame.contentDocument; ) {
-      const host = doc.defaultView?.frameElement;
-      if (!host) break;
-      const hostBox = host.getBoundingClientRect();
-      x += hostBox.left + host.clientLeft;
-      y += hostBox.top + host.clientTop;
-      doc = host.ownerDocument;
+    for (let doc = ownerDocument(el); doc !== top; ) {
+      const outer = defaultView(doc)?.frameElement;
+      if (!outer) break;
+      const hostBox = rect(outer);
+      x += hostBox.left + clientLeft(outer);
+      y += hostBox.top + clientTop(outer);
+      doc = ownerDocument(outer);
     }
     out.push([x, y, box.width, box.height]);
   }

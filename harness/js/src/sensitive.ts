@@ -2,6 +2,23 @@
 // text, attribute values, CSS text, the URL. The harness decides (with its own PII detector and
 // the scenario's selectors) which of it must never reach a recorder's stream.
 
+import {
+  adoptedSheets,
+  attributes,
+  children,
+  childNodes,
+  classList,
+  contentDocument,
+  elementId,
+  getAttribute,
+  matches,
+  nodeType,
+  parentElement,
+  queryAll,
+  shadowRoot,
+  tagName,
+  textContent,
+} from "./dom";
 import { wasPassword } from "./passwords";
 
 export interface Sensitive {
@@ -23,23 +40,25 @@ interface Selectors {
 
 const SKIPPED = new Set(["SCRIPT", "NOSCRIPT", "TEMPLATE"]);
 
+// Page reads go through ./dom: a form's controls named `tagName` or `attributes` must not break them.
 function step(el: Element): string {
-  const tag = el.tagName.toLowerCase();
-  if (el.id) return `${tag}#${el.id}`;
-  const name = el.getAttribute("name");
+  const tag = tagName(el).toLowerCase();
+  const id = elementId(el);
+  if (id) return `${tag}#${id}`;
+  const name = getAttribute(el, "name");
   if (name) return `${tag}[name="${name}"]`;
-  const cls = el.classList[0];
-  if (cls && el.parentElement?.querySelectorAll(`:scope > .${CSS.escape(cls)}`).length === 1) return `${tag}.${cls}`;
-  const parent = el.parentElement;
+  const cls = classList(el)[0];
+  const parent = parentElement(el);
+  if (cls && parent && queryAll(parent, `:scope > .${CSS.escape(cls)}`).length === 1) return `${tag}.${cls}`;
   if (!parent) return tag;
-  const same = Array.from(parent.children).filter((c) => c.tagName === el.tagName);
+  const same = children(parent).filter((c) => tagName(c) === tagName(el));
   return same.length > 1 ? `${tag}:nth-of-type(${same.indexOf(el) + 1})` : tag;
 }
 
 function matchesAny(el: Element, selectors: string[]): boolean {
   return selectors.some((s) => {
     try {
-      return el.matches(s);
+      return matches(el, s);
     } catch {
       return false;
     }
@@ -54,11 +73,11 @@ const NOT_TYPED = new Set(["checkbox", "radio", "button", "submit", "reset", "im
  * so the choice cannot be told from the option text by searching the stream.
  */
 function formValue(el: Element): string | null {
-  if (el.tagName === "INPUT") {
+  if (tagName(el) === "INPUT") {
     const input = el as HTMLInputElement;
     return NOT_TYPED.has(input.type) ? null : input.value;
   }
-  return el.tagName === "TEXTAREA" ? (el as HTMLTextAreaElement).value : null;
+  return tagName(el) === "TEXTAREA" ? (el as HTMLTextAreaElement).value : null;
 }
 
 interface Context {
@@ -81,7 +100,7 @@ function sheetText(sheet: CSSStyleSheet): string {
 }
 
 function pushSheets(root: Document | ShadowRoot, at: Context, out: Sensitive[]): void {
-  for (const sheet of root.adoptedStyleSheets) {
+  for (const sheet of adoptedSheets(root)) {
     const text = sheetText(sheet);
     const path = `${at.prefix || "document"} adoptedStyleSheets`;
     if (text) out.push({ path, field: "css", text, input: false, password: false, masked: false, unmasked: false, blocked: at.blocked });
@@ -90,16 +109,18 @@ function pushSheets(root: Document | ShadowRoot, at: Context, out: Sensitive[]):
 
 function walk(root: Document | ShadowRoot | Element, at: Context, selectors: Selectors, out: Sensitive[]): void {
   const { prefix, masked, unmasked, blocked } = at;
-  if (root.nodeType !== Node.ELEMENT_NODE) pushSheets(root as Document | ShadowRoot, at, out);
-  for (const node of Array.from(root.childNodes)) {
-    if (node.nodeType === Node.TEXT_NODE) {
-      const text = (node.textContent ?? "").trim();
+  if (nodeType(root) !== Node.ELEMENT_NODE) pushSheets(root as Document | ShadowRoot, at, out);
+  for (const node of childNodes(root)) {
+    const type = nodeType(node);
+    if (type === Node.TEXT_NODE) {
+      const text = (textContent(node) ?? "").trim();
       if (text) out.push({ path: prefix || "document", field: "text", text, input: false, password: false, masked, unmasked, blocked });
       continue;
     }
-    if (node.nodeType !== Node.ELEMENT_NODE) continue;
+    if (type !== Node.ELEMENT_NODE) continue;
     const el = node as Element;
-    if (SKIPPED.has(el.tagName)) continue;
+    const tag = tagName(el);
+    if (SKIPPED.has(tag)) continue;
     const path = prefix ? `${prefix} > ${step(el)}` : step(el);
     const inner = {
       prefix: path,
@@ -108,35 +129,38 @@ function walk(root: Document | ShadowRoot | Element, at: Context, selectors: Sel
       blocked: blocked || matchesAny(el, selectors.block),
     };
     const base = { path, input: false, password: false, masked: inner.masked, unmasked: inner.unmasked, blocked: inner.blocked };
-    for (const attr of Array.from(el.attributes)) {
+    for (const attr of attributes(el)) {
       if (attr.value.trim()) out.push({ ...base, field: `attr:${attr.name}`, text: attr.value });
     }
     // <style> text, and the rules scripts added to it or to a <link>ed sheet.
-    if (el.tagName === "STYLE" || el.tagName === "LINK") {
+    if (tag === "STYLE" || tag === "LINK") {
       const sheet = (el as HTMLStyleElement | HTMLLinkElement).sheet;
-      for (const text of new Set([el.tagName === "STYLE" ? (el.textContent ?? "") : "", sheet ? sheetText(sheet) : ""])) {
+      for (const text of new Set([tag === "STYLE" ? (textContent(el) ?? "") : "", sheet ? sheetText(sheet) : ""])) {
         if (text.trim()) out.push({ ...base, field: "css", text });
       }
       continue;
     }
     const value = formValue(el);
     if (value) {
-      const password = el.tagName === "INPUT" && wasPassword(el as HTMLInputElement);
+      const password = tag === "INPUT" && wasPassword(el as HTMLInputElement);
       out.push({ ...base, field: "value", text: value, input: true, password });
     }
-    if (el.getAttribute("contenteditable") !== null && el.getAttribute("contenteditable") !== "false") {
-      out.push({ ...base, field: "text", text: (el.textContent ?? "").trim(), input: true });
+    const editable = getAttribute(el, "contenteditable");
+    if (editable !== null && editable !== "false") {
+      out.push({ ...base, field: "text", text: (textContent(el) ?? "").trim(), input: true });
     }
-    if (el.tagName !== "TEXTAREA") walk(el, inner, selectors, out);
-    if (el.shadowRoot) walk(el.shadowRoot, { ...inner, prefix: `${path} >>>` }, selectors, out);
-    if (el.tagName === "IFRAME") {
-      const doc = (el as HTMLIFrameElement).contentDocument;
+    if (tag !== "TEXTAREA") walk(el, inner, selectors, out);
+    const shadow = shadowRoot(el);
+    if (shadow) walk(shadow, { ...inner, prefix: `${path} >>>` }, selectors, out);
+    if (tag === "IFRAME") {
+      const doc = contentDocument(el);
       if (doc) walk(doc, { ...inner, prefix: `${path} >>>` }, selectors, out);
     }
   }
 }
 
 export function sensitiveContent(doc: Document, selectors: Selectors): Sensitive[] {
+  // `location` is unforgeable: no named property shadows it.
   const out: Sensitive[] = [
     { path: "document", field: "url", text: doc.location.href, input: false, password: false, masked: false, unmasked: false, blocked: false },
   ];

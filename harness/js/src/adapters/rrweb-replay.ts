@@ -2,7 +2,6 @@
 import { Replayer } from "@rrweb/replay";
 import type { eventWithTime } from "@rrweb/types";
 import type { playerConfig } from "@rrweb/replay";
-import { loaded } from "./loaded";
 
 const CHECKPOINT_TAG = "replaycheck.checkpoint";
 
@@ -18,14 +17,13 @@ let events: eventWithTime[] = [];
     // needs (the adapter's replay_options); no cursor tail in a fidelity screenshot.
     replayer = new Replayer(events, { ...options, root, mouseTail: false, showWarning: false });
   },
-  async seek(name: string): Promise<void> {
+  seek(name: string): void {
     if (!replayer) throw new Error("no stream loaded");
     const mark = events.find((e) => e.type === 5 && e.data.tag === CHECKPOINT_TAG && (e.data.payload as { name?: string }).name === name);
     if (!mark) throw new Error(`checkpoint '${name}' is not in the stream`);
     // rrweb applies events strictly before the seek time: +1 ms keeps those stamped with the mark's.
+    // Images, fonts, scrolls and animations settle in the harness (settle() in page.ts), as live.
     replayer.pause(mark.timestamp - events[0]!.timestamp + 1);
-    const doc = replayer.iframe.contentDocument;
-    if (doc) await loaded(doc);
   },
   frame(): HTMLIFrameElement | undefined {
     return replayer?.iframe;
