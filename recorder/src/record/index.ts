@@ -488,9 +488,10 @@ function flushMoves(): void {
   if (m.length) out([EventType.MouseMove, movesT, m]);
 }
 
+/** Called on every draw call (thousands a frame in WebGL): the common case returns first. */
 function canvasDrawn(c: HTMLCanvasElement): void {
-  drawn.add(c);
   if (dirtyCanvas.has(c)) return;
+  drawn.add(c);
   dirtyCanvas.add(c);
   timers.canvas ||= setT(guard(flushCanvas), CANVAS_MS);
 }
