@@ -1,7 +1,8 @@
 // Password fields a page turns into text fields ("show password" buttons) are passwords all the
 // same: a recorder must keep masking them. An init script (watchPasswords) remembers, per window
 // and before the page's own scripts run, every field that has been a password; the checkpoint
-// scan (sensitive.ts) asks wasPassword.
+// scan (sensitive.ts) asks wasPassword. Both run in the harness's isolated world
+// (harness/capture.py): its listeners, observer and expando are out of the page's reach.
 
 const KEY = "__rcPasswords";
 
@@ -10,7 +11,7 @@ type Watched = Window & { [KEY]?: WeakSet<Element> };
 /** Run in every frame (its own window): remembers that frame's password fields. */
 export function watchPasswords(): void {
   const seen = new WeakSet<Element>();
-  Object.defineProperty(window, KEY, { value: seen }); // not enumerable: invisible to the page
+  Object.defineProperty(window, KEY, { value: seen }); // this world's window: the page has its own
   const mark = (target: EventTarget | undefined): void => {
     if (target instanceof HTMLInputElement && target.type === "password") seen.add(target);
   };
