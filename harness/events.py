@@ -7,8 +7,10 @@ What a count means must not depend on how a recorder chops what the user did int
   recorder may record no event for it at all (rrweb does not);
 - input: one edit of one field, however many events carry it (one per keystroke, or one per
   change): consecutive input events on the same field count once;
-- scroll: one scroll of one target, however its recorder throttles the events: events on the
-  same target less than SCROLL_GAP_MS apart count once;
+- scroll: one scroll of one target, however its recorder throttles the events: a run of scroll
+  events on one target counts once, and only a click, an input, a navigation, a checkpoint mark
+  or a scroll of another target ends it (never a pause: how far apart a recorder's throttled
+  events land is timing, and mouse moves are sampled differently by each recorder);
 - click and dblclick: the browser's own events, so a double click is two clicks and a dblclick.
 """
 
@@ -23,15 +25,16 @@ from harness.scenario import EVENT_KINDS, EventExpectation
 RAGE_CLICKS = 3  # clicks ...
 RAGE_WINDOW_MS = 1000.0  # ... within this time ...
 RAGE_RADIUS_PX = 30.0  # ... and this distance of the first, on one target
-# Recorders throttle scroll events to about 100 ms; a pause longer than this starts a new scroll.
-SCROLL_GAP_MS = 300.0
+# Interactions that end a scroll (see scrolls()); "checkpoint" is the harness's own mark, in
+# every adapter's stream, and counts as nothing itself.
+SCROLL_ENDS = frozenset({"click", "dblclick", "input", "navigation", "checkpoint"})
 
 
 @dataclass(frozen=True)
 class Interaction:
     """One recorder-independent event: what happened, when, where."""
 
-    kind: str  # one of EVENT_KINDS except rage_click, which is derived
+    kind: str  # one of EVENT_KINDS except rage_click, which is derived, or "checkpoint"
     time_ms: float
     target: int | None = None
     x: float | None = None
@@ -70,15 +73,18 @@ def edits(inputs: Iterable[Interaction]) -> int:
     return runs
 
 
-def scrolls(events: Iterable[Interaction]) -> int:
-    """Scrolls of one target whose events are less than SCROLL_GAP_MS apart, counted once."""
+def scrolls(interactions: Iterable[Interaction]) -> int:
+    """Runs of scroll events on one target, each ended by a SCROLL_ENDS interaction or a
+    scroll of another target."""
     found = 0
-    last: dict[int | None, float] = {}
-    for item in sorted(events, key=lambda i: i.time_ms):
-        previous = last.get(item.target)
-        if previous is None or item.time_ms - previous >= SCROLL_GAP_MS:
-            found += 1
-        last[item.target] = item.time_ms
+    scrolling: tuple[int | None] | None = None  # the target of the scroll under way
+    for item in sorted(interactions, key=lambda i: i.time_ms):
+        if item.kind == "scroll":
+            if scrolling != (item.target,):
+                found += 1
+            scrolling = (item.target,)
+        elif item.kind in SCROLL_ENDS:
+            scrolling = None
     return found
 
 
@@ -87,9 +93,10 @@ def count(interactions: Iterable[Interaction]) -> dict[str, int]:
     items = list(interactions)
     counts = dict.fromkeys(EVENT_KINDS, 0)
     for item in items:
-        counts[item.kind] = counts.get(item.kind, 0) + 1
+        if item.kind in counts:
+            counts[item.kind] += 1
     counts["input"] = edits(i for i in items if i.kind == "input")
-    counts["scroll"] = scrolls(i for i in items if i.kind == "scroll")
+    counts["scroll"] = scrolls(items)
     counts["rage_click"] = rage_clicks(i for i in items if i.kind == "click")
     return counts
 

@@ -59,9 +59,39 @@ def test_a_scroll_counts_once_however_its_events_are_throttled() -> None:
     every_100ms = [Interaction("scroll", t * 100.0, 5) for t in range(6)]
     trailing_only = [Interaction("scroll", 500.0, 5)]
     assert count(every_100ms)["scroll"] == count(trailing_only)["scroll"] == 1
-    # Another target, or the same one after a pause: another scroll.
-    later = [Interaction("scroll", 250.0, 0), Interaction("scroll", 2000.0, 5)]
+    # A pause is timing, not a new scroll; mouse moves and errors do not end one either.
+    paused = [*every_100ms, Interaction("mouse_move", 700.0), Interaction("error", 800.0)]
+    paused.append(Interaction("scroll", 5000.0, 5))
+    assert count(paused)["scroll"] == 1
+    # Another target, then the first again: three scrolls.
+    later = [Interaction("scroll", 550.0, 0), Interaction("scroll", 2000.0, 5)]
     assert count(every_100ms + later)["scroll"] == 3
+
+
+def test_a_click_input_navigation_or_checkpoint_ends_a_scroll() -> None:
+    for kind in ("click", "dblclick", "input", "navigation", "checkpoint"):
+        items = [Interaction("scroll", 0.0, 5), Interaction(kind, 1.0, 9)]
+        items.append(Interaction("scroll", 2.0, 5))
+        assert count(items)["scroll"] == 2, kind
+    assert "checkpoint" not in count([Interaction("checkpoint", 1.0)])
+
+
+def test_scrolls_a_checkpoint_apart_count_apart_in_both_adapters_streams() -> None:
+    # Three window scrolls 285 and 298 ms apart, each followed by the harness's checkpoint mark.
+    times = (500.0, 785.0, 1083.0)
+    builtin: list[list[object]] = [[8, 1.0, 0, "http://x/a.html"]]
+    for n, t in enumerate(times):
+        builtin += [[4, t, 0, 0, 500 * (n + 1)], [10, t + 1, f"c{n}"]]
+    rrweb: list[dict[str, object]] = [{"type": 4, "timestamp": 1001, "data": {}}]
+    for n, t in enumerate(times):
+        rrweb.append(incremental(int(1000 + t), source=3, id=1, x=0, y=500 * (n + 1)))
+        tag = {"tag": "replaycheck.checkpoint", "payload": {"name": f"c{n}"}}
+        rrweb.append({"type": 5, "timestamp": int(1001 + t), "data": tag})
+    adapters = (BuiltinAdapter(), RrwebAdapter())
+    streams = (envelope(1000.0, builtin), envelope(1000.0, rrweb))
+    counts = [count(a.interactions(a.decode([s]))) for a, s in zip(adapters, streams, strict=True)]
+    assert counts[0] == counts[1]
+    assert counts[0]["scroll"] == 3
 
 
 # --- the same session as each adapter's stream --------------------------------------------------

@@ -22,7 +22,7 @@ from harness.compare.pixel import Rect
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.server import Batch, Server, script_tag
-from harness.stream import Stream, Timeline, decode
+from harness.stream import Event, Stream, Timeline, decode
 
 # Shipped in the wheel (package data), built by build.mjs.
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
@@ -94,7 +94,12 @@ class Adapter(ABC):
 
     @abstractmethod
     def interactions(self, stream: Stream) -> list[Interaction]:
-        """The stream's clicks, inputs, scrolls, moves, navigations and errors."""
+        """The stream's clicks, inputs, scrolls, moves, navigations and errors, and the
+        checkpoint marks (kind "checkpoint")."""
+
+    @abstractmethod
+    def is_checkpoint_mark(self, event: Event) -> bool:
+        """Whether `event` is a mark `mark_checkpoint` made: the harness's, not the recorder's."""
 
     @abstractmethod
     def masked_selectors(self, config: RecorderConfig) -> list[str]:

@@ -10,10 +10,10 @@ import recorder
 from harness.adapters.base import Adapter
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
-from harness.stream import Stream, Timeline
+from harness.stream import Event, Stream, Timeline
 
 # EventType, MouseKind and NavigationKind numbers of recorder/src/format.ts.
-INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR = 3, 4, 5, 6, 8, 9
+INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR, CHECKPOINT = 3, 4, 5, 6, 8, 9, 10
 CLICK, DBLCLICK = 2, 3
 NAVIGATION_LOAD = 0
 
@@ -94,4 +94,9 @@ class BuiltinAdapter(Adapter):
                 )
             elif kind == ERROR:
                 found.append(Interaction("error", time))
+            elif kind == CHECKPOINT:
+                found.append(Interaction("checkpoint", time))
         return found
+
+    def is_checkpoint_mark(self, event: Event) -> bool:
+        return isinstance(event, list) and event[:1] == [CHECKPOINT]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from harness.adapters.base import DIST, Adapter
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
-from harness.stream import Stream, Timeline, decode_body
+from harness.stream import Event, Stream, Timeline, decode_body
 
 # rrweb's event and source numbers (@rrweb/types).
 META, CUSTOM, INCREMENTAL = 4, 5, 3
@@ -16,6 +16,7 @@ SOURCE_MOUSE_MOVE, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL, SOURCE_INPUT = 1, 2,
 SOURCE_TOUCH_MOVE, SOURCE_DRAG = 6, 12
 INTERACTION_CLICK, INTERACTION_DBLCLICK = 2, 4
 ERROR_TAG = "replaycheck.error"
+CHECKPOINT_TAG = "replaycheck.checkpoint"  # harness/js/src/adapters/rrweb-record.ts
 
 INPUTS = "input, textarea, select"
 
@@ -74,6 +75,8 @@ class RrwebAdapter(Adapter):
             kind, data, time = event.get("type"), event.get("data") or {}, float(event["timestamp"])
             if kind == CUSTOM and data.get("tag") == ERROR_TAG:
                 found.append(Interaction("error", time))
+            elif self.is_checkpoint_mark(event):
+                found.append(Interaction("checkpoint", time))
             elif kind == INCREMENTAL:
                 source = data.get("source")
                 if source == SOURCE_MOUSE_INTERACTION and data.get("type") in (
@@ -105,6 +108,13 @@ class RrwebAdapter(Adapter):
                         for p in data.get("positions", [])
                     )
         return found
+
+    def is_checkpoint_mark(self, event: Event) -> bool:
+        return (
+            isinstance(event, dict)
+            and event.get("type") == CUSTOM
+            and (event.get("data") or {}).get("tag") == CHECKPOINT_TAG
+        )
 
 
 def _page_loads(stream: Stream) -> list[Interaction]:
