@@ -88,9 +88,10 @@ def _page_ref(target: str) -> PageRef:
 
 
 def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -> AuditResult:
-    recording = record(browser, server, scenario, adapters.get(recorder))
+    adapter = adapters.get(recorder)
+    recording = record(browser, server, scenario, adapter)
     found = masking.secrets(recording.page_content(), scenario.expect.pii, scenario.recorder)
-    leaks = masking.scan(recording.stream, found)
+    leaks = masking.scan(recording.stream, found, adapter.is_checkpoint_mark)
     return AuditResult(
         scenario.url or str(scenario.page), recorder, scenario.recorder, found, leaks
     )

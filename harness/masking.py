@@ -23,7 +23,7 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 from harness import pii
 from harness.scenario import RecorderConfig
-from harness.stream import Stream, decode_body
+from harness.stream import Event, Stream, decode_body
 
 # Every value the user typed is a secret, whatever its length (a CVV "737", a PIN "42"), but a
 # short one occurs by chance in any stream ("1" in every other attribute), so an undeclared value
@@ -36,9 +36,16 @@ from harness.stream import Stream, decode_body
 # Whatever the length, an occurrence is another word, not the value, when it continues a run of
 # ASCII letters or of digits ("mask1" in "unmask1", "4242" in an id or timestamp 17424251);
 # and an undeclared value inside a longer text the page shows in the clear (a link's path
-# /u/jane/, "Boeing 737 seats") is that text, recorded as it should be.
+# /u/jane/, "Boeing 737 seats") is that text, recorded as it should be. A longer value the page
+# shows in the clear as a whole, at any checkpoint (a heading a rename field is prefilled with,
+# a posted comment), is no secret either: no recorder can tell that text from any other. That
+# holds for form values, masked and blocked content, not for declared values, passwords, card
+# fields or the PII a recorder must detect (a card number or an email is looked for wherever
+# the page shows it), nor for what a contenteditable element shows: that is its value.
 ANYWHERE_LENGTH = 4
 TOKEN_LENGTH = 3
+# Kinds of secret a clear text equal to it makes no secret (see above).
+PAGE_SHOWS = frozenset({"input", "masked", "blocked"})
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -88,9 +95,16 @@ def secrets(
     """What must not reach the stream under `config`, one entry per distinct value."""
     items = list(items)
     clear = _shown_in_clear(items, config)
+    shown = set(clear)
+    # Payment card fields (autocomplete cc-number, cc-csc...): their values stay secrets.
+    cards = {
+        item.path
+        for item in items
+        if item.field == "attr:autocomplete" and item.text.strip().lower().startswith("cc-")
+    }
     found: dict[str, Secret] = {}
 
-    def add(value: str, kind: str, source: str) -> None:
+    def add(value: str, kind: str, source: str, card: bool = False) -> None:
         value = value.strip()
         if not value or value in found:
             return
@@ -100,6 +114,8 @@ def secrets(
             if any(occurs(text) for text in clear):
                 return
         elif kind != "declared":  # a declared value must appear nowhere, clear text or not
+            if kind in PAGE_SHOWS and value in shown and not card:
+                return  # a PII kind, if the recorder must detect it, comes next
             secret = Secret(value, kind, source, _clear_holders(value, clear, config))
         found[value] = secret
 
@@ -119,7 +135,7 @@ def secrets(
         if item.unmasked:
             continue
         if item.input and config.mask_all_inputs:
-            add(item.text, "input", source)
+            add(item.text, "input", source, item.path in cards)
         if content and (item.masked or (config.mask_all_text and item.field == "text")):
             add(item.text, "masked", source)
         if config.detect_pii:
@@ -150,12 +166,15 @@ def _detect(text: str) -> list[pii.Match]:
 def _shown_in_clear(items: list[Sensitive], config: RecorderConfig) -> list[str]:
     """What the page shows or carries that no option masks: unmasked text, attribute names and
     values (but an input's value attribute: its value, and a frame's srcdoc: its document), CSS,
-    the URL, errors, tag names."""
+    the URL, errors, tag names; not the text inside a contenteditable element (its value)."""
     inputs = {item.path for item in items if item.input}
+    editable = tuple(item.path for item in items if item.input and item.field == "text")
     clear: set[str] = set()
     for item in items:
         clear.update(re.findall(r"(?:^|> )([a-z][a-z0-9-]*)", item.path))
         if item.input or item.password or item.blocked:
+            continue
+        if item.field == "text" and _inside(item.path, editable):
             continue
         if item.field == "text" and not item.unmasked and (item.masked or config.mask_all_text):
             continue
@@ -168,6 +187,11 @@ def _shown_in_clear(items: list[Sensitive], config: RecorderConfig) -> list[str]
                 continue  # the markup of a frame's document: what masking hides there, it holds
         clear.add(item.text.strip())
     return sorted(clear)
+
+
+def _inside(path: str, elements: tuple[str, ...]) -> bool:
+    """Whether `path` is one of `elements` or lies under one (a child, a shadow root)."""
+    return any(path == e or path.startswith((f"{e} > ", f"{e} >>>")) for e in elements)
 
 
 def encodings(value: str) -> list[str]:
@@ -260,20 +284,31 @@ def _covered(text: str, start: int, end: int, within: list[str]) -> bool:
     return any(text.find(w, max(0, end - len(w)), start + len(w)) >= 0 for w in within)
 
 
-def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
+def scan(
+    stream: Stream, found: Iterable[Secret], is_mark: Callable[[Event], bool] = lambda _: False
+) -> list[Leak]:
     """Every place each secret occurs: in decoded event strings first (with the event and
     field), else in the raw batches, so a value that hides from the decoded view is caught.
-    Short values are not searched in the raw bytes: "737" is in many a timestamp."""
+    Short values are not searched in the raw bytes: "737" is in many a timestamp. The events
+    `is_mark` picks are the harness's own checkpoint marks: their names are not the recorder's
+    to mask, so they are searched nowhere."""
     leaks: list[Leak] = []
     strings = [
         (index, path, text)
         for index, event in enumerate(stream.events)
+        if not is_mark(event)
         for path, text in _strings(event, "")
     ]
-    raw = [
-        {data.decode("utf-8", errors="replace") for data in (b.body, decode_body(b))}
-        for b in stream.batches
-    ]
+    raw = []
+    for batch in stream.batches:
+        body = decode_body(batch)
+        marks = [m for m in json.loads(body)["events"] if is_mark(m)]
+        raw.append(
+            {
+                _unmarked(data.decode("utf-8", errors="replace"), marks)
+                for data in (batch.body, body)
+            }
+        )
     for secret in found:
         occurs = _finder(secret)
         hits = [
@@ -289,6 +324,16 @@ def scan(stream: Stream, found: Iterable[Secret]) -> list[Leak]:
             ]
         leaks.extend(hits)
     return leaks
+
+
+def _unmarked(text: str, marks: list[Event]) -> str:
+    """The JSON `text` without the strings of the `marks` it holds: one occurrence of each
+    string goes, which leaves the same number of that string whichever one it was."""
+    for mark in marks:
+        for path, string in _strings(mark, ""):
+            if not path.endswith("(base64)"):
+                text = text.replace(json.dumps(string, ensure_ascii=False), '""', 1)
+    return text
 
 
 def coverage(found: list[Secret], leaks: list[Leak]) -> float:

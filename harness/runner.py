@@ -167,7 +167,7 @@ def _verify(
     result.failures.extend(events.check(result.events, expect.events))
     secrets = masking.secrets(recording.page_content(), expect.pii, scenario.recorder)
     result.secrets = len(secrets)
-    result.leaks = masking.scan(stream, secrets)
+    result.leaks = masking.scan(stream, secrets, adapter.is_checkpoint_mark)
     result.coverage = masking.coverage(secrets, result.leaks)
     result.failures.extend(
         f"masking: {leak.kind} {leak.value!r} from {leak.source} leaked at {leak.where}"

@@ -6,6 +6,7 @@ import html
 import json
 from urllib.parse import quote
 
+from harness.adapters.builtin import BuiltinAdapter
 from harness.adapters.rrweb import RrwebAdapter
 from harness.masking import Secret, Sensitive, coverage, page_errors, scan, secrets
 from harness.scenario import RecorderConfig
@@ -276,3 +277,73 @@ def test_a_frames_srcdoc_holds_its_masked_text_it_does_not_show_it() -> None:
     assert [(s.value, s.within) for s in found] == [("Paid by Grace Hopper", ())]
     [leak] = scan(stream_of({"timestamp": 1, "attributes": {"srcdoc": srcdoc}}), found)
     assert leak.where == "event 0, attributes.srcdoc"
+
+
+def test_a_value_the_page_shows_as_a_whole_is_no_secret_unless_it_must_be() -> None:
+    shown = [
+        item("Doing", "text", "main > section > h2"),  # a column heading, later a field's value
+        item("Kofi Mensah", "text", "main > ol > li > strong"),  # a posted comment's author
+        item("jane@example.com", "text", "main > p.contact"),
+        item("4111 1111 1111 1111", "text", "main > p.card"),
+        item("Open sesame", "text", "main > p.hint"),
+        item("cc-number", "attr:autocomplete", "form > input#card"),
+    ]
+    typed = [
+        item("Doing", "value", "form > input#column-name", input=True),
+        item("Kofi Mensah", "value", "form > input#author", input=True),
+        item("jane@example.com", "value", "form > input#email", input=True),
+        item("4111 1111 1111 1111", "value", "form > input#card", input=True),
+        item("Open sesame", "value", "form > input#pw", input=True, password=True),
+        item("Mary Jones", "value", "form > input#name", input=True),  # shown nowhere
+        item("Ada Lovelace", "value", "form > input#nick", input=True),
+        item("Ada Lovelace", "text", "form > div#bio"),  # a contenteditable shows its value
+        item("Ada Lovelace", "text", "form > div#bio", input=True),
+    ]
+    found = secrets(shown + typed, ["Kofi Mensah"], RecorderConfig())
+    assert {s.value: s.kind for s in found} == {
+        "Kofi Mensah": "declared",  # expect.pii: nowhere, shown or not
+        "jane@example.com": "email",  # PII the recorder must detect
+        "4111 1111 1111 1111": "card",
+        "Open sesame": "password",
+        "Mary Jones": "input",
+        "Ada Lovelace": "input",
+    }
+    # A card field stays a secret where the recorder detects no PII.
+    relaxed = secrets(shown + typed, [], RecorderConfig(detect_pii=False))
+    assert {s.value for s in relaxed} == {
+        "4111 1111 1111 1111",
+        "Open sesame",
+        "Mary Jones",
+        "Ada Lovelace",
+    }
+    # The recorder that keeps a value in the clear is still caught where the page shows it not.
+    stream = stream_of(
+        {"timestamp": 1, "data": {"text": "Doing"}},
+        {"timestamp": 2, "data": {"source": 5, "text": "Mary Jones"}},
+    )
+    assert [leak.value for leak in scan(stream, relaxed)] == ["Mary Jones"]
+
+
+def builtin_stream(*events: list[object]) -> Stream:
+    body = json.dumps({"page": 1000, "seq": 0, "events": list(events)}).encode()
+    return BuiltinAdapter().decode([Batch(body, "application/json", "")])
+
+
+def test_the_harness_checkpoint_marks_are_not_scanned() -> None:
+    found = secrets([item("harb", "value", "form > input#q", input=True)], [], RecorderConfig())
+    adapter = BuiltinAdapter()
+    marked = builtin_stream([3, 5.0, 4, "****"], [10, 6.0, "harb"])
+    assert scan(marked, found, adapter.is_checkpoint_mark) == []
+    assert [leak.where for leak in scan(marked, found)] == ["event 1, [2]"]
+    # Only the mark's payload: the value elsewhere, in the events or the raw bytes, is a leak.
+    typed = builtin_stream([3, 5.0, 4, "harb"], [10, 6.0, "harb"])
+    [leak] = scan(typed, found, adapter.is_checkpoint_mark)
+    assert leak.where == "event 0, [3]"
+    keyed = builtin_stream([2, 5.0, {"harb": 1}], [10, 6.0, "harb"])
+    [leak] = scan(keyed, found, adapter.is_checkpoint_mark)
+    assert leak.where == "batch 0, raw bytes"
+    rrweb = RrwebAdapter()
+    tag = {"tag": "replaycheck.checkpoint", "payload": {"name": "harb"}}
+    mark = {"type": 5, "timestamp": 2, "data": tag}
+    assert scan(stream_of({"timestamp": 1, "data": {"text": "****"}}, mark), found) != []
+    assert scan(stream_of(mark), found, rrweb.is_checkpoint_mark) == []
