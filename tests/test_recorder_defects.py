@@ -42,6 +42,10 @@ def run(worker: Worker, name: str, tmp_path: Path) -> list[list[Any]]:
         "border-var",  # border shorthand with var() and one side overridden
         "webgl",  # a WebGL render loop
         "blob",  # blob: image sources
+        "import-layer",  # @import layer(), layer, media and supports() conditions
+        "frame-opaque",  # a frame the recorder cannot read: an empty frame, reported masked
+        "canvas-masked",  # a canvas under masked text: not captured, reported masked
+        "card",  # card, one-time code and password autocomplete tokens stay masked under unmask
     ],
 )
 def test_scenario_replays_faithfully(worker: Worker, tmp_path: Path, name: str) -> None:
@@ -87,3 +91,8 @@ def test_a_style_whose_text_is_stale_is_sent_from_its_cssom(worker: Worker, tmp_
     assert checkpoint.pixel_mismatch == 0
     # What Chromium's serializer lost stays lost: the empty longhands of `.unused`.
     assert all(".unused" in d for d in checkpoint.dom_differences), checkpoint.dom_differences
+
+
+def test_a_card_holders_name_is_no_secret_under_unmask(worker: Worker, tmp_path: Path) -> None:
+    events = run(worker, "card", tmp_path)
+    assert "Ada Lovelace" in [e[3] for e in events if e[0] == INPUT]

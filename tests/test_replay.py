@@ -294,6 +294,28 @@ def test_same_origin_frame_is_built_into_the_nested_document(page: Page) -> None
     assert got == [False, False, "CSS1Compat", "inside", "rgb(1, 2, 3)"]
 
 
+def test_unreadable_frame_is_an_unloaded_masked_frame_of_its_size(
+    page: Page, worker: Worker
+) -> None:
+    # Recorded without its document (cross-origin): its src is a real URL the replay must not load.
+    src = worker.server.add_asset("replay-test/third-party.html", "<p>third party</p>", "text/html")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    t = Tree()
+    box = "width: 320px; height: 90px; border: 0"
+    frame = t.el("iframe", {"id": "f", "src": src, "style": box})
+    load(page, [meta(0), snapshot(1, t.document(frame))])
+    page.wait_for_timeout(300)
+    got = ev(
+        page,
+        """(() => { const f = doc.getElementById('f'); const box = f.getBoundingClientRect();
+          return [f.getAttribute('src'), box.width, box.height,
+                  r.maskedElements().map((e) => e.id)]; })()""",
+    )
+    assert got == [src, 320, 90, ["f"]]
+    assert src not in requests
+
+
 def test_form_state_comes_from_properties(page: Page) -> None:
     t = Tree()
     root = t.document(

@@ -117,7 +117,8 @@ export type MutationEvent = [
   attrs: [node: Id, name: string, value: string | null, masked?: 1][],
   texts: [node: Id, text: string, masked?: 1][],
 ];
-export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[]];
+// masked: the value was masked on purpose, the field shows other text than on the page.
+export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[], masked?: 1];
 /** node: DOCUMENT_TARGET for the top window, a same-origin frame's Document id for its window. */
 export type ScrollEvent = [type: EventType.Scroll, t: number, node: Id, x: number, y: number];
 /** Sampled pointer positions; dt is each position's offset from t. */

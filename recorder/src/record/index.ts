@@ -4,7 +4,7 @@
 
 import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, NavigationKind } from "../format";
 import type { Event as RcEvent, SerializedNode } from "../format";
-import { Kind, St, cfg, configure, maskText, stateOf, textMasked } from "./mask";
+import { Kind, St, cfg, configure, hit, maskText, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
 import { mutations, parentId } from "./mutations";
 import { warmPii } from "./pii";
@@ -423,6 +423,7 @@ function inputChanged(el: Element): void {
   if (!id || !/^(input|textarea|select)$/.test(el.localName) || /^(file|submit|button|reset|image)$/.test(i.type)) return;
   if (cfg.ignore && el.closest(cfg.ignore)) return;
   let v: string | boolean | string[];
+  hit.v = false;
   if (i.type == "checkbox" || i.type == "radio") v = i.checked;
   else {
     const st = (stateOf(el) & ~St.Input) | (isPassword(el) ? St.Password : 0);
@@ -434,7 +435,7 @@ function inputChanged(el: Element): void {
   const key = isArray(v) ? stringify(v) : v;
   if (lastInput.get(el) === key) return; // the setter and the input event report one change
   lastInput.set(el, key);
-  out([EventType.Input, ts(), id, v]);
+  out(hit.v ? [EventType.Input, ts(), id, v, 1] : [EventType.Input, ts(), id, v]);
 }
 
 const onFocus = guard((e: Event) => focused(idOf(e.composedPath()[0] as Node)));

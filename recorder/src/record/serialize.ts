@@ -260,8 +260,9 @@ function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       break;
     }
     case "canvas":
-      // A canvas under masked text may show text: not captured.
-      if (drawn.has(el) && !textMasked(kst)) {
+      // A canvas under masked text may show text: never captured, so the replay's differs.
+      if (textMasked(kst)) x.masked = 1;
+      else if (drawn.has(el)) {
         dirtyCanvas.delete(el as HTMLCanvasElement);
         const data = canvasData(el as HTMLCanvasElement);
         if (data) lastCanvas.set(el, (x.canvas = data));
@@ -311,9 +312,20 @@ export function imageData(img: HTMLImageElement): string | undefined {
   return canvasData(c);
 }
 
+/**
+ * autocomplete tokens of credentials: card number, security code and expiry (what a payment
+ * needs besides the name), one-time codes, passwords in a text field. Not cc-name: a name, which
+ * the page may show anyway, so `unmask` may reveal it.
+ */
+const SECRET = /(^|\s)(cc-number|cc-csc|cc-exp(-month|-year)?|one-time-code|current-password|new-password)(\s|$)/i;
+
 export function isPassword(el: Element): boolean {
-  // Once a password field, always masked: switching it to type=text must not reveal it.
-  if (el.localName == "input" && (el as HTMLInputElement).type == "password") passwords.add(el);
+  // Once a secret field, always masked: switching it to type=text must not reveal it.
+  if (
+    (el.localName == "input" && (el as HTMLInputElement).type == "password") ||
+    ((el.localName == "input" || el.localName == "textarea") && SECRET.test(el.getAttribute("autocomplete") || ""))
+  )
+    passwords.add(el);
   return passwords.has(el);
 }
 
@@ -376,7 +388,13 @@ function cssOf(sheet: CSSStyleSheet): string {
     let text = r.cssText;
     if (r.type == 3)
       try {
-        text = cssOf((r as CSSImportRule).styleSheet!);
+        const i = r as CSSImportRule;
+        text = cssOf(i.styleSheet!);
+        // The import's conditions and layer, around its rules: layer innermost, as it names
+        // where the rules go, media and supports only decide whether they apply.
+        if (i.layerName != null) text = "@layer " + i.layerName + "{" + text + "}";
+        if (i.supportsText) text = "@supports (" + i.supportsText + "){" + text + "}";
+        if (i.media.mediaText) text = "@media " + i.media.mediaText + "{" + text + "}";
       } catch {
         // cross-origin import: keep the @import
       }

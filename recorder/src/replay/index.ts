@@ -231,7 +231,7 @@ export class Replayer {
         page?.mutate(e);
         break;
       case EventType.Input:
-        page?.input(e[2], e[3]);
+        page?.input(e[2], e[3], e[4]);
         break;
       case EventType.Scroll:
         page?.scroll(e[2], e[3], e[4]);

@@ -33,6 +33,7 @@ const SRCSET_ATTRS = new Set(["srcset", "imagesrcset"]);
 const JAVASCRIPT_URL = /^javascript:/i;
 const IGNORED_IN_URL = /[\u0000-\u0020]/g;
 /** <meta http-equiv> pragmas that act when inserted: a refresh would navigate the replay away. */
+const NO_FRAMES = `<meta http-equiv="Content-Security-Policy" content="frame-src 'none'">`;
 const PRAGMA = /^\s*(refresh|content-security-policy)\s*$/i;
 const BLOCKED_BACKGROUND = "repeating-linear-gradient(45deg,#ccc 0 10px,#ddd 10px 20px)";
 /**
@@ -105,7 +106,9 @@ export class Page {
     const doctype = children.find((c) => c[0] === NodeKind.Doctype);
     // Only the parser sets the compat mode: let it read the doctype, then build by DOM.
     doc.open();
-    doc.write(doctype?.[0] === NodeKind.Doctype ? doctypeMarkup(doctype[2], doctype[3], doctype[4]) : "");
+    // The policy outlives its <meta>: no frame here loads its src (the replay is a security
+    // boundary); frames the recorder read are filled from about:blank, the others stay empty.
+    doc.write((doctype?.[0] === NodeKind.Doctype ? doctypeMarkup(doctype[2], doctype[3], doctype[4]) : "") + NO_FRAMES);
     doc.close();
     doc.replaceChildren();
     this.nodes.set(id, doc);
@@ -153,7 +156,8 @@ export class Page {
     const asStyle = tag === "link" && extra.css !== undefined;
     const el = createElement(doc, asStyle ? "style" : tag, extra.ns);
     if (extra.frame) this.frames.add(el);
-    if (extra.masked) this.masked.add(el);
+    // An iframe without its document could not be read (cross-origin): an empty frame here.
+    if (extra.masked || (tag === "iframe" && !extra.frame)) this.masked.add(el);
     if (extra.defined) this.define(tag, doc);
     const equiv = attrs["http-equiv"] ?? null;
     for (const [name, value] of Object.entries(attrs)) {
@@ -347,9 +351,10 @@ export class Page {
   }
 
   /** A form value: text, a checkbox or radio state, or the selected values of a <select multiple>. */
-  input(id: Id, value: string | boolean | string[]): void {
+  input(id: Id, value: string | boolean | string[], masked?: 1): void {
     const el = this.nodes.get(id);
     if (!el) return;
+    if (masked) this.masked.add(el);
     if (Array.isArray(value)) {
       for (const option of Array.from((el as HTMLSelectElement).options ?? [])) option.selected = value.includes(option.value);
     } else if (typeof value === "boolean") {
