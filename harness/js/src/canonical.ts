@@ -326,13 +326,41 @@ function attrValue(el: Element, name: string, value: string, base: string): stri
 function styleDeclarations(el: Element, raw: string, base: string): string {
   const style = dom.inlineStyle(el);
   if (!style) return absoluteCssUrls(raw.trim(), base);
+  return sortedDeclarations(style, base).join("; ");
+}
+
+const SUBSTITUTED = /\b(?:var|env)\(/i;
+
+/**
+ * A declaration block as sorted longhand declarations: their order is no part of the cascade,
+ * and Chromium moves `!important` ones last when it parses a rule's text. The longhands of a
+ * shorthand with var() have no value before computing: that shorthand's declaration stands
+ * for them.
+ */
+function sortedDeclarations(style: CSSStyleDeclaration, base: string): string[] {
   const decls: string[] = [];
+  const longhands = new Set<string>();
+  let pending = false;
   for (let i = 0; i < style.length; i++) {
     const prop = style.item(i);
+    longhands.add(prop);
+    const value = style.getPropertyValue(prop);
+    if (value === "") {
+      pending = true;
+      continue;
+    }
     const important = style.getPropertyPriority(prop) ? " !important" : "";
-    decls.push(`${prop}: ${absoluteCssUrls(style.getPropertyValue(prop), base)}${important}`);
+    decls.push(`${prop}: ${absoluteCssUrls(value, base)}${important}`);
   }
-  return decls.sort().join("; ");
+  if (pending) {
+    for (const decl of splitSelectors(style.cssText, ";")) {
+      const colon = decl.indexOf(":");
+      const name = decl.slice(0, colon).trim();
+      const value = decl.slice(colon + 1);
+      if (!longhands.has(name) && SUBSTITUTED.test(value)) decls.push(absoluteCssUrls(decl, base));
+    }
+  }
+  return decls.sort();
 }
 
 function maskValues(el: Element, ctx: Context): boolean {
@@ -462,7 +490,8 @@ function serializeRule(rule: CSSRule, base: string): string | null {
     const selectors = splitSelectors(styleRule.selectorText).filter((s) => !isInjected(s));
     if (selectors.length === 0) return null;
     const nested = styleRule.cssRules ? serializeRules(styleRule.cssRules, base) : [];
-    const body = [absoluteCssUrls(styleRule.style.cssText, base), ...nested].filter(Boolean);
+    const decls = sortedDeclarations(styleRule.style, base).map((decl) => `${decl};`);
+    const body = [...decls, ...nested];
     return `${selectors.join(", ")} { ${body.join(" ")} }`;
   }
   if ("cssRules" in rule) {
@@ -474,8 +503,11 @@ function serializeRule(rule: CSSRule, base: string): string | null {
   return absoluteCssUrls(rule.cssText, base);
 }
 
-/** Split a selector list at top-level commas (not inside `:is(...)`, `[...]` or strings). */
-function splitSelectors(list: string): string[] {
+/**
+ * Split a selector list at top-level commas (not inside `:is(...)`, `[...]` or strings), or a
+ * declaration block at its semicolons.
+ */
+function splitSelectors(list: string, separator = ","): string[] {
   const out: string[] = [];
   let depth = 0;
   let quote = "";
@@ -492,7 +524,7 @@ function splitSelectors(list: string): string[] {
       depth++;
     } else if (c === ")" || c === "]") {
       depth--;
-    } else if (c === "," && depth === 0) {
+    } else if (c === separator && depth === 0) {
       out.push(list.slice(start, i).trim());
       start = i + 1;
     }
