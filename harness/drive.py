@@ -283,7 +283,8 @@ def _checkpoint(
         ) from None
     png = page.screenshot(caret="hide")
     selectors = adapter.masked_selectors(scenario.recorder)
-    masked = world.call("s => globalThis.__rcHarness.maskedRects(document, s)", selectors)
+    masks = adapter.masks(scenario.recorder)
+    masked = world.call("m => globalThis.__rcHarness.maskedRects(document, m)", masks)
     dom = canonical_dom(world, "document", canon_options(scenario.recorder, selectors))
     world.call("() => globalThis.__rcHarness.resume()")
     sensitive = sensitive_content(world, scenario.recorder)

@@ -50,7 +50,7 @@ def replay(
                 clip={"x": x, "y": y, "width": width, "height": height}, caret="hide"
             )
             dom = canonical_dom(world, "arg.contentDocument", {**options, "url": live.url}, frame)
-            masked = adapter.replay_masked_rects(page, frame)
+            masked = adapter.replay_masked_rects(page, frame, scenario.recorder)
             captures.append(Capture(name, png, dom, live.url, masked))
         return captures
     finally:

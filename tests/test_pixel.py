@@ -533,7 +533,8 @@ def test_what_masked_and_blocked_elements_paint_is_excluded(worker: Worker) -> N
         page.goto(worker.server.mount(VERDICTS) + "painted.html")
         page.click("#show")  # a "show password" button: the field is a text field now
         page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
-        rects = page.evaluate("s => __rcHarness.maskedRects(document, s)", [".ad", ".clip"])
+        masks = {"block": [".ad", ".clip"], "text": [], "fields": [], "unmask": []}
+        rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
         live = pixel.decode_png(page.screenshot())
         page.evaluate(REPLAYED)
         replay = pixel.decode_png(page.screenshot())
@@ -547,7 +548,8 @@ def test_what_masked_and_blocked_elements_paint_is_excluded(worker: Worker) -> N
     assert ad[0] == 97 and ad[1] == 97
     assert ad[0] + ad[2] >= 270 + 1 and ad[1] + ad[3] == 100 + 40 + 90
     assert clip == [400, 100, 100, 40]  # overflow: hidden: its child paints inside it only
-    assert field[0] == 100 and field[1] == 400
+    # The switched password field: its content box (inside 2px borders, 1px and 2px padding).
+    assert field[:2] == [104, 403], field
     # Their border boxes alone, without the switched password field, leave pixels that differ.
     boxes = [(100.0, 100.0, 200.0, 50.0), (400.0, 100.0, 100.0, 40.0)]
     assert pixel.compare(live, replay, exclude=boxes).mismatched > 0
@@ -566,11 +568,11 @@ def test_fields_whose_input_a_recorder_ignores_are_excluded(worker: Worker) -> N
         page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
         found = {}
         for adapter in (BuiltinAdapter(), RrwebAdapter()):
-            selectors = adapter.masked_selectors(config)
+            masks = adapter.masks(config)
             found[adapter.name] = page.evaluate(
-                "s => [...document.querySelectorAll(s.join(','))].map(e => e.id)", selectors
+                "s => [...document.querySelectorAll(s.join(','))].map(e => e.id)", masks["fields"]
             )
-            rects = page.evaluate("s => __rcHarness.maskedRects(document, s)", selectors)
+            rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
             assert len(rects) == len(found[adapter.name])
     finally:
         context.close()

@@ -13,7 +13,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 from playwright.sync_api import ElementHandle, Page
 
@@ -23,6 +23,19 @@ from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.server import Batch, Server, script_tag
 from harness.stream import Event, Stream, Timeline, decode
+
+
+class Masks(TypedDict):
+    """Selectors of what a recorder leaves out (the page's `Masks`): `block`ed elements are
+    not recorded at all; `text` masks the text of a match's subtree (and its fields); `fields`
+    are form fields or editable blocks whose values are masked or not recorded; `unmask` keeps
+    text and fields in the clear whatever `text` and `fields` say."""
+
+    block: list[str]
+    text: list[str]
+    fields: list[str]
+    unmask: list[str]
+
 
 # Shipped in the wheel (package data), built by build.mjs.
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
@@ -102,8 +115,14 @@ class Adapter(ABC):
         """Whether `event` is a mark `mark_checkpoint` made: the harness's, not the recorder's."""
 
     @abstractmethod
+    def masks(self, config: RecorderConfig) -> Masks:
+        """What this recorder leaves out of a recording under `config`, by kind: the pixel score
+        excludes each kind only where it changes the picture (harness/js/src/page.ts)."""
+
     def masked_selectors(self, config: RecorderConfig) -> list[str]:
-        """Elements this recorder masks or blocks under `config`: excluded from pixel scores."""
+        """Elements this recorder masks or blocks under `config`: the DOM comparison masks them."""
+        masks = self.masks(config)
+        return [*masks["fields"], *masks["text"], *masks["block"]]
 
     # Replay -----------------------------------------------------------------------------------
 
@@ -136,14 +155,22 @@ class Adapter(ABC):
             [stream.to_json(), self.replay_options(config)],
         )
 
-    def replay_masked_rects(self, page: Page, frame: ElementHandle) -> list[Rect]:
-        """Regions of the replay at the current time that the stream says were masked on
-        purpose (the replay protocol's optional `maskedElements()`): excluded from pixel scores,
-        with those of `masked_selectors` on the live page."""
+    def replay_masked_rects(
+        self, page: Page, frame: ElementHandle, config: RecorderConfig
+    ) -> list[Rect]:
+        """Regions of the replay at the current time that the recording masked on purpose:
+        those the replay protocol's optional `maskedElements()` names, and the masked text and
+        fields of `masks` as the replay shows them (a mask of another width). Excluded from pixel
+        scores with those of `masks` on the live page; blocked elements are placed by the live
+        page alone (a placeholder elsewhere is a difference)."""
+        masks = self.masks(config)
         rects: list[list[float]] = page.evaluate(
-            """f => window.__rcReplay.maskedElements
-                 ? window.__rcHarness.elementRects(window.__rcReplay.maskedElements(), f) : []""",
-            frame,
+            """([f, masks]) => [
+                 ...(window.__rcReplay.maskedElements
+                   ? window.__rcHarness.elementRects(window.__rcReplay.maskedElements(), f) : []),
+                 ...window.__rcHarness.maskedRects(f.contentDocument, masks),
+               ]""",
+            [frame, {**masks, "block": []}],
         )
         return [(r[0], r[1], r[2], r[3]) for r in rects]
 

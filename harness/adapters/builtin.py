@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import recorder
-from harness.adapters.base import Adapter
+from harness.adapters.base import Adapter, Masks
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.stream import Event, Stream, Timeline
@@ -64,15 +64,21 @@ class BuiltinAdapter(Adapter):
         super().check_bundles()
         recorder.bundle_path("loader.js")
 
-    def masked_selectors(self, config: RecorderConfig) -> list[str]:
-        # Password fields stay masked whatever `unmask` says.
-        selectors = [INPUTS if config.mask_all_inputs else "input[type=password]"]
+    def masks(self, config: RecorderConfig) -> Masks:
+        # Password fields stay masked whatever `unmask` says (the page's maskedRects).
+        fields = [INPUTS if config.mask_all_inputs else "input[type=password]"]
         if config.ignore:
             # Fields under `ignore` (the recorder asks el.closest): the user's changes to them
             # are not recorded, so their replay shows something else.
             ignored = ", ".join(config.ignore)
-            selectors.append(f":is({ignored}):is({FIELDS}), :is({ignored}) :is({FIELDS})")
-        return [*selectors, *config.mask, *config.block]
+            fields.append(f":is({ignored}):is({FIELDS}), :is({ignored}) :is({FIELDS})")
+        text = ["*"] if config.mask_all_text else list(config.mask)
+        return Masks(block=list(config.block), text=text, fields=fields, unmask=list(config.unmask))
+
+    def masked_selectors(self, config: RecorderConfig) -> list[str]:
+        # What the DOM comparison masks beyond maskAllText, which it applies itself.
+        masks = self.masks(config)
+        return [*masks["fields"], *config.mask, *masks["block"]]
 
     def interactions(self, stream: Stream) -> list[Interaction]:
         found: list[Interaction] = []

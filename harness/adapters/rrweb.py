@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from harness.adapters.base import DIST, Adapter
+from harness.adapters.base import DIST, Adapter, Masks
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.stream import Event, Stream, Timeline, decode_body
@@ -57,16 +57,19 @@ class RrwebAdapter(Adapter):
             return {"UNSAFE_replayCanvas": True}
         return {}
 
-    def masked_selectors(self, config: RecorderConfig) -> list[str]:
+    def masks(self, config: RecorderConfig) -> Masks:
         options = self.record_options(config)
-        selectors = [INPUTS if options.get("maskAllInputs") else "input[type=password]"]
-        for key in ("maskTextSelector", "blockSelector"):
-            if isinstance(options.get(key), str):
-                selectors.append(options[key])
+        fields = [INPUTS if options.get("maskAllInputs") else "input[type=password]"]
         if isinstance(options.get("ignoreSelector"), str):
             # rrweb records no input on fields matching it: their replay shows something else.
-            selectors.append(f":is({options['ignoreSelector']}):is({INPUTS})")
-        return selectors
+            fields.append(f":is({options['ignoreSelector']}):is({INPUTS})")
+        text, block = options.get("maskTextSelector"), options.get("blockSelector")
+        return Masks(
+            block=[block] if isinstance(block, str) else [],
+            text=[text] if isinstance(text, str) else [],
+            fields=fields,
+            unmask=[],  # rrweb has no unmask
+        )
 
     def interactions(self, stream: Stream) -> list[Interaction]:
         found = _page_loads(stream)

@@ -161,8 +161,9 @@ function walkDocument(doc: Document, ctx: Context, scope: Scope): CanonNode {
 
 function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null {
   const tag = dom.localName(el);
-  if (DROPPED_TAGS.has(tag) || isInertLink(el)) return null;
+  // Blocked first: a blocked link's placeholder has no rel, which isInertLink drops.
   if (ctx.block !== "" && dom.matches(el, ctx.block)) return { k: "blocked", tag };
+  if (DROPPED_TAGS.has(tag) || isInertLink(el)) return null;
   if (tag === "style" || isStylesheetLink(el)) {
     return sheetNode((el as HTMLStyleElement | HTMLLinkElement).sheet, outer.base);
   }
@@ -188,13 +189,13 @@ function walkElement(el: Element, ctx: Context, outer: Scope): CanonNode | null 
     scope.masked = masked; // a masked <select> masks its options' text: that text is the value
   }
   if (tag === "iframe" || tag === "frame") {
-    const inner = (el as HTMLIFrameElement).contentDocument;
-    if (inner) {
-      // Its content is compared directly; how it was loaded differs by design in a replay.
-      delete attrs["src"];
-      delete attrs["srcdoc"];
-      children.push(walkDocument(inner, ctx, { ...scope, base: dom.baseURI(inner) }));
-    }
+    // Its content is compared directly; how it was loaded differs by design in a replay. A
+    // frame no recorder can read (cross-origin, or sandboxed without allow-same-origin) is
+    // compared as the element alone: a same-size empty placeholder is its faithful replay.
+    delete attrs["src"];
+    delete attrs["srcdoc"];
+    const inner = unrecordable(el) ? null : dom.contentDocument(el);
+    if (inner && !emptyDocument(inner)) children.push(walkDocument(inner, ctx, { ...scope, base: dom.baseURI(inner) }));
   } else if (tag !== "textarea") {
     // A textarea's children are its default value; its `value` property is the state.
     walkChildren(el, ctx, scope, children);
@@ -240,14 +241,36 @@ function isStylesheetLink(el: Element): boolean {
   return el.localName === "link" && relTokens(el).includes("stylesheet");
 }
 
+/** Whether `el` is a frame whose document no recorder can read: cross-origin, or sandboxed
+ * without allow-same-origin (an opaque origin; so is its replay's sandbox, if kept). */
+function unrecordable(el: Element): boolean {
+  const sandbox = dom.getAttribute(el, "sandbox");
+  if (sandbox !== null && !sandbox.toLowerCase().split(/\s+/).includes("allow-same-origin")) return true;
+  return dom.contentDocument(el) === null;
+}
+
+const EMPTY_DOCUMENT_TAGS = new Set(["html", "head", "body"]);
+
+/** A document with nothing in it, which is how a replayer shows a frame it has no content of
+ * (rrweb: about:blank), and how a live frame with nothing loaded yet looks. */
+function emptyDocument(doc: Document): boolean {
+  const root = dom.documentElement(doc);
+  return (
+    root === null ||
+    (dom.queryAll(doc, "*").every((el) => EMPTY_DOCUMENT_TAGS.has(dom.localName(el))) &&
+      (dom.textContent(root) ?? "").trim() === "")
+  );
+}
+
 /**
- * Links that only fetch scripts ahead of time (scripts too), and links without `rel`, which do
- * nothing: rrweb replays a script preload as a bare `<link>`.
+ * Links that only fetch scripts ahead of time (scripts too), and bare `<link>`s, which do
+ * nothing: rrweb replays a script preload as a `<link>` without attributes. (A blocked link's
+ * placeholder keeps the recorded size as a style and is compared as the blocked element.)
  */
 function isInertLink(el: Element): boolean {
   if (el.localName !== "link") return false;
   const rel = relTokens(el);
-  if (rel.length === 0 || rel.includes("modulepreload")) return true;
+  if ((rel.length === 0 && dom.attributes(el).length === 0) || rel.includes("modulepreload")) return true;
   const as = (el.getAttribute("as") ?? "").toLowerCase();
   const href = el.getAttribute("href") ?? "";
   return (

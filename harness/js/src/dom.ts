@@ -57,6 +57,7 @@ export const attributes = (el: Element): Attr[] => items(elementAttributes(el));
 export const getAttribute = method<[string], string | null>(E, "getAttribute");
 export const hasAttribute = method<[string], boolean>(E, "hasAttribute");
 export const matches = method<[string], boolean>(E, "matches");
+export const closest = method<[string], Element | null>(E, "closest");
 export const rect = method<[], DOMRect>(E, "getBoundingClientRect");
 export const getRootNode = method<[], Node>(N, "getRootNode");
 const elementAnimations = method<[], Animation[]>(E, "getAnimations");

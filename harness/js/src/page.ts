@@ -5,6 +5,7 @@ import {
   baseURI,
   childNodes,
   clientLeft,
+  closest,
   clientTop,
   contentDocument,
   defaultView,
@@ -211,34 +212,38 @@ export function resume(): void {
   }
 }
 
-type Keep = (el: Element) => boolean;
-
-function collectRects(
+/** Visit `root` and the open shadow trees and same-origin frames inside it, with each tree's
+ * offset in `root`'s viewport. */
+function eachTree(
   root: Document | ShadowRoot,
-  selector: string,
   offset: [number, number],
-  out: Rect[],
-  keep: Keep,
+  visit: (tree: Document | ShadowRoot, offset: [number, number]) => void,
 ): void {
-  let matched: Element[] = [];
-  try {
-    matched = queryAll(root, selector);
-  } catch {
-    return; // An invalid selector was already reported by scenario validation or the recorder.
-  }
-  for (const el of matched) {
-    const box = keep(el) ? paintedBox(el) : null;
-    if (box) out.push([box.left + offset[0], box.top + offset[1], box.right - box.left, box.bottom - box.top]);
-  }
+  visit(root, offset);
   for (const el of queryAll(root, "*")) {
     const shadow = shadowRoot(el);
-    if (shadow) collectRects(shadow, selector, offset, out, keep);
+    if (shadow) eachTree(shadow, offset, visit);
     const child = tagName(el) === "IFRAME" ? contentDocument(el) : null;
     if (child) {
       const box = rect(el);
-      const inner: [number, number] = [offset[0] + box.left + clientLeft(el), offset[1] + box.top + clientTop(el)];
-      collectRects(child, selector, inner, out, keep);
+      eachTree(child, [offset[0] + box.left + clientLeft(el), offset[1] + box.top + clientTop(el)], visit);
     }
+  }
+}
+
+function matching(root: Document | ShadowRoot, selector: string): Element[] {
+  try {
+    return queryAll(root, selector);
+  } catch {
+    return []; // An invalid selector was already reported by scenario validation or the recorder.
+  }
+}
+
+function closestMatch(el: Element, selector: string): boolean {
+  try {
+    return closest(el, selector) !== null;
+  } catch {
+    return false;
   }
 }
 
@@ -315,44 +320,133 @@ function inkOutsets(style: CSSStyleDeclaration): Box {
   return out;
 }
 
+/** What a recorder leaves out of a recording, as selectors (Adapter.masks in Python). */
+export interface Masks {
+  /** Not recorded at all: excluded as painted. */
+  block: string[];
+  /** Text masked (in the subtree of a match): its glyphs, and the fields inside. */
+  text: string[];
+  /** Form fields (or editable blocks) whose value is masked or not recorded: their content. */
+  fields: string[];
+  /** Text and fields under these stay in the clear, whatever `text` and `fields` say. */
+  unmask: string[];
+}
+
 /**
- * Viewport rectangles of what a recorder masks or blocks, as painted (overflow, outlines and
- * shadows included): excluded from the pixel score. Password fields a script turned into text
- * fields are among them: recorders keep masking them (builtin, rrweb's data-rr-is-password).
+ * Viewport rectangles of what a recorder masks, blocks or cannot record on the live page:
+ * excluded from the pixel score, and no more than masking legitimately changes. Blocked
+ * elements as painted (overflow, outlines and shadows included); masked text as its glyphs, to
+ * the end of each of its lines (a mask of another width moves what follows on the line); masked
+ * fields as their content box (their border and background are recorded); frames whose content
+ * no recorder can read (cross-origin, or sandboxed without allow-same-origin) as their content
+ * box. Password fields a script turned into text fields stay masked (builtin, rrweb's
+ * data-rr-is-password).
  */
-export function maskedRects(doc: Document, selectors: string[]): Rect[] {
+export function maskedRects(doc: Document, masks: Masks): Rect[] {
   const out: Rect[] = [];
-  const all: Keep = () => true;
-  for (const selector of selectors) collectRects(doc, selector, [0, 0], out, all);
-  collectRects(doc, "input", [0, 0], out, (el) => wasPassword(el as HTMLInputElement));
+  const text = masks.text.join(", ");
+  const fields = masks.fields.join(", ");
+  const unmask = masks.unmask.join(", ");
+  const clear = (el: Element): boolean => unmask !== "" && closestMatch(el, unmask);
+  eachTree(doc, [0, 0], (root, offset) => {
+    const push = (box: Box | null): void => {
+      if (box) out.push([box.left + offset[0], box.top + offset[1], box.right - box.left, box.bottom - box.top]);
+    };
+    for (const selector of masks.block) for (const el of matching(root, selector)) push(paintedBox(el));
+    for (const el of queryAll(root, "*")) {
+      const name = localName(el);
+      if (FIELD_TAGS.has(name)) {
+        const masked =
+          (name === "input" && wasPassword(el as HTMLInputElement)) ||
+          (!clear(el) && ((fields !== "" && closestMatch(el, fields)) || (text !== "" && closestMatch(el, text))));
+        if (masked) push(contentBox(el));
+      } else if ((name === "iframe" || name === "frame") && contentDocument(el) === null) {
+        push(contentBox(el));
+      }
+      if (text === "" && fields === "") continue;
+      // Text of a masked element, and of an editable block masked as a field.
+      const masked = !clear(el) && ((text !== "" && closestMatch(el, text)) || (fields !== "" && closestMatch(el, fields)));
+      if (!masked || FIELD_TAGS.has(name)) continue;
+      for (const child of childNodes(el)) if (nodeType(child) === 3) for (const box of lineRects(child)) push(box);
+    }
+  });
   return out;
 }
 
-/** An inline element's text reflows its line when masked: the block that holds the line. */
-function lineBox(el: Element): Element {
-  let at = el;
-  for (;;) {
-    const view = defaultView(ownerDocument(at));
-    if (!view || !view.getComputedStyle(at).display.startsWith("inline")) return at;
+const FIELD_TAGS = new Set(["input", "textarea", "select"]);
+
+/** The box inside an element's border and padding: what a field shows its value in, a frame
+ * its document in. */
+function contentBox(el: Element): Box | null {
+  const box = rect(el);
+  const style = defaultView(ownerDocument(el))?.getComputedStyle(el);
+  if (!style || style.display === "none" || box.width <= 0 || box.height <= 0) return null;
+  const px = (v: string): number => parseFloat(v) || 0;
+  return {
+    left: box.left + px(style.borderLeftWidth) + px(style.paddingLeft),
+    top: box.top + px(style.borderTopWidth) + px(style.paddingTop),
+    right: box.right - px(style.borderRightWidth) - px(style.paddingRight),
+    bottom: box.bottom - px(style.borderBottomWidth) - px(style.paddingBottom),
+  };
+}
+
+/** The block whose lines hold an inline node: its nearest ancestor that is not inline. */
+function lineBlock(node: Node): Element | null {
+  let at = parentElement(node);
+  while (at) {
+    const display = defaultView(ownerDocument(at))?.getComputedStyle(at).display ?? "";
+    if (!display.startsWith("inline") && display !== "contents") return at;
     const root = getRootNode(at);
-    const parent = parentElement(at) ?? (nodeType(root) === 11 ? host(root as ShadowRoot) : null);
-    if (!parent) return at;
-    at = parent;
+    at = parentElement(at) ?? (nodeType(root) === 11 ? host(root as ShadowRoot) : null);
   }
+  return null;
 }
 
 /**
- * Viewport rectangles, relative to `frame`'s document, of the line boxes of `elements` (which
- * may sit in shadow roots or in iframes nested inside `frame`): the regions a replayer says its
- * recorder masked.
+ * A text node's glyphs, one box per line it is on, each stretched to the end of its line
+ * (its block's content edge, in the text's direction): masked text of another width moves
+ * what follows it on the line, never what is on other lines or before it.
+ */
+function lineRects(text: Node): Box[] {
+  const doc = ownerDocument(text);
+  const range = doc.createRange();
+  range.selectNodeContents(text);
+  const block = lineBlock(text);
+  const edge = block ? contentBox(block) : null;
+  const rtl = block ? defaultView(doc)?.getComputedStyle(block).direction === "rtl" : false;
+  const out: Box[] = [];
+  for (const line of Array.from(range.getClientRects())) {
+    if (line.width <= 0 || line.height <= 0) continue;
+    const box = { left: line.left, top: line.top, right: line.right, bottom: line.bottom };
+    if (edge && rtl) box.left = Math.min(box.left, edge.left);
+    else if (edge) box.right = Math.max(box.right, edge.right);
+    out.push(box);
+  }
+  return out;
+}
+
+/**
+ * Viewport rectangles, relative to `frame`'s document, of `elements` (which may sit in shadow
+ * roots or in iframes nested inside `frame`): the content a replayer says its recorder masked
+ * on purpose. A field or a frame: its content box; an element holding text: the lines of that
+ * text (see lineRects); anything else (a canvas not captured, a placeholder): its own box.
  */
 export function elementRects(elements: Element[], frame: HTMLIFrameElement): Rect[] {
   const out: Rect[] = [];
   const top = contentDocument(frame);
   for (const el of elements) {
-    const box = rect(lineBox(el));
-    if (box.width <= 0 || box.height <= 0) continue;
-    let [x, y] = [box.left, box.top];
+    const name = localName(el);
+    let boxes: Box[];
+    if (FIELD_TAGS.has(name) || name === "iframe" || name === "frame") {
+      const box = contentBox(el);
+      boxes = box ? [box] : [];
+    } else {
+      boxes = childNodes(el)
+        .filter((child) => nodeType(child) === 3)
+        .flatMap(lineRects);
+      if (boxes.length === 0) boxes = [rect(el)];
+    }
+    let [x, y] = [0, 0];
     for (let doc = ownerDocument(el); doc !== top; ) {
       const outer = defaultView(doc)?.frameElement;
       if (!outer) break;
@@ -361,7 +455,11 @@ export function elementRects(elements: Element[], frame: HTMLIFrameElement): Rec
       y += hostBox.top + clientTop(outer);
       doc = ownerDocument(outer);
     }
-    out.push([x, y, box.width, box.height]);
+    for (const box of boxes) {
+      if (box.right > box.left && box.bottom > box.top) {
+        out.push([box.left + x, box.top + y, box.right - box.left, box.bottom - box.top]);
+      }
+    }
   }
   return out;
 }

@@ -1,0 +1,67 @@
+"""What the pixel and DOM verdicts leave out for masked, blocked and unrecordable content: only
+what masking changes, so a faithful replay passes and an unfaithful one cannot hide in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.scenario import load_scenario
+from harness.worker import Worker
+from tests.conftest import FIXTURES
+
+PAGES = FIXTURES / "verdicts" / "exclusions"
+DIST = Path(__file__).resolve().parents[1] / "harness" / "js" / "dist"
+
+
+@pytest.mark.parametrize("recorder", ["builtin", "rrweb"])
+def test_text_in_body_under_mask_all_text_excludes_its_lines_not_the_page(
+    worker: Worker, recorder: str
+) -> None:
+    result = worker.run(load_scenario(PAGES / "text.yaml"), recorder, None)
+    assert result.passed, result.failures
+    [checkpoint] = result.checkpoints
+    # Before: the line box of text in <body> was the body, the whole page but its margin.
+    assert 0 < checkpoint.masked_area < 0.15
+
+
+def test_a_canvas_the_replay_lacks_fails_under_mask_all_text(
+    worker: Worker, tmp_path: Path
+) -> None:
+    # rrweb records no canvas by default: its replay has no drawing, however much text is masked.
+    scenario = load_scenario(PAGES / "canvas.yaml")
+    result = worker.run(scenario, "rrweb", tmp_path)
+    assert not result.passed
+    [checkpoint] = result.checkpoints
+    assert checkpoint.pixel_mismatch > scenario.expect.pixel_mismatch_max
+    assert checkpoint.masked_area < 0.15
+
+
+@pytest.mark.parametrize("recorder", ["builtin", "rrweb"])
+def test_a_cross_origin_frame_is_compared_as_its_box(worker: Worker, recorder: str) -> None:
+    result = worker.run(load_scenario(PAGES / "frame.yaml"), recorder, None)
+    [checkpoint] = result.checkpoints
+    # The frame's content (322 x 182 with its border, 320 x 180 inside) is left out, no more.
+    assert checkpoint.masked_area == pytest.approx(320 * 180 / (1280 * 720), rel=0.01)
+    assert checkpoint.dom_similarity == 1.0, checkpoint.dom_differences
+    assert result.passed, result.failures
+
+
+def test_masked_rects_of_a_cross_origin_frame_are_its_content_box(worker: Worker) -> None:
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(worker.server.mount(PAGES) + "frame.html")
+        page.wait_for_function("() => document.getElementById('other').contentDocument === null")
+        page.wait_for_timeout(300)
+        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
+        masks: dict[str, list[str]] = {"block": [], "text": [], "fields": [], "unmask": []}
+        rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
+        box = page.evaluate(
+            "() => { const r = document.getElementById('other').getBoundingClientRect();"
+            " return [r.left + 2, r.top + 2, r.width - 4, r.height - 4]; }"
+        )
+    finally:
+        context.close()
+    assert rects == [pytest.approx(box)]
