@@ -46,6 +46,7 @@ def run(worker: Worker, name: str, tmp_path: Path) -> list[list[Any]]:
         "frame-opaque",  # a frame the recorder cannot read: an empty frame, reported masked
         "canvas-masked",  # a canvas under masked text: not captured, reported masked
         "card",  # card, one-time code and password autocomplete tokens stay masked under unmask
+        "validity",  # masked values keep :invalid, :out-of-range and :placeholder-shown
     ],
 )
 def test_scenario_replays_faithfully(worker: Worker, tmp_path: Path, name: str) -> None:

@@ -350,6 +350,30 @@ def test_form_state_comes_from_properties(page: Page) -> None:
     assert got == ["typed", "default", False, True, "edited", "b", ["a", "c"]]
 
 
+def test_masked_values_keep_the_recorded_validity(page: Page) -> None:
+    # extra.validity: 1 | 2 :invalid | 4 :out-of-range (format.ts Validity).
+    t = Tree()
+    root = t.document(
+        t.el("input", {"id": "email", "type": "email"}, value="*******", validity=1),
+        t.el("input", {"id": "bad", "type": "email"}, value="****", validity=3),
+        t.el("input", {"id": "seats", "type": "number", "max": "10"}, value="**", validity=7),
+        t.el("input", {"id": "code", "pattern": "[0-9]+"}, value="***", validity=3),
+        t.el("input", {"id": "fine", "required": ""}, value="***", validity=3),
+    )
+    load(page, [meta(0), snapshot(1, root)])
+    got = ev(
+        page,
+        """['email', 'bad', 'seats', 'code', 'fine'].map((id) => {
+             const f = doc.getElementById(id);
+             return [f.value !== '', f.matches(':invalid'), f.matches(':out-of-range')]; })""",
+    )
+    assert (
+        got
+        == [[True, False, False], [True, True, False], [True, True, True]]
+        + [[True, True, False]] * 2
+    )
+
+
 def test_element_and_window_scroll_hold_while_images_load(page: Page, worker: Worker) -> None:
     # The tall image is the only thing that makes the page scrollable: until it has loaded the
     # window cannot scroll, so the replayer must apply the recorded position again afterwards.

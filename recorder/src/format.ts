@@ -44,6 +44,13 @@ export interface ElementExtra {
   defined?: 1; // a custom element that was :defined (the replay defines its tag: no script runs there)
   masked?: 1; // a value, visible attribute or CSS masked on purpose: the region differs from the page
   blocked?: [number, number]; // not recorded: a placeholder of this width and height
+  validity?: number; // a masked form value: 1 | the live field's Validity bits
+}
+
+/** What page styles may show of a field's constraints, kept for a masked value. */
+export const enum Validity {
+  Invalid = 2, // :invalid
+  OutOfRange = 4, // :out-of-range
 }
 
 export const enum DialogState {
@@ -117,8 +124,8 @@ export type MutationEvent = [
   attrs: [node: Id, name: string, value: string | null, masked?: 1][],
   texts: [node: Id, text: string, masked?: 1][],
 ];
-// masked: the value was masked on purpose, the field shows other text than on the page.
-export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[], masked?: 1];
+// masked: the value was masked on purpose (1), with the live field's Validity bits.
+export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[], masked?: number];
 /** node: DOCUMENT_TARGET for the top window, a same-origin frame's Document id for its window. */
 export type ScrollEvent = [type: EventType.Scroll, t: number, node: Id, x: number, y: number];
 /** Sampled pointer positions; dt is each position's offset from t. */

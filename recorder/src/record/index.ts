@@ -41,6 +41,7 @@ import {
   imageData,
   lastCanvas,
   isPassword,
+  validity,
   run,
   scrolled,
   serialize,
@@ -432,10 +433,12 @@ function inputChanged(el: Element): void {
       for (const o of (el as HTMLSelectElement).selectedOptions) add(v, maskText(o.value, st, Kind.Value));
     } else v = maskText(i.value, st, Kind.Value);
   }
-  const key = isArray(v) ? stringify(v) : v;
-  if (lastInput.get(el) === key) return; // the setter and the input event report one change
+  const masked = hit.v ? (isArray(v) ? 1 : validity(el)) : 0;
+  // The setter and the input event report one change; a masked value may change validity only.
+  const key = isArray(v) || masked ? stringify([v, masked]) : v;
+  if (lastInput.get(el) === key) return;
   lastInput.set(el, key);
-  out(hit.v ? [EventType.Input, ts(), id, v, 1] : [EventType.Input, ts(), id, v]);
+  out(masked ? [EventType.Input, ts(), id, v, masked] : [EventType.Input, ts(), id, v]);
 }
 
 const onFocus = guard((e: Event) => focused(idOf(e.composedPath()[0] as Node)));

@@ -1,7 +1,7 @@
 // DOM -> SerializedNode. One job loop serves the sliced first snapshot and the synchronous
 // serialization of subtrees added later; both read nodes in their state at the time they run.
 
-import { DialogState, NodeKind } from "../format";
+import { DialogState, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra, SerializedNode } from "../format";
 import { Kind, St, bits, cfg, hit, maskText, matches, textMasked } from "./mask";
 import { add, doc, isArray, now, round, stringify } from "./native";
@@ -222,16 +222,22 @@ function formState(el: Element, tag: string, own: number, x: ElementExtra): void
     if (type == "checkbox" || type == "radio") {
       if (i.checked != i.hasAttribute("checked")) x.checked = i.checked;
     } else if (type != "file" && !BUTTON.test(type) && i.value != (i.getAttribute("value") ?? "")) {
-      x.value = maskText(i.value, own, Kind.Value);
+      if ((x.value = maskText(i.value, own, Kind.Value)) != i.value) x.validity = validity(i);
     }
   } else if (tag == "textarea") {
     opaque.add(el); // its text child is the default value only; the value carries what is shown
     const v = (el as HTMLTextAreaElement).value;
-    if (v) x.value = maskText(v, own, Kind.Value);
+    if (v && (x.value = maskText(v, own, Kind.Value)) != v) x.validity = validity(el);
   } else if (tag == "option") {
     const o = el as HTMLOptionElement;
     if (o.selected != o.hasAttribute("selected")) x.selected = o.selected;
   }
+}
+
+/** A field whose value is masked: 1 | what styles may show of its validity, for the replay to keep. */
+export function validity(el: Element): number {
+  const v = (el as HTMLInputElement).validity;
+  return 1 | (v.valid ? 0 : Validity.Invalid) | (v.rangeUnderflow || v.rangeOverflow ? Validity.OutOfRange : 0);
 }
 
 function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void {

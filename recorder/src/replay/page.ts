@@ -2,7 +2,7 @@
 // incremental events applied to it. Everything the recording carries is treated as untrusted:
 // the iframe is sandboxed without scripts, and handlers and javascript: URLs are dropped too.
 
-import { DialogState, DOCUMENT_TARGET, NodeKind } from "../format";
+import { DialogState, DOCUMENT_TARGET, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra, Id, MutationEvent, SerializedNode } from "../format";
 import { HOVER_CLASS, TARGET_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
 
@@ -351,7 +351,7 @@ export class Page {
   }
 
   /** A form value: text, a checkbox or radio state, or the selected values of a <select multiple>. */
-  input(id: Id, value: string | boolean | string[], masked?: 1): void {
+  input(id: Id, value: string | boolean | string[], masked?: number): void {
     const el = this.nodes.get(id);
     if (!el) return;
     if (masked) this.masked.add(el);
@@ -361,6 +361,7 @@ export class Page {
       (el as HTMLInputElement).checked = value;
     } else {
       setValue(el, value);
+      if (masked) keepValidity(el as Element, value, masked);
     }
   }
 
@@ -576,9 +577,61 @@ function setValue(el: Node, value: string): void {
   }
 }
 
+/** valueAsNumber steps of the types that have one: a value just outside min or max. */
+const UNIT: Record<string, number> = { number: 1, range: 1, date: 864e5, week: 6048e5, month: 1, time: 6e4, "datetime-local": 6e4 };
+
+const validityOf = (f: HTMLInputElement): number =>
+  (f.validity.valid ? 0 : Validity.Invalid) | (f.validity.rangeUnderflow || f.validity.rangeOverflow ? Validity.OutOfRange : 0);
+
+/** Values of `f`'s type that may give it another validity than its masked value. */
+function candidates(f: HTMLInputElement, masked: string): string[] {
+  const stars = "*".repeat(Math.max(1, masked.replace(/\s/g, "").length - 2));
+  if (f.type === "email") return [stars + "@x"];
+  if (f.type === "url") return ["x:" + stars];
+  const unit = UNIT[f.type];
+  if (!unit) return [];
+  const num = (s: string): number => ((f.value = s), f.valueAsNumber);
+  const [lo, hi] = [num(f.min), num(f.max)];
+  const out: string[] = [];
+  for (const n of [0, lo, hi, lo - unit, hi + unit]) {
+    if (!Number.isFinite(n)) continue;
+    f.valueAsNumber = n;
+    if (f.value) out.push(f.value);
+  }
+  return out;
+}
+
+/**
+ * A masked value with the live field's :invalid and :out-of-range (`bits`), and not empty
+ * (:placeholder-shown) unless it was: page styles show them outside the masked box. Stars are
+ * no email, no number: a value of the field's type is chosen here, never sent; where none fits
+ * (a pattern), an invalid field is made so by setCustomValidity, a valid one stays invalid.
+ */
+function keepValidity(el: Element, masked: string, bits: number): void {
+  const f = el as HTMLInputElement;
+  if (f.localName !== "input" && f.localName !== "textarea") return;
+  try {
+    f.setCustomValidity("");
+    const want = bits & (Validity.Invalid | Validity.OutOfRange);
+    const fits = (): boolean => (f.value === "") === (masked === "") && validityOf(f) === want;
+    if (fits()) return;
+    for (const value of candidates(f, masked)) {
+      f.value = value;
+      if (fits()) return;
+    }
+    f.value = masked;
+    if (want & Validity.Invalid && f.validity.valid) f.setCustomValidity("masked");
+  } catch {
+    // a field in an odd state (detached, a value its type refuses): the masked value stays
+  }
+}
+
 function formState(el: Element, extra: ElementExtra): void {
   // Options carry their own `selected`: setting a multiple select's value would reset them.
-  if (extra.value !== undefined && !(el as HTMLSelectElement).multiple) setValue(el, extra.value);
+  if (extra.value !== undefined && !(el as HTMLSelectElement).multiple) {
+    setValue(el, extra.value);
+    if (extra.validity) keepValidity(el, extra.value, extra.validity);
+  }
   if (extra.checked !== undefined) (el as HTMLInputElement).checked = extra.checked;
   if (extra.selected !== undefined) (el as HTMLOptionElement).selected = extra.selected;
 }
