@@ -65,3 +65,60 @@ def test_masked_rects_of_a_cross_origin_frame_are_its_content_box(worker: Worker
     finally:
         context.close()
     assert rects == [pytest.approx(box)]
+
+
+def test_a_canvas_the_replay_reports_masked_is_excluded_as_its_own_box(worker: Worker) -> None:
+    # builtin does not capture a canvas under masked text and lists it in maskedElements().
+    result = worker.run(load_scenario(PAGES / "canvas.yaml"), "builtin", None)
+    assert result.passed, result.failures
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(
+            "<iframe style='border: 0; width: 600px; height: 400px' srcdoc=\"<body>text"
+            " <canvas width=200 height=120 style='border: 1px solid'></canvas> after\"></iframe>"
+        )
+        page.wait_for_function("() => document.querySelector('iframe').contentDocument.body")
+        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
+        rects, box = page.evaluate(
+            """() => {
+              const f = document.querySelector('iframe');
+              const c = f.contentDocument.querySelector('canvas');
+              const r = c.getBoundingClientRect();
+              return [__rcHarness.elementRects([c], f), [r.left, r.top, r.width, r.height]];
+            }"""
+        )
+    finally:
+        context.close()
+    assert rects == [box]  # not its line, not the body
+
+
+def test_masked_text_in_a_button_covers_the_button_height_from_the_text_on(
+    worker: Worker,
+) -> None:
+    # A mask of another width resizes the button: its borders and what follows on the line move.
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(
+            "<body style='margin: 8px'>before <button style='padding: 10px; border: 3px solid'>"
+            "Draw</button> after<p style='margin-top: 40px'>next line</p></body>"
+        )
+        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
+        masks = {"block": [], "text": ["button"], "fields": [], "unmask": []}
+        [line] = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
+        button, text = page.evaluate(
+            """() => {
+              const b = document.querySelector('button').getBoundingClientRect();
+              const r = document.createRange();
+              r.selectNodeContents(document.querySelector('button').firstChild);
+              const t = r.getBoundingClientRect();
+              return [[b.top, b.bottom], [t.left, t.top]];
+            }"""
+        )
+    finally:
+        context.close()
+    x, y, w, h = line
+    assert x == text[0]  # the button's left border and padding stay compared
+    assert (y, y + h) == (button[0], button[1])
+    assert x + w == 1280 - 8  # to the line's end: the body's content edge

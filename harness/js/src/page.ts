@@ -390,34 +390,46 @@ function contentBox(el: Element): Box | null {
   };
 }
 
-/** The block whose lines hold an inline node: its nearest ancestor that is not inline. */
-function lineBlock(node: Node): Element | null {
+/**
+ * The block whose lines hold an inline node (its nearest ancestor that is not inline), and the
+ * inline-level boxes in between (a button, a span with a border): masked text resizes them.
+ */
+function lineBlock(node: Node): { block: Element | null; inlines: Element[] } {
+  const inlines: Element[] = [];
   let at = parentElement(node);
   while (at) {
     const display = defaultView(ownerDocument(at))?.getComputedStyle(at).display ?? "";
-    if (!display.startsWith("inline") && display !== "contents") return at;
+    if (!display.startsWith("inline") && display !== "contents") return { block: at, inlines };
+    inlines.push(at);
     const root = getRootNode(at);
     at = parentElement(at) ?? (nodeType(root) === 11 ? host(root as ShadowRoot) : null);
   }
-  return null;
+  return { block: null, inlines };
 }
 
 /**
- * A text node's glyphs, one box per line it is on, each stretched to the end of its line
- * (its block's content edge, in the text's direction): masked text of another width moves
- * what follows it on the line, never what is on other lines or before it.
+ * A text node's glyphs, one box per line it is on, each stretched to the end of its line (its
+ * block's content edge, in the text's direction) and over the height of the inline boxes that
+ * hold it there: masked text of another width moves what follows it on the line and resizes
+ * the boxes around it, never what is on other lines or before it.
  */
 function lineRects(text: Node): Box[] {
   const doc = ownerDocument(text);
   const range = doc.createRange();
   range.selectNodeContents(text);
-  const block = lineBlock(text);
+  const { block, inlines } = lineBlock(text);
   const edge = block ? contentBox(block) : null;
   const rtl = block ? defaultView(doc)?.getComputedStyle(block).direction === "rtl" : false;
+  const around = inlines.flatMap((el) => Array.from(el.getClientRects()));
   const out: Box[] = [];
   for (const line of Array.from(range.getClientRects())) {
     if (line.width <= 0 || line.height <= 0) continue;
     const box = { left: line.left, top: line.top, right: line.right, bottom: line.bottom };
+    for (const r of around) {
+      if (r.bottom <= line.top || r.top >= line.bottom) continue; // on another line
+      box.top = Math.min(box.top, r.top);
+      box.bottom = Math.max(box.bottom, r.bottom);
+    }
     if (edge && rtl) box.left = Math.min(box.left, edge.left);
     else if (edge) box.right = Math.max(box.right, edge.right);
     out.push(box);
