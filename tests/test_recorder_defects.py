@@ -47,6 +47,7 @@ def run(worker: Worker, name: str, tmp_path: Path) -> list[list[Any]]:
         "canvas-masked",  # a canvas under masked text: not captured, reported masked
         "card",  # card, one-time code and password autocomplete tokens stay masked under unmask
         "validity",  # masked values keep :invalid, :out-of-range and :placeholder-shown
+        "focus-visible",  # keyboard focus rings inside a shadow root, a clicked button none
     ],
 )
 def test_scenario_replays_faithfully(worker: Worker, tmp_path: Path, name: str) -> None:

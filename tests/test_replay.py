@@ -593,25 +593,28 @@ def test_stylesheet_adopted_sheets_and_viewport_events(page: Page) -> None:
     assert ev(page, state) == ["rgb(0, 255, 0)", "9px", "7px", 500, 400, "29px", after]
 
 
-def test_focus_rings_text_fields_only_and_focus_zero_blurs(page: Page) -> None:
+def test_focus_rings_where_the_recording_says_and_focus_zero_blurs(page: Page) -> None:
     t = Tree()
     field = t.el("input", {"id": "f"})
     button = t.el("button", {"id": "b"})
     events = [
         meta(0),
         snapshot(1, t.document(field, button)),
-        [FOCUS, T0 + 5, field[1]],
-        [FOCUS, T0 + 7, button[1]],
-        [FOCUS, T0 + 9, 0],
+        [FOCUS, T0 + 5, field[1], 1],  # live, a text field rings however it was focused
+        [FOCUS, T0 + 7, button[1]],  # clicked: no ring
+        [FOCUS, T0 + 8, 0],
+        [FOCUS, T0 + 9, button[1], 1],  # reached by keyboard: :focus-visible
+        [FOCUS, T0 + 10, 0],
     ]
     load(page, events)
     state = "[doc.activeElement.localName, doc.activeElement.matches(':focus-visible')]"
     seek(page, 5)
     assert ev(page, state) == ["input", True]
-    # Live, a clicked button shows no ring; a click is how a recording's buttons get focus.
     seek(page, 7)
     assert ev(page, state) == ["button", False]
     seek(page, 9)
+    assert ev(page, state) == ["button", True]
+    seek(page, 10)
     assert ev(page, state) == ["body", False]
 
 

@@ -139,7 +139,8 @@ export type CheckpointEvent = [type: EventType.Checkpoint, t: number, name: stri
 export type StyleSheetEvent = [type: EventType.StyleSheet, t: number, owner: Id, css: string];
 /** adoptedStyleSheets of the document (DOCUMENT_TARGET), of a frame's Document (its id) or of the shadow root of host `owner`. */
 export type AdoptedSheetsEvent = [type: EventType.AdoptedSheets, t: number, owner: Id, sheets: string[]];
-export type FocusEvent = [type: EventType.Focus, t: number, node: Id];
+// visible: 1 when the page drew :focus-visible (keyboard focus; text fields always).
+export type FocusEvent = [type: EventType.Focus, t: number, node: Id, visible?: 1];
 /** A canvas's content now, or a blob: image's pixels once loaded. */
 export type CanvasEvent = [type: EventType.Canvas, t: number, node: Id, dataUrl: string];
 export type DialogEvent = [type: EventType.Dialog, t: number, node: Id, state: DialogState];

@@ -369,7 +369,7 @@ function snapshotDone(): void {
   // Focused before we started (autofocus, a script): the focus event came before us.
   let a = doc.activeElement;
   while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
-  if (a && a != doc.body && idOf(a)) enqueue([EventType.Focus, t0, (lastFocus = idOf(a))]);
+  if (a && a != doc.body && idOf(a)) enqueue(focusEvent(t0, (lastFocus = idOf(a)), a));
   walkEnd = boundary();
   ready = true;
   const h = held;
@@ -441,13 +441,20 @@ function inputChanged(el: Element): void {
   out(masked ? [EventType.Input, ts(), id, v, masked] : [EventType.Input, ts(), id, v]);
 }
 
-const onFocus = guard((e: Event) => focused(idOf(e.composedPath()[0] as Node)));
+const onFocus = guard((e: Event) => {
+  const el = e.composedPath()[0] as Element;
+  focused(idOf(el), el);
+});
+
+// Whether a ring shows is the browser's choice (keyboard or mouse), not in the DOM: sent with it.
+const focusEvent = (t: number, id: number, el?: Element): RcEvent =>
+  el?.matches(":focus-visible") ? [EventType.Focus, t, id, 1] : [EventType.Focus, t, id];
 
 /** Focus on node `id`: seen by the document and by a shadow root, sent once. */
-function focused(id: number): void {
+function focused(id: number, el?: Element): void {
   if (id == lastFocus) return;
   lastFocus = id;
-  out([EventType.Focus, ts(), id]);
+  out(focusEvent(ts(), id, el));
 }
 
 function onScroll(e: Event): void {

@@ -260,7 +260,7 @@ export class Replayer {
         page?.adopted(e[2], e[3]);
         break;
       case EventType.Focus:
-        page?.focus(e[2]);
+        page?.focus(e[2], e[3]);
         break;
       case EventType.Canvas:
         page?.canvas(e[2], e[3]);

@@ -63,6 +63,7 @@ export class Page {
   /** Nodes the recorder masked on purpose (extra.masked, flagged texts and attribute values). */
   private readonly masked = new Set<Node>();
   private focusTarget: Id | undefined;
+  private focusVisible = false;
   /** Where relative URLs resolve: the page URL, then its <base href>. */
   private base: string;
 
@@ -431,8 +432,9 @@ export class Page {
   }
 
   /** Focus is applied once per step (flush): intermediate focus changes have no visible effect. */
-  focus(id: Id): void {
+  focus(id: Id, visible?: 1): void {
     this.focusTarget = id;
+    this.focusVisible = !!visible;
   }
 
   canvas(id: Id, url: string): void {
@@ -487,9 +489,9 @@ export class Page {
     if (this.focusTarget !== undefined) {
       const el = this.nodes.get(this.focusTarget) as HTMLElement | undefined;
       if (el?.focus) {
-        // The recording does not say whether focus showed a ring: live, a mouse click rings
-        // text fields only, and clicks are what focus most elements in a recording.
-        el.focus({ preventScroll: true, focusVisible: isTextEntry(el) });
+        // Focusing the focused element again changes nothing, its ring neither.
+        if (el.matches(":focus") && el.matches(":focus-visible") !== this.focusVisible) el.blur();
+        el.focus({ preventScroll: true, focusVisible: this.focusVisible });
       } else {
         (this.doc.activeElement as HTMLElement | null)?.blur();
       }
@@ -560,13 +562,6 @@ function runTasks(tasks: Tasks): void {
       // One element's state failing to apply must not stop the others.
     }
   }
-}
-
-const TEXT_INPUT = /^(text|search|url|tel|email|password|number)$/;
-
-function isTextEntry(el: HTMLElement): boolean {
-  const tag = el.localName;
-  return tag === "textarea" || (tag === "input" && TEXT_INPUT.test((el as HTMLInputElement).type)) || el.isContentEditable;
 }
 
 function setValue(el: Node, value: string): void {
