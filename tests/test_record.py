@@ -443,7 +443,10 @@ def test_input_events_from_user_and_script(start: Start) -> None:
     assert inputs == [
         [ids["field"], "hello"],
         [ids["field"], "from script"],
+        # Left by the user (the check's click): :user-valid (16), sent alone.
+        [ids["field"], "from script", 16],
         [ids["check"], True],
+        [ids["check"], True, 16],  # its change event, after the input event
         [ids["choice"], "y"],
         [ids["choice"], "x"],
     ]

@@ -48,6 +48,7 @@ def run(worker: Worker, name: str, tmp_path: Path) -> list[list[Any]]:
         "card",  # card, one-time code and password autocomplete tokens stay masked under unmask
         "validity",  # masked values keep :invalid, :out-of-range and :placeholder-shown
         "focus-visible",  # keyboard focus rings inside a shadow root, a clicked button none
+        "user-invalid",  # :user-invalid and :user-valid once the user left a field
     ],
 )
 def test_scenario_replays_faithfully(worker: Worker, tmp_path: Path, name: str) -> None:

@@ -49,8 +49,11 @@ export interface ElementExtra {
 
 /** What page styles may show of a field's constraints, kept for a masked value. */
 export const enum Validity {
+  Masked = 1, // its value was masked on purpose
   Invalid = 2, // :invalid
   OutOfRange = 4, // :out-of-range
+  UserInvalid = 8, // :user-invalid (after the user edited and left it): any field
+  UserValid = 16, // :user-valid
 }
 
 export const enum DialogState {
@@ -124,8 +127,8 @@ export type MutationEvent = [
   attrs: [node: Id, name: string, value: string | null, masked?: 1][],
   texts: [node: Id, text: string, masked?: 1][],
 ];
-// masked: the value was masked on purpose (1), with the live field's Validity bits.
-export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[], masked?: number];
+// state: Validity bits: Masked, then Invalid and OutOfRange of a masked value, the User ones of any field.
+export type InputEvent = [type: EventType.Input, t: number, node: Id, value: string | boolean | string[], state?: number];
 /** node: DOCUMENT_TARGET for the top window, a same-origin frame's Document id for its window. */
 export type ScrollEvent = [type: EventType.Scroll, t: number, node: Id, x: number, y: number];
 /** Sampled pointer positions; dt is each position's offset from t. */

@@ -41,6 +41,7 @@ import {
   imageData,
   lastCanvas,
   isPassword,
+  userValidity,
   validity,
   run,
   scrolled,
@@ -433,12 +434,13 @@ function inputChanged(el: Element): void {
       for (const o of (el as HTMLSelectElement).selectedOptions) add(v, maskText(o.value, st, Kind.Value));
     } else v = maskText(i.value, st, Kind.Value);
   }
-  const masked = hit.v ? (isArray(v) ? 1 : validity(el)) : 0;
-  // The setter and the input event report one change; a masked value may change validity only.
-  const key = isArray(v) || masked ? stringify([v, masked]) : v;
+  const state = (hit.v ? (isArray(v) ? 1 : validity(el)) : 0) | userValidity(el);
+  // The setter and the input event report one change; a field's state may change alone (a
+  // masked value's validity, :user-invalid once the user leaves it: its change event).
+  const key = isArray(v) || state ? stringify([v, state]) : v;
   if (lastInput.get(el) === key) return;
   lastInput.set(el, key);
-  out(masked ? [EventType.Input, ts(), id, v, masked] : [EventType.Input, ts(), id, v]);
+  out(state ? [EventType.Input, ts(), id, v, state] : [EventType.Input, ts(), id, v]);
 }
 
 const onFocus = guard((e: Event) => {

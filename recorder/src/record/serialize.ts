@@ -234,10 +234,19 @@ function formState(el: Element, tag: string, own: number, x: ElementExtra): void
   }
 }
 
-/** A field whose value is masked: 1 | what styles may show of its validity, for the replay to keep. */
+/** A field whose value is masked: what styles may show of its validity, for the replay to keep. */
 export function validity(el: Element): number {
   const v = (el as HTMLInputElement).validity;
-  return 1 | (v.valid ? 0 : Validity.Invalid) | (v.rangeUnderflow || v.rangeOverflow ? Validity.OutOfRange : 0);
+  return Validity.Masked | (v.valid ? 0 : Validity.Invalid) | (v.rangeUnderflow || v.rangeOverflow ? Validity.OutOfRange : 0);
+}
+
+/** :user-invalid and :user-valid: only the user's edits set them, the replay cannot. */
+export function userValidity(el: Element): number {
+  try {
+    return el.matches(":user-invalid") ? Validity.UserInvalid : el.matches(":user-valid") ? Validity.UserValid : 0;
+  } catch {
+    return 0; // a browser without them
+  }
 }
 
 function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void {

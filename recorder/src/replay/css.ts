@@ -4,10 +4,13 @@
 export const HOVER_CLASS = ":hover";
 /** The class on the element the page URL's fragment names (the replay document has no fragment). */
 export const TARGET_CLASS = ":target";
+/** Classes on the fields the user left invalid or valid (Input event state): no script sets those. */
+export const USER_INVALID_CLASS = ":user-invalid";
+export const USER_VALID_CLASS = ":user-valid";
 // As selectors: `.\:hover`, `.\:target`. A class starting with ":" never occurs in real pages,
 // and the harness canonicaliser already drops such classes and selectors as replayer artefacts.
-const TWIN = /\.\\:(hover|target)(?![\w-])/;
-const STATE = /(?<!\\):(hover|target)(?![\w-])/;
+const TWIN = /\.\\:(hover|target|user-invalid|user-valid)(?![\w-])/;
+const STATE = /(?<!\\):(hover|target|user-invalid|user-valid)(?![\w-])/;
 const STATES = new RegExp(STATE.source, "g");
 
 const CSS_URL = /url\(\s*(["']?)([^"')]*)\1\s*\)/g;

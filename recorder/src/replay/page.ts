@@ -4,7 +4,7 @@
 
 import { DialogState, DOCUMENT_TARGET, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra, Id, MutationEvent, SerializedNode } from "../format";
-import { HOVER_CLASS, TARGET_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
+import { HOVER_CLASS, TARGET_CLASS, USER_INVALID_CLASS, USER_VALID_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
 
 type Tasks = (() => void)[];
 type ScrollTarget = Element | Document;
@@ -352,17 +352,20 @@ export class Page {
   }
 
   /** A form value: text, a checkbox or radio state, or the selected values of a <select multiple>. */
-  input(id: Id, value: string | boolean | string[], masked?: number): void {
-    const el = this.nodes.get(id);
+  input(id: Id, value: string | boolean | string[], state = 0): void {
+    const el = this.nodes.get(id) as Element | undefined;
     if (!el) return;
-    if (masked) this.masked.add(el);
+    if (state & Validity.Masked) this.masked.add(el);
+    // Styled through the twins of :user-invalid and :user-valid rules (css.ts).
+    el.classList.toggle(USER_INVALID_CLASS, !!(state & Validity.UserInvalid));
+    el.classList.toggle(USER_VALID_CLASS, !!(state & Validity.UserValid));
     if (Array.isArray(value)) {
       for (const option of Array.from((el as HTMLSelectElement).options ?? [])) option.selected = value.includes(option.value);
     } else if (typeof value === "boolean") {
       (el as HTMLInputElement).checked = value;
     } else {
       setValue(el, value);
-      if (masked) keepValidity(el as Element, value, masked);
+      if (state & Validity.Masked) keepValidity(el, value, state);
     }
   }
 
