@@ -49,6 +49,7 @@ def run(worker: Worker, name: str, tmp_path: Path) -> list[list[Any]]:
         "validity",  # masked values keep :invalid, :out-of-range and :placeholder-shown
         "focus-visible",  # keyboard focus rings inside a shadow root, a clicked button none
         "user-invalid",  # :user-invalid and :user-valid once the user left a field
+        "states",  # :state() of custom elements' ElementInternals states
     ],
 )
 def test_scenario_replays_faithfully(worker: Worker, tmp_path: Path, name: str) -> None:

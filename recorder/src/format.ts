@@ -45,6 +45,7 @@ export interface ElementExtra {
   masked?: 1; // a value, visible attribute or CSS masked on purpose: the region differs from the page
   blocked?: [number, number]; // not recorded: a placeholder of this width and height
   validity?: number; // a masked form value: 1 | the live field's Validity bits
+  states?: string[]; // a custom element's custom states (:state()), from its ElementInternals
 }
 
 /** What page styles may show of a field's constraints, kept for a masked value. */
@@ -90,6 +91,7 @@ export const enum EventType {
   Dialog = 15,
   Stop = 16,
   Define = 17,
+  States = 18,
 }
 
 export const enum MouseKind {
@@ -151,6 +153,8 @@ export type DialogEvent = [type: EventType.Dialog, t: number, node: Id, state: D
 export type StopEvent = [type: EventType.Stop, t: number, reason: string];
 /** customElements.define(tag) in the top document: its elements are :defined from now on. */
 export type DefineEvent = [type: EventType.Define, t: number, tag: string];
+// The custom states (ElementInternals.states, :state()) of a custom element, all of them.
+export type StatesEvent = [type: EventType.States, t: number, node: Id, states: string[]];
 
 export type Event =
   | MetaEvent
@@ -170,4 +174,5 @@ export type Event =
   | CanvasEvent
   | DialogEvent
   | StopEvent
-  | DefineEvent;
+  | DefineEvent
+  | StatesEvent;

@@ -46,6 +46,8 @@ import {
   run,
   scrolled,
   serialize,
+  stateSets,
+  statesOf,
   walk,
 } from "./serialize";
 import { beaconAll, enqueue, send, settled, setup } from "./transport";
@@ -205,6 +207,18 @@ function patchWindow(w: Realm | null): void {
       // read-only: WebGL canvases are captured only when the page preserves their buffer
     }
   after(proto(w.CustomElementRegistry), "define", (_r: unknown, _x, args) => w == win && out([EventType.Define, ts(), String(args[0])]));
+  after(proto(w.HTMLElement), "attachInternals", (el: Element, r) => {
+    const set = (r as ElementInternals).states;
+    if (set) {
+      stateSets.set(el, set);
+      stateOwners.set(set, el);
+    }
+  });
+  for (const name of ["add", "delete", "clear"])
+    after(proto(w.CustomStateSet), name, (s: Set<string>) => {
+      const el = stateOwners.get(s);
+      if (el) statesChanged(el);
+    });
   after(proto(w.Element), "attachShadow", (_h: Element, r) => (r as ShadowRoot).mode == "open" && found(r as Node));
   const dialogs = proto(w.HTMLDialogElement);
   after(dialogs, "show", (d: Element) => dialog(d, DialogState.Open));
@@ -523,6 +537,18 @@ function flushCanvas(): void {
     }
   }
   dirtyCanvas.clear();
+}
+
+const stateOwners = new WeakMap<object, Element>();
+const lastStates = new WeakMap<Node, string>();
+
+function statesChanged(el: Element): void {
+  const id = idOf(el);
+  const states = statesOf(el, stateOf(el));
+  const key = stringify(states);
+  if (!id || !states || lastStates.get(el) === key) return;
+  lastStates.set(el, key);
+  out([EventType.States, ts(), id, states]);
 }
 
 function dialog(d: Element, state: DialogState): void {

@@ -25,6 +25,17 @@ export const scrolled = new WeakSet<Node>();
 /** Documents and shadow roots seen with adoptedStyleSheets. */
 export const adopters = new Set<Document | ShadowRoot>();
 const passwords = new WeakSet<Node>();
+/** Custom elements' CustomStateSets (from attachInternals): :state() is not in the DOM. */
+export const stateSets = new WeakMap<Node, Set<string>>();
+
+/** A custom element's states as they may leave the page (names, like classes: PII detection only). */
+export function statesOf(el: Element, st: number): string[] | undefined {
+  const set = stateSets.get(el);
+  if (!set) return;
+  const out: string[] = [];
+  for (const s of set) add(out, maskText(s, st, Kind.Attr));
+  return out;
+}
 
 /** The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s. */
 export const hooks = { found: (_n: Node): void => {} };
@@ -175,6 +186,8 @@ function element(el: Element, id: number, st: number, stack: Job[]): SerializedN
   const isBlocked = matches(el, cfg.block);
   // The replay runs no definition: it defines the tag itself to keep :defined styles.
   if (tag.indexOf("-") > 0 && el.matches(":defined")) x.defined = 1;
+  const states = statesOf(el, kst);
+  if (states && states.length) x.states = states;
   hit.v = false;
   for (const a of el.attributes) {
     // A blocked element keeps id and class only, so the page's selectors still size it.

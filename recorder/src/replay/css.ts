@@ -9,8 +9,9 @@ export const USER_INVALID_CLASS = ":user-invalid";
 export const USER_VALID_CLASS = ":user-valid";
 // As selectors: `.\:hover`, `.\:target`. A class starting with ":" never occurs in real pages,
 // and the harness canonicaliser already drops such classes and selectors as replayer artefacts.
-const TWIN = /\.\\:(hover|target|user-invalid|user-valid)(?![\w-])/;
-const STATE = /(?<!\\):(hover|target|user-invalid|user-valid)(?![\w-])/;
+// `:state(name)` twins `.\:state\(name\)`: the class of a custom state.
+const TWIN = /\.\\:(hover|target|user-invalid|user-valid|state\\\()/;
+const STATE = /(?<!\\):(hover|target|user-invalid|user-valid|state\([\w-]+\))(?![\w-])/;
 const STATES = new RegExp(STATE.source, "g");
 
 const CSS_URL = /url\(\s*(["']?)([^"')]*)\1\s*\)/g;
@@ -56,7 +57,7 @@ function hoverRules(rules: CSSRuleList): void {
       if (STATE.test(text) && !TWIN.test(text)) {
         const twins = splitSelectors(text)
           .filter((s) => STATE.test(s))
-          .map((s) => s.replace(STATES, ".\\:$1"));
+          .map((s) => s.replace(STATES, (_m, state: string) => ".\\:" + state.replace(/[()]/g, "\\$&")));
         // An invalid twin (`::-webkit-scrollbar:hover`...) makes the browser ignore the change.
         style.selectorText = `${text}, ${twins.join(", ")}`;
       }

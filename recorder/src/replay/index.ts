@@ -271,6 +271,9 @@ export class Replayer {
       case EventType.Define:
         page?.define(e[2]);
         break;
+      case EventType.States:
+        page?.states(e[2], e[3]);
+        break;
       // Error and Stop change nothing on screen.
     }
   }

@@ -160,6 +160,7 @@ export class Page {
     // An iframe without its document could not be read (cross-origin): an empty frame here.
     if (extra.masked || (tag === "iframe" && !extra.frame)) this.masked.add(el);
     if (extra.defined) this.define(tag, doc);
+    if (extra.states) setStates(el, extra.states);
     const equiv = attrs["http-equiv"] ?? null;
     for (const [name, value] of Object.entries(attrs)) {
       // A dialog's open state is applied by show()/showModal() once connected.
@@ -367,6 +368,11 @@ export class Page {
       setValue(el, value);
       if (state & Validity.Masked) keepValidity(el, value, state);
     }
+  }
+
+  states(id: Id, states: string[]): void {
+    const el = this.nodes.get(id);
+    if (el?.nodeType === ELEMENT_NODE) setStates(el as Element, states);
   }
 
   scroll(id: Id, x: number, y: number): void {
@@ -622,6 +628,12 @@ function keepValidity(el: Element, masked: string, bits: number): void {
   } catch {
     // a field in an odd state (detached, a value its type refuses): the masked value stays
   }
+}
+
+/** Custom states as `:state(name)` classes, which twin rules of `:state(name)` match (css.ts). */
+function setStates(el: Element, states: string[]): void {
+  for (const c of Array.from(el.classList)) if (c.startsWith(":state(")) el.classList.remove(c);
+  for (const s of states) el.classList.add(`:state(${s})`);
 }
 
 function formState(el: Element, extra: ElementExtra): void {
