@@ -105,15 +105,17 @@ def test_masked_text_in_a_button_covers_the_button_height_from_the_text_on(
             "Draw</button> after<p style='margin-top: 40px'>next line</p></body>"
         )
         page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
-        masks = {"block": [], "text": ["button"], "fields": [], "unmask": []}
-        [line] = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
-        button, text = page.evaluate(
+        masks = {"block": [], "text": ["button", "p"], "fields": [], "unmask": []}
+        [line, alone] = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
+        button, text, last = page.evaluate(
             """() => {
               const b = document.querySelector('button').getBoundingClientRect();
               const r = document.createRange();
               r.selectNodeContents(document.querySelector('button').firstChild);
               const t = r.getBoundingClientRect();
-              return [[b.top, b.bottom], [t.left, t.top]];
+              r.selectNodeContents(document.querySelector('p').firstChild);
+              const p = r.getBoundingClientRect();
+              return [[b.top, b.bottom], [t.left, t.top], [p.left, p.top, p.width, p.height]];
             }"""
         )
     finally:
@@ -122,3 +124,4 @@ def test_masked_text_in_a_button_covers_the_button_height_from_the_text_on(
     assert x == text[0]  # the button's left border and padding stay compared
     assert (y, y + h) == (button[0], button[1])
     assert x + w == 1280 - 8  # to the line's end: the body's content edge
+    assert alone == last  # nothing follows it on its line: its glyphs alone

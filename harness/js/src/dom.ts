@@ -38,6 +38,7 @@ export const nodeType = getter<number>(N, "nodeType");
 export const textContent = getter<string | null>(N, "textContent");
 export const ownerDocument = getter<Document>(N, "ownerDocument");
 export const parentNode = getter<Node | null>(N, "parentNode");
+export const nextSibling = getter<ChildNode | null>(N, "nextSibling");
 export const baseURI = getter<string>(N, "baseURI");
 const nodeChildren = getter<NodeList>(N, "childNodes");
 export const childNodes = (node: Node): ChildNode[] => items(nodeChildren(node) as NodeListOf<ChildNode>);

@@ -14,9 +14,11 @@ import {
   getRootNode,
   host,
   localName,
+  nextSibling,
   nodeType,
   ownerDocument,
   parentElement,
+  parentNode,
   queryAll,
   rect,
   shadowRoot,
@@ -136,7 +138,13 @@ async function contentLoaded(docs: Document[], roots: (Document | ShadowRoot)[],
   const waits: Promise<unknown>[] = images.map((img) =>
     loadedOrFailed(img).then(() => img.decode().catch(() => undefined)),
   );
-  for (const doc of docs) waits.push(fonts(doc).ready);
+  // Faces still loading, not `fonts.ready`: that waits for the document's own load too, which a
+  // replayer's frame (opened, written, never closed) never finishes.
+  for (const doc of docs) {
+    fonts(doc).forEach((face) => {
+      if (face.status === "loading") waits.push(face.loaded.catch(() => undefined));
+    });
+  }
   const pending = roots.flatMap((root) => {
     const doc = nodeType(root) === 9 ? (root as Document) : ownerDocument(root);
     return sprites(root).map((url) => [doc, url] as const);
@@ -189,7 +197,7 @@ const SETTLE_ROUNDS = 5;
  * `win` is the window whose frames drive painting (the top window for a replay iframe).
  */
 export async function settle(doc: Document, win: Window = window): Promise<void> {
-  let seen = -1;
+  let seen: (Document | ShadowRoot)[] = [];
   for (let round = 0; round < SETTLE_ROUNDS; round++) {
     const { docs, roots } = trees(doc);
     await scrollsStill(roots, win);
@@ -197,8 +205,10 @@ export async function settle(doc: Document, win: Window = window): Promise<void>
     const acted = settleAnimations(roots);
     await nextFrame(win);
     await nextFrame(win);
-    if (acted === 0 && roots.length === seen) return;
-    seen = roots.length;
+    // The same trees (a replayer may swap a frame's document for a new one) and nothing to act on.
+    const same = roots.length === seen.length && roots.every((root) => seen.includes(root));
+    if (acted === 0 && same) return;
+    seen = roots;
   }
 }
 
@@ -421,20 +431,53 @@ function lineRects(text: Node): Box[] {
   const edge = block ? contentBox(block) : null;
   const rtl = block ? defaultView(doc)?.getComputedStyle(block).direction === "rtl" : false;
   const around = inlines.flatMap((el) => Array.from(el.getClientRects()));
+  const lines = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+  const after = block ? nextBox(text, block) : null;
   const out: Box[] = [];
-  for (const line of Array.from(range.getClientRects())) {
-    if (line.width <= 0 || line.height <= 0) continue;
+  for (const [i, line] of lines.entries()) {
     const box = { left: line.left, top: line.top, right: line.right, bottom: line.bottom };
     for (const r of around) {
       if (r.bottom <= line.top || r.top >= line.bottom) continue; // on another line
       box.top = Math.min(box.top, r.top);
       box.bottom = Math.max(box.bottom, r.bottom);
     }
-    if (edge && rtl) box.left = Math.min(box.left, edge.left);
-    else if (edge) box.right = Math.max(box.right, edge.right);
+    // The text refills the lines it wraps over; on its last line it moves only what follows.
+    const moves = i < lines.length - 1 || (after !== null && after.top < line.bottom && after.bottom > line.top);
+    if (edge && moves && rtl) box.left = Math.min(box.left, edge.left);
+    else if (edge && moves) box.right = Math.max(box.right, edge.right);
     out.push(box);
   }
   return out;
+}
+
+/** Nodes looked at for what follows a text in its block, at most (then: assume something). */
+const MAX_FOLLOWING = 50;
+
+/** The first box painted after `node` in `block`'s flow, or null when nothing follows. */
+function nextBox(node: Node, block: Element): DOMRect | null {
+  const doc = ownerDocument(node);
+  let at: Node = node;
+  for (let steps = 0; steps < MAX_FOLLOWING; steps++) {
+    let next = nextSibling(at);
+    while (next === null) {
+      const up = parentNode(at);
+      if (up === null || up === block) return null;
+      at = up;
+      next = nextSibling(at);
+    }
+    at = next;
+    let boxes: DOMRect[] = [];
+    if (nodeType(at) === 3) {
+      const range = doc.createRange();
+      range.selectNodeContents(at);
+      boxes = Array.from(range.getClientRects());
+    } else if (nodeType(at) === 1) {
+      boxes = Array.from((at as Element).getClientRects());
+    }
+    const box = boxes.find((r) => r.width > 0 || r.height > 0);
+    if (box) return box;
+  }
+  return rect(block); // too far to look: as if something followed on every line
 }
 
 /**
