@@ -125,3 +125,26 @@ def test_masked_text_in_a_button_covers_the_button_height_from_the_text_on(
     assert (y, y + h) == (button[0], button[1])
     assert x + w == 1280 - 8  # to the line's end: the body's content edge
     assert alone == last  # nothing follows it on its line: its glyphs alone
+
+
+def test_masked_content_strings_css_draws_are_excluded(worker: Worker) -> None:
+    # Masking stars `content:` strings too (builtin): where ::after draws is left out.
+    context = worker.browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(
+            "<style>.pii::after { content: 'Ada Lovelace'; } .deco::after { content: ''; }</style>"
+            "<p><span class='pii'></span> after</p><p class='deco'>x</p>"
+        )
+        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
+        masks = {"block": [], "text": [".pii", ".deco"], "fields": [], "unmask": []}
+        rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
+        span = page.evaluate(
+            "() => { const r = document.querySelector('.pii').getBoundingClientRect();"
+            " return [r.left, r.top, r.width, r.height]; }"
+        )
+    finally:
+        context.close()
+    # The span's line, to its end (" after" follows it); the empty decoration's x only.
+    assert rects[0][:2] == span[:2] and rects[0][0] + rects[0][2] > span[0] + span[2]
+    assert len(rects) == 2 and rects[1][2] < 20

@@ -378,6 +378,7 @@ export function maskedRects(doc: Document, masks: Masks): Rect[] {
       const masked = !clear(el) && ((text !== "" && closestMatch(el, text)) || (fields !== "" && closestMatch(el, fields)));
       if (!masked || FIELD_TAGS.has(name)) continue;
       for (const child of childNodes(el)) if (nodeType(child) === 3) for (const box of lineRects(child)) push(box);
+      for (const box of generatedRects(el)) push(box);
     }
   });
   return out;
@@ -418,20 +419,22 @@ function lineBlock(node: Node): { block: Element | null; inlines: Element[] } {
 }
 
 /**
- * A text node's glyphs, one box per line it is on, each stretched to the end of its line (its
- * block's content edge, in the text's direction) and over the height of the inline boxes that
- * hold it there: masked text of another width moves what follows it on the line and resizes
- * the boxes around it, never what is on other lines or before it.
+ * A text node's glyphs (or an inline element's boxes), one box per line it is on, each
+ * stretched to the end of its line (its block's content edge, in the text's direction) and over
+ * the height of the inline boxes that hold it there: masked text of another width moves what
+ * follows it on the line and resizes the boxes around it, never what is on other lines or
+ * before it.
  */
 function lineRects(text: Node): Box[] {
   const doc = ownerDocument(text);
   const range = doc.createRange();
   range.selectNodeContents(text);
   const { block, inlines } = lineBlock(text);
+  const boxes = nodeType(text) === 1 ? (text as Element).getClientRects() : range.getClientRects();
   const edge = block ? contentBox(block) : null;
   const rtl = block ? defaultView(doc)?.getComputedStyle(block).direction === "rtl" : false;
   const around = inlines.flatMap((el) => Array.from(el.getClientRects()));
-  const lines = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+  const lines = Array.from(boxes).filter((r) => r.width > 0 && r.height > 0);
   const after = block ? nextBox(text, block) : null;
   const out: Box[] = [];
   for (const [i, line] of lines.entries()) {
@@ -448,6 +451,25 @@ function lineRects(text: Node): Box[] {
     out.push(box);
   }
   return out;
+}
+
+/** A non-empty string in a computed `content` (masked text masks the strings CSS draws). */
+const CONTENT_STRING = /"(?:[^"\\]|\\.)+"/;
+
+/**
+ * Where an element draws `content:` strings (::before, ::after), which masking stars like
+ * its text: its lines, stretched like text's (an inline element), or its content box.
+ */
+function generatedRects(el: Element): Box[] {
+  const view = defaultView(ownerDocument(el));
+  if (!view) return [];
+  const draws = ["::before", "::after"].some((pseudo) => CONTENT_STRING.test(view.getComputedStyle(el, pseudo).content));
+  if (!draws) return [];
+  if (!view.getComputedStyle(el).display.startsWith("inline")) {
+    const box = contentBox(el);
+    return box ? [box] : [];
+  }
+  return lineRects(el);
 }
 
 /** Nodes looked at for what follows a text in its block, at most (then: assume something). */
@@ -499,6 +521,7 @@ export function elementRects(elements: Element[], frame: HTMLIFrameElement): Rec
       boxes = childNodes(el)
         .filter((child) => nodeType(child) === 3)
         .flatMap(lineRects);
+      boxes.push(...generatedRects(el));
       if (boxes.length === 0) boxes = [rect(el)];
     }
     let [x, y] = [0, 0];
