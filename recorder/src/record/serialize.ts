@@ -411,21 +411,28 @@ const EMPTY = /:\s*;/;
 
 /** A sheet's rules from the CSSOM (so insertRule'd rules count), readable @imports inlined. Throws when cross-origin. */
 function cssOf(sheet: CSSStyleSheet): string {
+  // @imports are inlined only when all of them can be: one kept as it is (cross-origin, or not
+  // loaded yet) must stay before every other rule, so the others stay @imports too, in order.
+  const rules = Array.from(sheet.cssRules);
+  const inline = rules.every((r) => {
+    try {
+      return r.type != 3 || !!(r as CSSImportRule).styleSheet!.cssRules;
+    } catch {
+      return false;
+    }
+  });
   let css = "";
-  for (const r of sheet.cssRules) {
+  for (const r of rules) {
     let text = r.cssText;
-    if (r.type == 3)
-      try {
-        const i = r as CSSImportRule;
-        text = cssOf(i.styleSheet!);
-        // The import's conditions and layer, around its rules: layer innermost, as it names
-        // where the rules go, media and supports only decide whether they apply.
-        if (i.layerName != null) text = "@layer " + i.layerName + "{" + text + "}";
-        if (i.supportsText) text = "@supports (" + i.supportsText + "){" + text + "}";
-        if (i.media.mediaText) text = "@media " + i.media.mediaText + "{" + text + "}";
-      } catch {
-        // cross-origin import: keep the @import
-      }
+    if (r.type == 3 && inline) {
+      const i = r as CSSImportRule;
+      text = cssOf(i.styleSheet!);
+      // The import's conditions and layer, around its rules: layer innermost, as it names
+      // where the rules go, media and supports only decide whether they apply.
+      if (i.layerName != null) text = "@layer " + i.layerName + "{" + text + "}";
+      if (i.supportsText) text = "@supports (" + i.supportsText + "){" + text + "}";
+      if (i.media.mediaText) text = "@media " + i.media.mediaText + "{" + text + "}";
+    }
     css += text;
   }
   const owner = sheet.ownerNode;
