@@ -29,6 +29,7 @@ __all__ = [
     "STEP_KINDS",
     "EventExpectation",
     "Expect",
+    "FaultRule",
     "OverheadConfig",
     "PageRef",
     "RecorderConfig",
@@ -61,7 +62,9 @@ STEP_KINDS: tuple[str, ...] = (
     "eval",
     "back",
     "reload",
+    "offline",
     "checkpoint",
+    "close",
 )
 EVENT_KINDS: tuple[str, ...] = (
     "click",
@@ -162,6 +165,47 @@ class Expect:
     pii: tuple[str, ...] = ()
     events: Mapping[str, EventExpectation] = field(default_factory=dict)
     max_stream_bytes: int | None = None
+    # Delivery under ingest faults: lost events (marked by the recorder) and duplicates allowed.
+    lost: EventExpectation = EventExpectation("==", 0)
+    duplicates: EventExpectation = EventExpectation("==", 0)
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """One `ingest_faults:` rule: which of a session's ingest requests it takes (by attempt
+    index, 0-based over every request the server saw, and by time since the first page load
+    started; both when both are given) and what the server does with them."""
+
+    start: int = 0  # `from`
+    count: int | None = None  # None: every attempt from `start` on
+    from_ms: float = 0.0
+    for_ms: float | None = None  # None: from `from_ms` on, for good
+    status: int | None = None
+    retry_after: int | None = None  # seconds, sent as Retry-After with `status`
+    store: bool = False  # keep the batch, answer `status` all the same
+    hang_ms: int | None = None  # hold the request, then close without an answer
+    drop: bool = False  # read the request, close without an answer
+    refuse: bool = False  # close at once, unread
+
+    def matches(self, index: int, elapsed_ms: float) -> bool:
+        return (
+            index >= self.start
+            and (self.count is None or index < self.start + self.count)
+            and elapsed_ms >= self.from_ms
+            and (self.for_ms is None or elapsed_ms < self.from_ms + self.for_ms)
+        )
+
+    @property
+    def action(self) -> str:
+        """The action in words, as the attempt log and the report show it."""
+        if self.refuse:
+            return "refuse"
+        if self.drop:
+            return "drop"
+        if self.hang_ms is not None:
+            return f"hang {self.hang_ms} ms"
+        after = f" retry-after {self.retry_after}" if self.retry_after is not None else ""
+        return f"{'store, ' if self.store else ''}{self.status}{after}"
 
 
 @dataclass(frozen=True)
@@ -184,6 +228,7 @@ class Scenario:
     steps: tuple[Step, ...]
     expect: Expect
     overhead: OverheadConfig
+    ingest_faults: tuple[FaultRule, ...] = ()
     # Recorders expected to fail here, and why: reported as a known failure, not a failure.
     known_failures: Mapping[str, str] = field(default_factory=dict)
 
@@ -715,6 +760,26 @@ def _plain(v: _Value) -> Any:
 _COUNT_PATTERN = r"^\s*(==|>=|<=|>|<)?\s*([0-9]+)\s*$"
 
 
+class _Count(_Type):
+    """A count expectation: N (exactly N) or a comparison like ">=1"."""
+
+    def parse(self, ctx: _Context, v: _Value, where: str) -> EventExpectation:
+        value = v.value if isinstance(v, _Scalar) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return EventExpectation("==", value)
+        if isinstance(value, str) and (m := re.fullmatch(_COUNT_PATTERN, value)):
+            return EventExpectation(m[1] or "==", int(m[2]))
+        ctx.fail(v.line, f'{where} must be a count like 2, ">=1" or "<3", got {_describe(v)}')
+
+    def schema(self) -> dict[str, Any]:
+        return {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": _COUNT_PATTERN},
+            ]
+        }
+
+
 class _Events(_Type):
     """expect.events: event kind -> N (exactly N) or a comparison like ">=1"."""
 
@@ -729,35 +794,125 @@ class _Events(_Type):
                     f"unknown event {kind!r} in {where} (known events: {', '.join(EVENT_KINDS)})"
                     + _did_you_mean(kind, EVENT_KINDS),
                 )
-            out[kind] = self._count(ctx, entry.value, f"{where}.{kind}")
+            out[kind] = _Count().parse(ctx, entry.value, f"{where}.{kind}")
         return out
 
-    def _count(self, ctx: _Context, v: _Value, where: str) -> EventExpectation:
-        value = v.value if isinstance(v, _Scalar) else None
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return EventExpectation("==", value)
-        if isinstance(value, str) and (m := re.fullmatch(_COUNT_PATTERN, value)):
-            return EventExpectation(m[1] or "==", int(m[2]))
-        ctx.fail(v.line, f'{where} must be a count like 2, ">=1" or "<3", got {_describe(v)}')
-
     def schema(self) -> dict[str, Any]:
-        count = {
-            "anyOf": [
-                {"type": "integer", "minimum": 0},
-                {"type": "string", "pattern": _COUNT_PATTERN},
-            ]
-        }
         return {
             "type": ["object", "null"],
             "additionalProperties": False,
             "properties": {
                 kind: {
-                    **count,
+                    **_Count().schema(),
                     "description": f'how many {kind} events the stream holds: N, or like ">=1"',
                 }
                 for kind in EVENT_KINDS
             },
         }
+
+
+_FAULT_ACTIONS = ("status", "hang_ms", "drop", "refuse")
+
+
+class _FaultRules(_Type):
+    """ingest_faults: a list of rules, each {when..., one action}, read as FaultRule."""
+
+    block = _Block(
+        [
+            _Field(
+                "from",
+                _Int(lo=0),
+                "first request attempt (0-based, over every request to the session's ingest) "
+                "the rule takes",
+                0,
+            ),
+            _Field("count", _Int(lo=1), "how many attempts from `from`; default: all", None),
+            _Field(
+                "from_ms",
+                _Int(lo=0),
+                "the rule takes requests from this many ms after the first page load started",
+                0,
+            ),
+            _Field(
+                "for_ms", _Int(lo=1), "for this many ms from `from_ms`; default: for good", None
+            ),
+            _Field("status", _Int(200, 599), "answer with this HTTP status", None),
+            _Field(
+                "retry_after",
+                _Int(lo=0),
+                "with `status`: a Retry-After header of this many seconds",
+                None,
+            ),
+            _Field(
+                "store",
+                _Bool(),
+                "with `status`: store the batch all the same (stored, but failed to the client)",
+                False,
+            ),
+            _Field(
+                "hang_ms",
+                _Int(lo=1),
+                "hold the request this many ms, then close the connection without an answer",
+                None,
+            ),
+            _Field("drop", _Bool(), "read the request, then close without an answer", False),
+            _Field(
+                "refuse",
+                _Bool(),
+                "close the connection at once (a reset), the request unread",
+                False,
+            ),
+        ]
+    )
+
+    def parse(self, ctx: _Context, v: _Value, where: str) -> tuple[FaultRule, ...]:
+        if not isinstance(v, _Seq):
+            ctx.fail(
+                v.line,
+                f"{where} must be a list of rules, like - {{from: 0, count: 3, status: 500}}",
+            )
+        return tuple(self._rule(ctx, item, f"{where}[{i}]") for i, item in enumerate(v.items))
+
+    def _rule(self, ctx: _Context, v: _Value, where: str) -> FaultRule:
+        values = self.block.parse(ctx, v, where)
+        actions = [a for a in _FAULT_ACTIONS if values[a] not in (None, False)]
+        if len(actions) != 1:
+            ctx.fail(
+                v.line,
+                f"{where} needs exactly one action of {', '.join(_FAULT_ACTIONS)}"
+                + (f", got {', '.join(actions)}" if actions else ""),
+            )
+        if values["status"] is None and (values["retry_after"] is not None or values["store"]):
+            ctx.fail(v.line, f"{where}: retry_after and store go with a status; add one")
+        return FaultRule(
+            start=values["from"],
+            count=values["count"],
+            from_ms=float(values["from_ms"]),
+            for_ms=None if values["for_ms"] is None else float(values["for_ms"]),
+            status=values["status"],
+            retry_after=values["retry_after"],
+            store=values["store"],
+            hang_ms=values["hang_ms"],
+            drop=values["drop"],
+            refuse=values["refuse"],
+        )
+
+    def schema(self) -> dict[str, Any]:
+        flag = {"const": True, "description": "this rule's action"}
+        rule = {
+            **self.block.schema(),
+            "type": "object",
+            "oneOf": [
+                {"required": ["status"]},
+                {"required": ["hang_ms"]},
+                {"required": ["drop"], "properties": {"drop": flag}},
+                {"required": ["refuse"], "properties": {"refuse": flag}},
+            ],
+            "dependencies": {"retry_after": ["status"]},
+            "if": {"required": ["store"], "properties": {"store": flag}},
+            "then": {"required": ["status"]},
+        }
+        return {"type": ["array", "null"], "items": rule}
 
 
 class _PagePath(_Type):
@@ -818,6 +973,43 @@ class _GotoTarget(_Type):
 
     def schema(self) -> dict[str, Any]:
         return _Text().schema()
+
+
+_FLUSH = _Field(
+    "flush",
+    _Bool(),
+    "let the recorder send what it holds before leaving (the harness waits for it); false: "
+    "leave at once, as a user does",
+    True,
+)
+
+
+class _GotoStep:
+    """goto: a page path or URL, or {page | url, flush}; read as {"url", "page", "flush"}."""
+
+    description = "open a page: a path relative to this file, or a URL, or {page | url, flush}"
+    block = _Block(
+        [
+            _Field("page", _PagePath(), "page to open, relative to this file", None),
+            _Field("url", _Url(), "URL to open instead of a page", None),
+            _FLUSH,
+        ]
+    )
+
+    def parse(self, ctx: _Context, v: _Value, kind: str, line: int) -> dict[str, Any]:
+        if _is_null(v):
+            ctx.fail(line, f"{kind} needs a value: {self.description}")
+        if not isinstance(v, _Map):
+            return {**_GotoTarget().parse(ctx, v, kind), "flush": True}
+        values = self.block.read(ctx, v, kind, line)
+        if (values["page"] is None) == (values["url"] is None):
+            ctx.fail(v.line, f"{kind} takes either page or url, like {{page: next.html}}")
+        return values
+
+    def schema(self) -> dict[str, Any]:
+        block = {**self.block.schema(), "type": "object"}
+        block["oneOf"] = [{"required": ["page"]}, {"required": ["url"]}]
+        return {"anyOf": [_GotoTarget().schema(), block]}
 
 
 @dataclass(frozen=True)
@@ -914,8 +1106,8 @@ _CHECKPOINT_NAME = _Text(
     "it names report files",
 )
 
-_STEPS: dict[str, _ScalarStep | _BlockStep] = {
-    "goto": _ScalarStep("open a page: a path relative to this file, or a URL", _GotoTarget()),
+_STEPS: dict[str, _ScalarStep | _BlockStep | _GotoStep] = {
+    "goto": _GotoStep(),
     "click": _BlockStep(
         "click an element: a selector, or {selector, count, delay_ms, button, position}",
         _Block(_click_fields(with_count=True)),
@@ -1004,11 +1196,21 @@ _STEPS: dict[str, _ScalarStep | _BlockStep] = {
         "selector",
     ),
     "eval": _ScalarStep("run JavaScript in the page", _Keyed("script", _Text(noun="a script"))),
-    "back": _BlockStep("go back in history: {}", _Block([])),
-    "reload": _BlockStep("reload the page: {}", _Block([])),
+    "back": _BlockStep("go back in history: {} or {flush}", _Block([_FLUSH])),
+    "reload": _BlockStep("reload the page: {} or {flush}", _Block([_FLUSH])),
+    "offline": _ScalarStep(
+        "take the browser off the network (true) or back on (false), as the browser's offline "
+        "mode does: requests fail, navigator.onLine and online/offline events follow",
+        _Keyed("offline", _Bool()),
+    ),
     "checkpoint": _ScalarStep(
         "compare the live page and its replay here: a name (letters, digits, '-', '_', '.')",
         _Keyed("name", _CHECKPOINT_NAME),
+    ),
+    "close": _BlockStep(
+        "leave for good: close the page as a user closes a tab, its pagehide handlers run; "
+        "the last step (checkpoints go before it): {}",
+        _Block([]),
     ),
 }
 
@@ -1029,6 +1231,14 @@ class _Steps(_Type):
                         "give each checkpoint its own name",
                     )
                 first_line[name] = step.line
+        closes = [step for step in steps if step.kind == "close"]
+        if closes and closes[0] is not steps[-1]:
+            after = steps[steps.index(closes[0]) + 1]
+            ctx.fail(
+                after.line,
+                f"no step can follow close (line {closes[0].line}): the page is gone; "
+                "put checkpoints before it",
+            )
         return steps
 
     def _step(self, ctx: _Context, item: _Value) -> Step:
@@ -1162,6 +1372,15 @@ _SCENARIO = _Block(
                     ),
                     "events": (_Events(), "event counts the captured stream must have, by kind"),
                     "max_stream_bytes": (_Int(lo=1), "largest allowed stream size in bytes"),
+                    "lost": (
+                        _Count(),
+                        "how many recorded events may be lost and marked lost by the recorder "
+                        '(under ingest_faults): N or like "<=10"; loss not marked always fails',
+                    ),
+                    "duplicates": (
+                        _Count(),
+                        'how many events may appear twice in the decoded stream: N or like "<=2"',
+                    ),
                 },
             ),
             "what a run must achieve to pass",
@@ -1187,6 +1406,14 @@ _SCENARIO = _Block(
             ),
             "page-load overhead measurement, read by `replaycheck overhead`",
             OverheadConfig(),
+        ),
+        _Field(
+            "ingest_faults",
+            _FaultRules(),
+            "faults the harness's ingest injects into this scenario's requests: rules like "
+            "{from: 0, count: 3, status: 500} or {from_ms: 2000, for_ms: 5000, refuse: true}; "
+            "the first rule matching a request applies, none: stored and answered 204",
+            (),
         ),
         _Field(
             "known_failures",
@@ -1216,7 +1443,9 @@ def _scenario(ctx: _Context, root: _Value) -> Scenario:
     if not any(step.kind == "checkpoint" for step in steps):
         steps_key = root.entries.get("steps")
         line = steps[-1].line if steps else steps_key.key_line if steps_key else 1
-        steps = (*steps, Step("checkpoint", {"name": "end"}, line))
+        # Before a close, while there is still a page to compare.
+        at = len(steps) - 1 if steps and steps[-1].kind == "close" else len(steps)
+        steps = (*steps[:at], Step("checkpoint", {"name": "end"}, line), *steps[at:])
     return Scenario(
         name=values["name"] if values["name"] is not None else ctx.shown.stem,
         description=values["description"],
@@ -1228,6 +1457,7 @@ def _scenario(ctx: _Context, root: _Value) -> Scenario:
         steps=steps,
         expect=values["expect"],
         overhead=values["overhead"],
+        ingest_faults=values["ingest_faults"],
         known_failures=values["known_failures"],
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import mimetypes
 import re
 import socket
+import struct
 import sys
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -14,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from harness.scenario import FaultRule
 
 INGEST_PREFIX = "/__ingest/"
 ASSET_PREFIX = "/__rc/"
@@ -29,6 +33,22 @@ class Batch:
     content_encoding: str
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One request to a session's ingest, as the fault-injecting ingest handled it."""
+
+    index: int  # 0-based over the session's requests
+    t_ms: float  # since the session's fault clock started (set_faults' t0)
+    action: str  # "204" when no rule matched, else FaultRule.action
+
+
+@dataclass
+class _Faults:
+    rules: tuple[FaultRule, ...]
+    t0: float  # time.monotonic() when the scenario's first page load started
+    attempts: list[Attempt]
+
+
 class Server:
     """A threaded server on 127.0.0.1: folders mounted under /m<N>/, named assets under /__rc/."""
 
@@ -36,6 +56,7 @@ class Server:
         self._mounts: dict[tuple[Path, str | None], str] = {}
         self._assets: dict[str, tuple[bytes, str]] = {}
         self._batches: dict[str, list[Batch]] = defaultdict(list)
+        self._faults: dict[str, _Faults] = {}
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
@@ -109,6 +130,39 @@ class Server:
         with self._lock:
             self._batches[session].append(batch)
 
+    def set_faults(self, session: str, rules: tuple[FaultRule, ...], t0: float) -> None:
+        """From now on, requests to `session`'s ingest meet `rules` (the first that matches
+        wins); `t0` (time.monotonic()) is when their `from_ms` counts from."""
+        with self._lock:
+            self._faults[session] = _Faults(rules, t0, [])
+
+    def clear_faults(self, session: str) -> None:
+        with self._lock:
+            self._faults.pop(session, None)
+
+    def attempts(self, session: str) -> list[Attempt]:
+        """Every request to `session`'s ingest since set_faults, in arrival order."""
+        with self._lock:
+            faults = self._faults.get(session)
+            return list(faults.attempts) if faults else []
+
+    def _fault_for(self, session: str) -> FaultRule | None:
+        """The rule this request meets, logging the attempt; None: store it and answer 204."""
+        with self._lock:
+            faults = self._faults.get(session)
+            if faults is None:
+                return None
+            index, t_ms = len(faults.attempts), (time.monotonic() - faults.t0) * 1000
+            rule = next((r for r in faults.rules if r.matches(index, t_ms)), None)
+            action = "204" if rule is None else rule.action
+            faults.attempts.append(Attempt(index, round(t_ms, 1), action))
+            return rule
+
+    @property
+    def _faulty(self) -> bool:
+        with self._lock:
+            return bool(self._faults)
+
 
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(
@@ -127,13 +181,27 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             pass  # A fidelity run serves hundreds of requests; the report says what matters.
 
-        def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str = "text/plain",
+            headers: dict[str, str] | None = None,
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             # The recorder posts from whatever origin it records, including real sites.
             self.send_header("Access-Control-Allow-Origin", "*")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if server._faulty:
+                # Chromium silently re-sends a request whose reused connection closed with no
+                # answer: while faults are injected no connection is reused, so every attempt
+                # the ingest counts is one the page made.
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -148,20 +216,40 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
+            session = path[len(INGEST_PREFIX) :] if path.startswith(INGEST_PREFIX) else None
+            rule = None if session is None else server._fault_for(session)
+            if rule is not None and rule.refuse:
+                # An RST before reading the body: to the page, a network failure like a refused
+                # connection (it had to connect to send the request line the session is in).
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                # Closed here: the server's own shutdown(SHUT_WR) would send a FIN first.
+                self.connection.close()
+                self.close_connection = True
+                return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
-            if not path.startswith(INGEST_PREFIX):
+            if session is None:
                 self._send(HTTPStatus.NOT_FOUND, b"not found")
                 return
-            server._ingest(
-                path[len(INGEST_PREFIX) :],
-                Batch(
+            if rule is not None and rule.hang_ms is not None:
+                time.sleep(rule.hang_ms / 1000)
+            if rule is not None and rule.status is None:  # hang or drop: no answer at all
+                self.close_connection = True
+                return
+            if rule is None or rule.store:
+                batch = Batch(
                     body,
                     self.headers.get("Content-Type", ""),
                     self.headers.get("Content-Encoding", ""),
-                ),
-            )
-            self._send(HTTPStatus.NO_CONTENT, b"")
+                )
+                server._ingest(session, batch)
+            headers = {"Access-Control-Expose-Headers": "Retry-After"}
+            if rule is not None and rule.retry_after is not None:
+                headers["Retry-After"] = str(rule.retry_after)
+            status = HTTPStatus.NO_CONTENT if rule is None or rule.status is None else rule.status
+            self._send(status, b"", headers=headers)
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path

@@ -16,6 +16,7 @@ from harness.scenario import (
     STEP_KINDS,
     EventExpectation,
     Expect,
+    FaultRule,
     OverheadConfig,
     PageRef,
     RecorderConfig,
@@ -102,8 +103,12 @@ steps:
   - eval: "document.title = 'x'"
   - back: {}
   - reload:
+  - offline: true
+  - goto: {page: pages/next.html, flush: false}
+  - back: {flush: false}
   - checkpoint: after-pay
   - checkpoint: v1.2_final
+  - close: {}
 expect:
   pixel_mismatch_max: 0.01
   dom_similarity_min: 0.9
@@ -118,11 +123,19 @@ expect:
     error: 0
     rage_click: "1"
   max_stream_bytes: 200000
+  lost: "<=5"
+  duplicates: 0
 overhead:
   runs: 10
   cpu_throttle: 2
   budget_pct: 1.5
   after_load_ms: 1500
+ingest_faults:
+  - {from: 0, count: 3, status: 500}
+  - {from_ms: 1000, for_ms: 5000, status: 503, retry_after: 5, store: true}
+  - {hang_ms: 2000}
+  - {drop: true}
+  - {refuse: true}
 """
 
 
@@ -152,9 +165,9 @@ def test_full_scenario_normalizes_every_key_and_step(site: Path) -> None:
     next_page = site / "pages" / "next.html"
     click = {"count": 1, "delay_ms": 0, "button": "left", "position": None}
     assert [(step.kind, step.args) for step in s.steps] == [
-        ("goto", {"url": None, "page": PageRef(next_page)}),
-        ("goto", {"url": "https://example.com/a?b=1", "page": None}),
-        ("goto", {"url": "data:text/html,<p>hi</p>", "page": None}),
+        ("goto", {"url": None, "page": PageRef(next_page), "flush": True}),
+        ("goto", {"url": "https://example.com/a?b=1", "page": None, "flush": True}),
+        ("goto", {"url": "data:text/html,<p>hi</p>", "page": None, "flush": True}),
         ("click", {"selector": "#pay", **click}),
         (
             "click",
@@ -192,10 +205,14 @@ def test_full_scenario_normalizes_every_key_and_step(site: Path) -> None:
         ("wait_for", {"selector": "#done", "timeout_ms": 10000}),
         ("wait_for", {"selector": "#late", "timeout_ms": 500}),
         ("eval", {"script": "document.title = 'x'"}),
-        ("back", {}),
-        ("reload", {}),
+        ("back", {"flush": True}),
+        ("reload", {"flush": True}),
+        ("offline", {"offline": True}),
+        ("goto", {"url": None, "page": PageRef(next_page), "flush": False}),
+        ("back", {"flush": False}),
         ("checkpoint", {"name": "after-pay"}),
         ("checkpoint", {"name": "v1.2_final"}),
+        ("close", {}),
     ]
     assert {step.kind for step in s.steps} == set(STEP_KINDS)
     assert [step.line for step in s.steps] == list(range(17, 17 + len(s.steps)))
@@ -215,6 +232,15 @@ def test_full_scenario_normalizes_every_key_and_step(site: Path) -> None:
             "rage_click": EventExpectation("==", 1),
         },
         max_stream_bytes=200000,
+        lost=EventExpectation("<=", 5),
+        duplicates=EventExpectation("==", 0),
+    )
+    assert s.ingest_faults == (
+        FaultRule(start=0, count=3, status=500),
+        FaultRule(from_ms=1000.0, for_ms=5000.0, status=503, retry_after=5, store=True),
+        FaultRule(hang_ms=2000),
+        FaultRule(drop=True),
+        FaultRule(refuse=True),
     )
     assert s.overhead == OverheadConfig(
         runs=10, cpu_throttle=2.0, budget_pct=1.5, after_load_ms=1500
@@ -379,7 +405,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "unknown top key": (
         PAGE + f"nmae: x  {MARK}\n",
         "unknown key 'nmae' in the scenario (known: name, description, page, url, viewport, "
-        "recorder, steps, expect, overhead, known_failures); did you mean 'name'?",
+        "recorder, steps, expect, overhead, ingest_faults, known_failures); did you mean 'name'?",
     ),
     "unknown viewport key": (
         PAGE + f"viewport: {{width: 800, hieght: 600}}  {MARK}\n",
@@ -392,7 +418,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "unknown expect key": (
         PAGE + f"expect:\n  pixel_mismach_max: 0.1  {MARK}\n",
         "unknown key 'pixel_mismach_max' in expect (known: pixel_mismatch_max, "
-        "dom_similarity_min, pii, events, max_stream_bytes); did you mean 'pixel_mismatch_max'?",
+        "dom_similarity_min, pii, events, max_stream_bytes, lost, duplicates); "
+        "did you mean 'pixel_mismatch_max'?",
     ),
     "unknown overhead key": (
         PAGE + f"overhead:\n  run: 5  {MARK}\n",
@@ -406,9 +433,50 @@ ERRORS: dict[str, tuple[str, str]] = {
         PAGE + f"steps:\n  - dblclick: {{selector: '#a', count: 3}}  {MARK}\n",
         "unknown key 'count' in dblclick",
     ),
-    "back takes no keys": (
+    "back takes flush only": (
         PAGE + f"steps:\n  - back: {{to: 1}}  {MARK}\n",
-        "unknown key 'to' in back (it takes none)",
+        "unknown key 'to' in back (known: flush)",
+    ),
+    "close takes no keys": (
+        PAGE + f"steps:\n  - close: {{to: 1}}  {MARK}\n",
+        "unknown key 'to' in close (it takes none)",
+    ),
+    "a step after close": (
+        PAGE + f"steps:\n  - close: {{}}\n  - wait: 1  {MARK}\n",
+        "no step can follow close (line 3)",
+    ),
+    "goto with page and url": (
+        PAGE + f"steps:\n  - goto: {{page: pages/index.html, url: 'http://x.org/'}}  {MARK}\n",
+        "goto takes either page or url",
+    ),
+    "offline not a bool": (
+        PAGE + f"steps:\n  - offline: yes please  {MARK}\n",
+        "offline must be true or false",
+    ),
+    "fault rule without an action": (
+        PAGE + f"ingest_faults:\n  - {{from: 0, count: 3}}  {MARK}\n",
+        "ingest_faults[0] needs exactly one action of status, hang_ms, drop, refuse",
+    ),
+    "fault rule with two actions": (
+        PAGE + f"ingest_faults:\n  - {{status: 500, drop: true}}  {MARK}\n",
+        "ingest_faults[0] needs exactly one action of status, hang_ms, drop, refuse, "
+        "got status, drop",
+    ),
+    "retry_after without a status": (
+        PAGE + f"ingest_faults:\n  - {{refuse: true, retry_after: 5}}  {MARK}\n",
+        "ingest_faults[0]: retry_after and store go with a status",
+    ),
+    "unknown fault key": (
+        PAGE + f"ingest_faults:\n  - {{status: 500, for: 3}}  {MARK}\n",
+        "unknown key 'for' in ingest_faults[0]",
+    ),
+    "ingest_faults not a list": (
+        PAGE + f"ingest_faults: {{status: 500}}  {MARK}\n",
+        "ingest_faults must be a list of rules",
+    ),
+    "lost not a count": (
+        PAGE + f"expect:\n  lost: some  {MARK}\n",
+        'expect.lost must be a count like 2, ">=1" or "<3"',
     ),
     "unknown position key": (
         PAGE
@@ -588,8 +656,8 @@ ERRORS: dict[str, tuple[str, str]] = {
     "unknown step": (
         PAGE + f"steps:\n  - clik: '#a'  {MARK}\n",
         "unknown step 'clik' (known steps: goto, click, dblclick, fill, type, press, select, "
-        "check, uncheck, hover, scroll, mouse, wait, wait_for, eval, back, reload, checkpoint); "
-        "did you mean 'click'?",
+        "check, uncheck, hover, scroll, mouse, wait, wait_for, eval, back, reload, offline, "
+        "checkpoint, close); did you mean 'click'?",
     ),
     "two keys in a step": (
         PAGE + f"steps:\n  - click: '#a'\n    wait: 5  {MARK}\n",
@@ -803,6 +871,7 @@ def test_schema_lists_every_key_step_and_event() -> None:
         "steps",
         "expect",
         "overhead",
+        "ingest_faults",
         "known_failures",
     ]
     assert list(props["steps"]["items"]["properties"]) == list(STEP_KINDS)

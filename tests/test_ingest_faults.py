@@ -1,0 +1,105 @@
+"""The fault-injecting ingest (harness/server.py): each rule answers as it says, seen from a
+plain HTTP client; and one browser case end to end."""
+
+from __future__ import annotations
+
+import http.client
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+
+from harness.scenario import FaultRule
+from harness.server import Server
+
+
+def post(url: str, body: bytes = b"{}", timeout: float = 5) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "text/plain"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers)
+
+
+def test_no_rule_matching_stores_and_answers_204_exposing_retry_after() -> None:
+    with Server() as server:
+        server.set_faults("s", (FaultRule(start=5, status=500),), time.monotonic())
+        status, headers = post(server.ingest_url("s"), b"one")
+        assert status == 204
+        assert headers["Access-Control-Expose-Headers"] == "Retry-After"
+        assert [b.body for b in server.batches("s")] == [b"one"]
+        assert [(a.index, a.action) for a in server.attempts("s")] == [(0, "204")]
+
+
+def test_rules_by_attempt_index_answer_their_status_then_stop() -> None:
+    with Server() as server:
+        server.set_faults("s", (FaultRule(start=1, count=2, status=500),), time.monotonic())
+        statuses = [post(server.ingest_url("s"), str(i).encode())[0] for i in range(4)]
+        assert statuses == [204, 500, 500, 204]
+        assert [b.body for b in server.batches("s")] == [b"0", b"3"]  # failed ones not stored
+        assert [a.action for a in server.attempts("s")] == ["204", "500", "500", "204"]
+        assert post(server.ingest_url("other"))[0] == 204  # faults are per session
+
+
+def test_retry_after_is_sent_and_store_keeps_a_batch_answered_as_failed() -> None:
+    with Server() as server:
+        rule = FaultRule(status=503, retry_after=5, store=True)
+        server.set_faults("s", (rule,), time.monotonic())
+        status, headers = post(server.ingest_url("s"), b"kept")
+        assert (status, headers["Retry-After"]) == (503, "5")
+        assert [b.body for b in server.batches("s")] == [b"kept"]
+        assert server.attempts("s")[0].action == "store, 503 retry-after 5"
+
+
+def test_time_windows_count_from_t0() -> None:
+    with Server() as server:
+        rule = FaultRule(from_ms=300, for_ms=400, status=429)
+        server.set_faults("s", (rule,), time.monotonic())
+        before = post(server.ingest_url("s"))[0]
+        time.sleep(0.4)
+        during = post(server.ingest_url("s"))[0]
+        time.sleep(0.4)
+        after = post(server.ingest_url("s"))[0]
+        assert (before, during, after) == (204, 429, 204)
+        times = [a.t_ms for a in server.attempts("s")]
+        assert times[0] < 300 <= times[1] < 700 <= times[2]
+
+
+def raw_post(server: Server, session: str, timeout: float = 5) -> tuple[str, float]:
+    """One request on its own connection: what the client met, and after how long."""
+    parts = urlsplit(server.ingest_url(session))
+    connection = http.client.HTTPConnection(parts.netloc, timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.request("POST", parts.path, body=b"x" * 100_000)
+        outcome = str(connection.getresponse().status)
+    except http.client.RemoteDisconnected:  # a ConnectionResetError too: first
+        outcome = "closed without an answer"
+    except (ConnectionResetError, BrokenPipeError):  # the latter while the body was being sent
+        outcome = "reset"
+    finally:
+        connection.close()
+    return outcome, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("rule", "outcome", "stored"),
+    [
+        (FaultRule(drop=True), "closed without an answer", False),
+        (FaultRule(refuse=True), "reset", False),
+        (FaultRule(hang_ms=600), "closed without an answer", False),
+    ],
+)
+def test_drop_refuse_and_hang_give_no_answer(rule: FaultRule, outcome: str, stored: bool) -> None:
+    with Server() as server:
+        server.set_faults("s", (rule,), time.monotonic())
+        met, took = raw_post(server, "s")
+        assert met == outcome
+        assert bool(server.batches("s")) == stored
+        assert (took >= 0.6) == (rule.hang_ms is not None)
+        assert [a.action for a in server.attempts("s")] == [rule.action]
+        server.clear_faults("s")
+        assert raw_post(server, "s")[0] == "204"
