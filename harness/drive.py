@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Request
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.adapters.base import Adapter, read_bundle
@@ -23,11 +24,16 @@ from harness.capture import (
 )
 from harness.masking import Sensitive, page_errors
 from harness.scenario import PageRef, Scenario, ScenarioError, Step
-from harness.server import Server
+from harness.server import Attempt, Batch, Server
 from harness.stream import Stream
 
 STEP_TIMEOUT_MS = 5000
 NAVIGATION_TIMEOUT_MS = 15000
+# A flush before leaving a page or at a checkpoint waits no longer: under ingest faults a
+# recorder may hold its batches for retries far longer than a user stays.
+FLUSH_DEADLINE_MS = 30_000
+# At the end, how long the recorder has to deliver what it holds once the faults are over.
+DELIVERY_DEADLINE_S = 60.0
 
 
 # How the recorder reaches the page: a script tag in the served HTML (as sites install it) or a
@@ -44,6 +50,10 @@ class Recording:
     stream: Stream
     checkpoints: list[Capture]
     page_errors: list[str] = field(default_factory=list)  # uncaught: message, then stack
+    # Every request body the browser sent to the ingest (answered or not), in order.
+    attempted: list[Batch] = field(default_factory=list)
+    # The fault-injecting ingest's log (scenarios with ingest_faults only).
+    attempts: list[Attempt] = field(default_factory=list)
 
     def page_content(self) -> list[Sensitive]:
         """What the live page held that could be private: each checkpoint's scan of the page,
@@ -101,7 +111,10 @@ def record(
     # The stack holds script URLs (and their query strings) the message does not.
     page.on("pageerror", lambda e: errors.append(f"{e.message}\n{e.stack or ''}".strip()))
     checkpoints: list[Capture] = []
+    wire = _Wire(context, ingest)
     try:
+        if scenario.ingest_faults:
+            server.set_faults(session, scenario.ingest_faults, time.monotonic())
         first = Step("goto", {"page": scenario.page, "url": scenario.url}, 1)
         _navigate(page, scenario, first, site)
         for step in scenario.steps:
@@ -109,11 +122,68 @@ def record(
                 checkpoints.append(_checkpoint(page, world, scenario, adapter, step.args["name"]))
             else:
                 _run_step(page, scenario, step, site, adapter)
-        page.wait_for_timeout(adapter.final_settle_ms)
-        adapter.flush(page)
+        _deliver(page, server, session, scenario, adapter, wire)
+        # Before the context closes: what its pages send as they are torn down is evidence
+        # only when it arrives.
+        attempted, attempts = list(wire.bodies), server.attempts(session)
     finally:
+        server.clear_faults(session)
         context.close()
-    return Recording(adapter.decode(server.batches(session)), checkpoints, errors)
+    stream = adapter.decode(server.batches(session), attempted)
+    return Recording(stream, checkpoints, errors, attempted, attempts)
+
+
+class _Wire:
+    """The browser's side of the ingest: every body it sent there, and what is in flight."""
+
+    def __init__(self, context: BrowserContext, ingest: str) -> None:
+        self.bodies: list[Batch] = []
+        self._open: set[Request] = set()
+        self._ingest = ingest
+
+        def sent(request: Request) -> None:
+            if request.url == self._ingest and request.method == "POST":
+                self._open.add(request)
+                headers = request.headers
+                body = request.post_data_buffer or b""
+                self.bodies.append(
+                    Batch(
+                        body, headers.get("content-type", ""), headers.get("content-encoding", "")
+                    )
+                )
+
+        context.on("request", sent)
+        context.on("requestfinished", lambda request: self._open.discard(request))
+        context.on("requestfailed", lambda request: self._open.discard(request))
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._open)
+
+
+def _deliver(
+    page: Page, server: Server, session: str, scenario: Scenario, adapter: Adapter, wire: _Wire
+) -> None:
+    """The end of a recording: the faults run their course, then the recorder has until the
+    deadline to deliver what it holds (its final flush gets the time left, so a hanging
+    ingest cannot hold the run), and every request in flight is answered or given up."""
+    deadline = time.monotonic() + DELIVERY_DEADLINE_S
+
+    def wait(ms: int) -> None:
+        if page.is_closed():
+            time.sleep(ms / 1000)
+        else:
+            page.wait_for_timeout(ms)
+
+    if not page.is_closed():
+        wait(adapter.final_settle_ms)
+    while not server.faults_over(session) and time.monotonic() < deadline:
+        wait(100)
+    if not page.is_closed():
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        adapter.flush(page, max(left_ms, 1) if scenario.ingest_faults else None)
+    while (wire.in_flight or server.in_flight(session)) and time.monotonic() < deadline:
+        wait(100)
 
 
 def _navigate(page: Page, scenario: Scenario, step: Step, site: Site) -> None:
@@ -156,7 +226,8 @@ def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: A
     try:
         match step.kind:
             case "goto":
-                adapter.flush(page)
+                if args["flush"]:
+                    adapter.flush(page, FLUSH_DEADLINE_MS)
                 _navigate(page, scenario, step, site)
             case "click":
                 page.locator(args["selector"]).first.click(
@@ -208,11 +279,23 @@ def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: A
             case "eval":
                 page.evaluate(args["script"])
             case "back":
-                adapter.flush(page)
+                if args["flush"]:
+                    adapter.flush(page, FLUSH_DEADLINE_MS)
                 page.go_back(wait_until="load")
             case "reload":
-                adapter.flush(page)
+                if args["flush"]:
+                    adapter.flush(page, FLUSH_DEADLINE_MS)
                 page.reload(wait_until="load")
+            case "offline":
+                # The browser's own offline emulation: requests fail at once, and
+                # navigator.onLine and the online/offline events follow it.
+                page.context.set_offline(args["offline"])
+            case "close":
+                # As a user closes the tab: beforeunload, pagehide and unload handlers run, and
+                # the keepalive requests and beacons they send still go out.
+                page.close(run_before_unload=True)
+                if not page.is_closed():
+                    page.wait_for_event("close")
             case _:
                 raise ScenarioError(scenario.file, step.line, f"step {step.kind!r} is not runnable")
     except PlaywrightError as e:
@@ -272,7 +355,7 @@ def _checkpoint(
     _wait_for_recorder(page)
     try:
         adapter.mark_checkpoint(page, name)
-        adapter.flush(page)
+        adapter.flush(page, FLUSH_DEADLINE_MS)
     except PlaywrightError as e:
         if is_crash(e):
             raise

@@ -16,8 +16,9 @@ from harness.capture import Capture
 from harness.compare import dom, pixel
 from harness.drive import Recording, StepFailed, is_crash, record
 from harness.replay import ReplayFailed, replay
-from harness.scenario import Scenario, ScenarioError
+from harness.scenario import Expect, Scenario, ScenarioError
 from harness.server import Server
+from harness.stream import Stream
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class ScenarioResult:
     bad_input: str | None = None  # found while running (an unreachable URL): one line
     events: dict[str, int] = field(default_factory=dict)
     stream: dict[str, int] = field(default_factory=dict)
+    delivery: dict[str, int] = field(default_factory=dict)
+    # The fault-injecting ingest's log: "index t_ms action" per request (ingest_faults only).
+    ingest_attempts: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
     @property
@@ -76,6 +80,7 @@ class ScenarioResult:
             },
             "events": self.events,
             "stream": self.stream,
+            "delivery": self.delivery,
             "duration_s": round(self.duration_s, 3),
         }
 
@@ -152,9 +157,14 @@ def _verify(
         "wire_bytes": stream.wire_bytes,
         "batches": len(stream.batches),
     }
+    if stream.delivery is not None:
+        result.delivery = stream.delivery.to_json()
+    result.ingest_attempts = [f"{a.index} {a.t_ms:.0f}ms {a.action}" for a in recording.attempts]
     expect = scenario.expect
     if stream.lost:
         result.failures.append(f"stream: lost {', '.join(stream.lost)}")
+    if stream.delivery is not None:
+        result.failures.extend(_delivery_failures(stream, expect))
     if not stream.events:
         result.failures.append("stream: the recorder sent no events")
         return
@@ -195,6 +205,23 @@ def _verify(
                 f" < {expect.dom_similarity_min}"
                 + (f"; first difference: {first[0]}" if first else "")
             )
+
+
+def _delivery_failures(stream: Stream, expect: Expect) -> list[str]:
+    """Loss the recorder marked, and duplicates, beyond what the scenario expects."""
+    delivery, failures = stream.delivery, []
+    assert delivery is not None
+    if not expect.lost.satisfied_by(delivery.lost_marked):
+        failures.append(
+            f"stream: {delivery.lost_marked} of {delivery.recorded} recorded events lost (marked"
+            f" lost by the recorder: {', '.join(stream.lost_marked)}); expect.lost is {expect.lost}"
+        )
+    if not expect.duplicates.satisfied_by(delivery.duplicates):
+        failures.append(
+            f"stream: {delivery.duplicates} events twice in the stream;"
+            f" expect.duplicates is {expect.duplicates}"
+        )
+    return failures
 
 
 def _compare(live: Capture, rep: Capture, out: Path | None) -> CheckpointResult:

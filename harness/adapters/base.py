@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 
@@ -99,11 +99,25 @@ class Adapter(ABC):
     def mark_checkpoint(self, page: Page, name: str) -> None:
         page.evaluate("n => window.__rcRecorder && window.__rcRecorder.checkpoint(n)", name)
 
-    def flush(self, page: Page) -> None:
-        page.evaluate("() => window.__rcRecorder ? window.__rcRecorder.flush() : null")
+    def flush(self, page: Page, deadline_ms: int | None = None) -> None:
+        """Send what the recorder holds and wait for its answers; with `deadline_ms`, no longer
+        than that (the recorder is given the deadline too: a hanging ingest must not hold the
+        harness, whatever the recorder does with it)."""
+        page.evaluate(
+            """ms => {
+              const r = window.__rcRecorder;
+              if (!r) return null;
+              const flushed = r.flush(ms ?? undefined);
+              if (ms == null) return flushed;
+              return Promise.race([flushed, new Promise(f => setTimeout(f, ms))]);
+            }""",
+            deadline_ms,
+        )
 
-    def decode(self, batches: list[Batch]) -> Stream:
-        return decode(batches, self.timeline)
+    def decode(self, batches: list[Batch], attempted: Sequence[Batch] = ()) -> Stream:
+        """The stream of what the ingest received; `attempted`, every body the browser sent
+        (answered or not), tells what was recorded but lost on the way."""
+        return decode(batches, self.timeline, attempted)
 
     @abstractmethod
     def interactions(self, stream: Stream) -> list[Interaction]:

@@ -29,5 +29,5 @@ if (recording) {
   checkpoint(name: string): void {
     if (recording) record.addCustomEvent(CHECKPOINT_TAG, { name });
   },
-  flush: (): Promise<void> => transport.flush(),
+  flush: (deadlineMs?: number): Promise<void> => transport.flush(deadlineMs),
 };

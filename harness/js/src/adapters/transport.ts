@@ -30,8 +30,9 @@ export class Transport {
     return JSON.stringify({ session: this.config.session, page: this.page, seq: this.seq++, events });
   }
 
-  /** Post everything buffered; resolves when every request so far has been answered. */
-  flush(): Promise<void> {
+  /** Post everything buffered; resolves when every request so far has been answered, or after
+   * `deadlineMs` at the latest (a hanging ingest must not hold the caller). */
+  flush(deadlineMs?: number): Promise<void> {
     if (this.buffer.length > 0) {
       const body = this.body(this.buffer.splice(0));
       const request = fetch(this.config.ingestUrl, {
@@ -46,7 +47,9 @@ export class Transport {
       this.pending.add(request);
       void request.then(() => this.pending.delete(request));
     }
-    return Promise.all(this.pending).then(() => undefined);
+    const answered = Promise.all(this.pending).then(() => undefined);
+    if (deadlineMs === undefined) return answered;
+    return Promise.race([answered, new Promise<void>((done) => setTimeout(done, deadlineMs))]);
   }
 
   /** The page is going away: beacons survive the unload where fetches may not. */
