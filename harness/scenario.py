@@ -195,6 +195,12 @@ class FaultRule:
             and (self.for_ms is None or elapsed_ms < self.from_ms + self.for_ms)
         )
 
+    def over(self, attempts: int, elapsed_ms: float) -> bool:
+        """Whether no later request can match: its attempts or its time window are used up."""
+        return (self.count is not None and attempts >= self.start + self.count) or (
+            self.for_ms is not None and elapsed_ms >= self.from_ms + self.for_ms
+        )
+
     @property
     def action(self) -> str:
         """The action in words, as the attempt log and the report show it."""

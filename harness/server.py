@@ -47,6 +47,7 @@ class _Faults:
     rules: tuple[FaultRule, ...]
     t0: float  # time.monotonic() when the scenario's first page load started
     attempts: list[Attempt]
+    in_flight: int = 0  # requests being handled (a hang holds one)
 
 
 class Server:
@@ -146,6 +147,27 @@ class Server:
             faults = self._faults.get(session)
             return list(faults.attempts) if faults else []
 
+    def faults_over(self, session: str) -> bool:
+        """Whether no rule of `session` can take a request any more."""
+        with self._lock:
+            faults = self._faults.get(session)
+            if faults is None:
+                return True
+            elapsed_ms = (time.monotonic() - faults.t0) * 1000
+            return all(r.over(len(faults.attempts), elapsed_ms) for r in faults.rules)
+
+    def in_flight(self, session: str) -> int:
+        """Requests to `session`'s faulty ingest not yet answered or closed."""
+        with self._lock:
+            faults = self._faults.get(session)
+            return faults.in_flight if faults else 0
+
+    def _settled(self, session: str) -> None:
+        with self._lock:
+            faults = self._faults.get(session)
+            if faults is not None:
+                faults.in_flight -= 1
+
     def _fault_for(self, session: str) -> FaultRule | None:
         """The rule this request meets, logging the attempt; None: store it and answer 204."""
         with self._lock:
@@ -156,6 +178,7 @@ class Server:
             rule = next((r for r in faults.rules if r.matches(index, t_ms)), None)
             action = "204" if rule is None else rule.action
             faults.attempts.append(Attempt(index, round(t_ms, 1), action))
+            faults.in_flight += 1
             return rule
 
     @property
@@ -217,7 +240,17 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             path = urlsplit(self.path).path
             session = path[len(INGEST_PREFIX) :] if path.startswith(INGEST_PREFIX) else None
-            rule = None if session is None else server._fault_for(session)
+            if session is None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._send(HTTPStatus.NOT_FOUND, b"not found")
+                return
+            rule = server._fault_for(session)
+            try:
+                self._answer(session, rule)
+            finally:
+                server._settled(session)
+
+        def _answer(self, session: str, rule: FaultRule | None) -> None:
             if rule is not None and rule.refuse:
                 # An RST before reading the body: to the page, a network failure like a refused
                 # connection (it had to connect to send the request line the session is in).
@@ -230,9 +263,6 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
                 return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
-            if session is None:
-                self._send(HTTPStatus.NOT_FOUND, b"not found")
-                return
             if rule is not None and rule.hang_ms is not None:
                 time.sleep(rule.hang_ms / 1000)
             if rule is not None and rule.status is None:  # hang or drop: no answer at all
