@@ -8,7 +8,7 @@ JS_SRC := $(shell find harness/js/src recorder/src -name '*.ts' 2>/dev/null) bui
           $(shell find scenarios/real/apps/src -type f 2>/dev/null)
 WORKERS ?= 2
 
-.PHONY: setup run test lint bench dist clean
+.PHONY: setup run test lint bench faults dist clean
 
 setup: $(STAMPS)/chromium $(STAMPS)/venv $(STAMPS)/js
 
@@ -57,6 +57,11 @@ bench: setup
 	@gzip -c recorder/dist/record.js | wc -c | xargs printf 'builtin record bundle: %s bytes gzipped\n'
 	@gzip -c node_modules/@rrweb/record/dist/record.umd.min.cjs | wc -c | xargs printf 'rrweb record bundle: %s bytes gzipped\n'
 	$(PY) bench/bench_overhead.py
+	$(PY) bench/bench_transport.py -n $(WORKERS)
+
+# The fault suite (issue 16): each delivery case with both recorders; not part of `make test`.
+faults: setup
+	$(VENV)/bin/replaycheck run scenarios/faults $(RECORDERS) -n $(WORKERS) --report report/faults --json report/faults/results.json
 
 # The sdist, and the wheel built from it, into dist/: the wheel ships the built bundles.
 dist: setup

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from harness.report import status
+from harness.report import delivery_text, shows_delivery, status
 from harness.runner import CheckpointResult, ScenarioResult
 from harness.scenario import Expect
 
@@ -163,6 +163,16 @@ def _scenario_page(r: ScenarioResult, here: Path) -> str:
         f"<p>{stream}masking coverage {r.coverage:.0%} ({r.secrets} private values); "
         f"{r.duration_s:.1f} s{'<br>events: ' + events if events else ''}</p>"
     )
+    if shows_delivery(r):
+        log = "".join(f"<li>{escape(a)}</li>" for a in r.ingest_attempts)
+        parts.append(
+            f"<h2>Delivery</h2><p>{escape(delivery_text(r.delivery))}</p>"
+            + (
+                f"<details><summary>ingest requests</summary><ul>{log}</ul></details>"
+                if log
+                else ""
+            )
+        )
     parts.extend(_checkpoint(c, r.scenario.expect, here) for c in r.checkpoints)
     if r.leaks:
         rows = "".join(

@@ -26,9 +26,29 @@ def line(result: ScenarioResult) -> str:
         parts.append(
             f"{result.stream['events']} events, {result.stream['gzip_bytes'] / 1024:.1f} KiB gz"
         )
+    if shows_delivery(result):
+        parts.append(delivery_text(result.delivery))
     parts.append(f"{result.duration_s:.1f}s")
     return "  ".join([parts[0], ", ".join(parts[1:])]) + "".join(
         f"\n    - {failure}" for failure in result.failures
+    )
+
+
+def shows_delivery(result: ScenarioResult) -> bool:
+    """Whether the delivery counts are worth a reader's eye: faults were injected (by the
+    ingest or by taking the browser offline), or something did not arrive exactly once."""
+    d = result.delivery
+    faulted = bool(result.scenario.ingest_faults) or any(
+        step.kind == "offline" for step in result.scenario.steps
+    )
+    return bool(d) and (faulted or d["delivered"] != d["recorded"] or d["duplicates"] > 0)
+
+
+def delivery_text(d: dict[str, int]) -> str:
+    return (
+        f"delivered {d['delivered']}/{d['recorded']} events (lost: {d['lost_marked']} marked,"
+        f" {d['lost_unmarked']} unmarked; {d['duplicates']} duplicates;"
+        f" {d['requests']} requests, {d['retried_requests']} retried)"
     )
 
 

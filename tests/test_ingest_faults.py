@@ -7,12 +7,16 @@ import http.client
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from harness.scenario import FaultRule
+from harness import adapters
+from harness.drive import record
+from harness.scenario import FaultRule, load_scenario
 from harness.server import Server
+from harness.worker import Worker
 
 
 def post(url: str, body: bytes = b"{}", timeout: float = 5) -> tuple[int, dict[str, str]]:
@@ -103,3 +107,40 @@ def test_drop_refuse_and_hang_give_no_answer(rule: FaultRule, outcome: str, stor
         assert [a.action for a in server.attempts("s")] == [rule.action]
         server.clear_faults("s")
         assert raw_post(server, "s")[0] == "204"
+
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"></head>
+<body><button id="go" onclick="this.textContent = 'clicked ' + ++n">go</button>
+<script>let n = 0;</script></body></html>"""
+
+SCENARIO = """page: page.html
+ingest_faults:
+  - {from: 0, count: 1, status: 500}
+steps:
+  - click: "#go"
+  - checkpoint: clicked
+  - click: "#go"
+  - close: {}
+"""
+
+
+def test_a_failed_first_batch_is_lost_and_pagehide_requests_of_a_closed_page_arrive(
+    worker: Worker, tmp_path: Path
+) -> None:
+    """rrweb's harness transport does not retry: the first batch, answered 500, is gone, and
+    the harness knows it was recorded from the browser's side. The click after the checkpoint
+    goes only in the beacon sent at pagehide when the tab closes."""
+    (tmp_path / "page.html").write_text(PAGE)
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    scenario = load_scenario(tmp_path / "s.yaml")
+    recording = record(worker.browser, worker.server, scenario, adapters.get("rrweb"))
+    stream, delivery = recording.stream, recording.stream.delivery
+    assert recording.attempts[0].action == "500"
+    assert delivery is not None
+    assert len(stream.lost) == 1 and stream.lost[0].endswith("batch 0")
+    assert delivery.recorded == delivery.delivered + delivery.lost_unmarked
+    assert delivery.lost_unmarked >= 2  # rrweb's Meta and full snapshot at least
+    # Everything stored had arrived before the context closed (the attempt log is read then),
+    # the pagehide beacon with the last click included.
+    assert len(stream.batches) == len(recording.attempts) - 1
+    assert "clicked 2" in stream.to_json()
