@@ -302,7 +302,8 @@ def scan(
     raw = []
     for batch in stream.batches:
         body = decode_body(batch)
-        marks = [m for m in json.loads(body)["events"] if is_mark(m)]
+        # A chunk of a large batch (the transport protocol) holds `data`, a slice of its text.
+        marks = [m for m in json.loads(body).get("events", []) if is_mark(m)]
         raw.append(
             {
                 _unmarked(data.decode("utf-8", errors="replace"), marks)

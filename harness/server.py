@@ -263,6 +263,10 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
                 return
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            if len(body) < length:
+                # The client went away mid-body (a page unloading): nothing was delivered.
+                self.close_connection = True
+                return
             if rule is not None and rule.hang_ms is not None:
                 time.sleep(rule.hang_ms / 1000)
             if rule is not None and rule.status is None:  # hang or drop: no answer at all

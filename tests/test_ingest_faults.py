@@ -4,6 +4,7 @@ plain HTTP client; and one browser case end to end."""
 from __future__ import annotations
 
 import http.client
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -144,3 +145,18 @@ def test_a_failed_first_batch_is_lost_and_pagehide_requests_of_a_closed_page_arr
     # the pagehide beacon with the last click included.
     assert len(stream.batches) == len(recording.attempts) - 1
     assert "clicked 2" in stream.to_json()
+
+
+def test_a_body_cut_short_by_the_client_is_not_stored() -> None:
+    """A page unloading mid-upload: the ingest saw part of a body and answered nothing."""
+    with Server() as server:
+        parts = urlsplit(server.ingest_url("s"))
+        host, port = parts.netloc.split(":")
+        with socket.create_connection((host, int(port))) as client:
+            client.sendall(
+                f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                'Content-Length: 1000\r\n\r\n{"seq": 0'.encode()
+            )
+            client.shutdown(socket.SHUT_WR)
+            assert client.recv(100) == b""  # closed, unanswered
+        assert server.batches("s") == []

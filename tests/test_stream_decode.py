@@ -7,6 +7,8 @@ import gzip
 import json
 from typing import Any
 
+from harness import masking
+from harness.masking import Secret
 from harness.server import Batch
 from harness.stream import END, LOST, Timeline, decode
 
@@ -151,3 +153,10 @@ def test_the_same_events_under_two_seqs_are_duplicates() -> None:
     # A batch stored by the server but seen as failed, re-sent as a new batch.
     stream = decode([whole(1, 0, 0, events(0, 4)), whole(1, 1, 4, events(0, 4))], BUILTIN)
     assert stream.delivery is not None and stream.delivery.duplicates == 4
+
+
+def test_the_leak_scan_reads_chunked_bodies() -> None:
+    parts = chunked(1000, 0, 0, [[3, 1.0, "4111 1111 1111 1111"], *events(1, 30)], 3)
+    stream = decode(parts, BUILTIN)
+    card = Secret("4111 1111 1111 1111", "card", "input#card")
+    assert [leak.value for leak in masking.scan(stream, [card])] == ["4111 1111 1111 1111"]
