@@ -71,9 +71,18 @@ class Recording:
         self.page.evaluate("window.__rec.flush()")
 
     def envelopes(self) -> list[dict[str, Any]]:
-        """In sending order: batches compress concurrently, a small one can arrive first."""
+        """In sending order: batches compress concurrently, a small one can arrive first. A
+        batch may come twice (sent at pagehide and again by the next page): kept once."""
         received = [json.loads(decode_body(b)) for b in self.server.batches(self.session)]
-        return sorted(received, key=lambda e: (e["page"], e["seq"]))
+        unique = {(e["page"], e["seq"], e.get("chunk", 0)): e for e in received}
+        whole = {k[:2]: e for k, e in unique.items() if "events" in e}
+        for (page, seq, _), chunk in sorted(unique.items()):
+            # A batch in chunks: their data joined is the batch, once the last has come.
+            if chunk.get("last") and "events" not in chunk:
+                parts = [unique.get((page, seq, i)) for i in range(chunk["chunk"] + 1)]
+                if all(parts):
+                    whole[page, seq] = json.loads("".join(p["data"] for p in parts if p))
+        return sorted(whole.values(), key=lambda e: (e["page"], e["seq"]))
 
     def events(self) -> list[Event]:
         self.flush()

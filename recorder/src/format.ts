@@ -10,7 +10,22 @@ export interface Batch {
   session: string; // one id for the whole visit, across full page loads
   page: number; // performance.timeOrigin of the page load (epoch ms): absolute time = page + t
   seq: number; // 0, 1, 2 ... per page load
+  first: number; // events this page sent in batches before this one: a gap's size is known
   events: Event[];
+}
+
+/** A batch too big for one request (60 KB gzipped), in chunks: the `data` of chunks 0..last,
+ * joined, is the Batch's JSON text. The ingest keeps one of each (session, page, seq, chunk). */
+export interface Chunk {
+  v: typeof FORMAT_VERSION;
+  session: string;
+  page: number;
+  seq: number;
+  first: number;
+  n: number; // events in the whole batch
+  chunk: number;
+  last: boolean;
+  data: string;
 }
 
 // Nodes ---------------------------------------------------------------------------------------
@@ -92,6 +107,8 @@ export const enum EventType {
   Stop = 16,
   Define = 17,
   States = 18,
+  End = 19,
+  Lost = 20,
 }
 
 export const enum MouseKind {
@@ -156,6 +173,14 @@ export type DefineEvent = [type: EventType.Define, t: number, tag: string];
 // The custom states (ElementInternals.states, :state()) of a custom element, all of them.
 export type StatesEvent = [type: EventType.States, t: number, node: Id, states: string[]];
 
+/** A batch this page did not deliver: "held" (in sessionStorage for the next page of the session)
+ * or "dropped: why" (gone for good). */
+export type LostEntry = [seq: number, events: number, reason: string];
+/** The page's last event (pagehide): no batch of this page has a higher seq, and these are not delivered. */
+export type EndEvent = [type: EventType.End, t: number, lost: LostEntry[]];
+/** Batches this page gave up on, said as soon as it did. */
+export type LostEvent = [type: EventType.Lost, t: number, lost: LostEntry[]];
+
 export type Event =
   | MetaEvent
   | SnapshotEvent
@@ -175,4 +200,6 @@ export type Event =
   | DialogEvent
   | StopEvent
   | DefineEvent
-  | StatesEvent;
+  | StatesEvent
+  | EndEvent
+  | LostEvent;

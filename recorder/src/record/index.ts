@@ -50,13 +50,17 @@ import {
   statesOf,
   walk,
 } from "./serialize";
-import { beaconAll, enqueue, send, settled, setup } from "./transport";
+import { enqueue, hide, online, readStats, send, settled, setup, shown } from "./transport";
+import type { Stats } from "./transport";
 
-export type { RecordOptions };
+export type { RecordOptions, Stats };
 
 export interface Recorder {
   checkpoint(name: string): void;
-  flush(): Promise<void>;
+  /** Resolves with the delivery stats once everything recorded so far is delivered, or after `ms`. */
+  flush(ms?: number): Promise<Stats>;
+  /** Delivery so far (batches, sent, retried, dropped, queued), for a site's own monitoring. */
+  stats(): Stats;
   stop(): void;
 }
 
@@ -644,16 +648,21 @@ export function record(options: RecordOptions): Recorder | null {
       const r: unknown = (e as PromiseRejectionEvent).reason;
       error(r instanceof Error ? r.message : String(r), r instanceof Error && r.stack);
     }));
-    // Hiding may be the last chance: the beacon goes even when recording has stopped.
-    const leave = guard(() => {
-      try {
-        if (live && ready) drain();
-      } finally {
-        beaconAll();
-      }
-    }, true);
-    on(win, "pagehide", leave);
-    on(doc, "visibilitychange", () => doc.visibilityState == "hidden" && leave());
+    // Hiding may be the last chance: what is undelivered is kept even when recording has
+    // stopped. Leaving finishes the first snapshot: a page left early is still replayable.
+    const leave = (end: boolean): (() => void) =>
+      guard(() => {
+        try {
+          if (live && end) finishSnapshot();
+          if (live && ready) drain();
+        } finally {
+          hide(end);
+        }
+      }, true);
+    on(win, "pagehide", leave(true));
+    on(doc, "visibilitychange", guard(() => (doc.visibilityState == "hidden" ? leave(false)() : shown()), true));
+    on(win, "pageshow", guard((e: Event) => (e as PageTransitionEvent).persisted && shown(), true));
+    on(win, "online", guard(online, true));
 
     const interval = options.flushIntervalMs || 1000;
     const tick = guard(() => {
@@ -671,14 +680,15 @@ export function record(options: RecordOptions): Recorder | null {
         drain();
         out([EventType.Checkpoint, ts(), name]);
       }),
-      flush() {
+      flush(ms = 10000) {
         guard(() => {
           finishSnapshot();
           drain();
         })();
         send();
-        return settled();
+        return settled(ms);
       },
+      stats: readStats,
       stop: guard(() => {
         drain();
         halt("stopped");

@@ -21,6 +21,15 @@ export const setT = win.setTimeout.bind(win);
 export const clearT = win.clearTimeout.bind(win);
 export const doFetch = win.fetch?.bind(win);
 export const beacon = navigator.sendBeacon?.bind(navigator);
+export const Abort = win.AbortController as typeof AbortController | undefined;
+/** sessionStorage, or null where it is refused (sandboxed frames, storage blocked). */
+export const storage = (): Storage | null => {
+  try {
+    return win.sessionStorage;
+  } catch {
+    return null;
+  }
+};
 const listen = EventTarget.prototype.addEventListener;
 
 /** Append without Array.prototype.push (pages do replace it). */

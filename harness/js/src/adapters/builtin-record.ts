@@ -19,7 +19,9 @@ function start(): void {
     checkpoint(name: string): void {
       recorder?.checkpoint(name);
     },
-    flush: (): Promise<void> => (recorder ? recorder.flush() : Promise.resolve()),
+    // Resolves with the delivery stats by the deadline (ms), delivered or not.
+    flush: (ms?: number): Promise<unknown> => (recorder ? recorder.flush(ms) : Promise.resolve(null)),
+    stats: (): unknown => recorder?.stats() ?? null,
   };
 }
 
