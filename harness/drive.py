@@ -29,8 +29,10 @@ from harness.stream import Stream
 
 STEP_TIMEOUT_MS = 5000
 NAVIGATION_TIMEOUT_MS = 15000
-# A flush before leaving a page or at a checkpoint waits no longer: under ingest faults a
-# recorder may hold its batches for retries far longer than a user stays.
+# Under faults (the ingest's or the browser offline), a flush before leaving a page or at a
+# checkpoint waits no longer: a recorder may hold its batches for retries far longer than a
+# user stays. Without faults, flushes have no deadline: its timer would be the page's
+# setTimeout, which a page may have replaced.
 FLUSH_DEADLINE_MS = 30_000
 # At the end, how long the recorder has to deliver what it holds once the faults are over.
 DELIVERY_DEADLINE_S = 60.0
@@ -181,9 +183,13 @@ def _deliver(
         wait(100)
     if not page.is_closed():
         left_ms = int((deadline - time.monotonic()) * 1000)
-        adapter.flush(page, max(left_ms, 1) if scenario.ingest_faults else None)
+        adapter.flush(page, max(left_ms, 1) if scenario.faulty else None)
     while (wire.in_flight or server.in_flight(session)) and time.monotonic() < deadline:
         wait(100)
+
+
+def _flush_deadline(scenario: Scenario) -> int | None:
+    return FLUSH_DEADLINE_MS if scenario.faulty else None
 
 
 def _navigate(page: Page, scenario: Scenario, step: Step, site: Site) -> None:
@@ -227,7 +233,7 @@ def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: A
         match step.kind:
             case "goto":
                 if args["flush"]:
-                    adapter.flush(page, FLUSH_DEADLINE_MS)
+                    adapter.flush(page, _flush_deadline(scenario))
                 _navigate(page, scenario, step, site)
             case "click":
                 page.locator(args["selector"]).first.click(
@@ -280,11 +286,11 @@ def _run_step(page: Page, scenario: Scenario, step: Step, site: Site, adapter: A
                 page.evaluate(args["script"])
             case "back":
                 if args["flush"]:
-                    adapter.flush(page, FLUSH_DEADLINE_MS)
+                    adapter.flush(page, _flush_deadline(scenario))
                 page.go_back(wait_until="load")
             case "reload":
                 if args["flush"]:
-                    adapter.flush(page, FLUSH_DEADLINE_MS)
+                    adapter.flush(page, _flush_deadline(scenario))
                 page.reload(wait_until="load")
             case "offline":
                 # The browser's own offline emulation: requests fail at once, and
@@ -355,7 +361,7 @@ def _checkpoint(
     _wait_for_recorder(page)
     try:
         adapter.mark_checkpoint(page, name)
-        adapter.flush(page, FLUSH_DEADLINE_MS)
+        adapter.flush(page, _flush_deadline(scenario))
     except PlaywrightError as e:
         if is_crash(e):
             raise

@@ -246,6 +246,12 @@ class Scenario:
         return list(dict.fromkeys(ref.file for ref in refs))
 
     @property
+    def faulty(self) -> bool:
+        """Whether the scenario injects faults into delivery: the ingest's, or the browser
+        taken offline."""
+        return bool(self.ingest_faults) or any(step.kind == "offline" for step in self.steps)
+
+    @property
     def checkpoints(self) -> list[str]:
         return [s.args["name"] for s in self.steps if s.kind == "checkpoint"]
 

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness import adapters
+from harness import adapters, report
 from harness.drive import record
+from harness.runner import ScenarioResult
 from harness.scenario import FaultRule, load_scenario
 from harness.server import Server
 from harness.worker import Worker
@@ -160,3 +161,18 @@ def test_a_body_cut_short_by_the_client_is_not_stored() -> None:
             client.shutdown(socket.SHUT_WR)
             assert client.recv(100) == b""  # closed, unanswered
         assert server.batches("s") == []
+
+
+def test_the_report_line_shows_delivery_when_faults_were_injected(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(PAGE)
+    (tmp_path / "s.yaml").write_text(SCENARIO)
+    (tmp_path / "calm.yaml").write_text("page: page.html\n")
+    delivery = {"recorded": 10, "delivered": 10, "lost_marked": 0, "lost_unmarked": 0,
+                "duplicates": 0, "requests": 4, "retried_requests": 1}  # fmt: skip
+    faulty = ScenarioResult(load_scenario(tmp_path / "s.yaml"), "builtin", delivery=delivery)
+    calm = ScenarioResult(load_scenario(tmp_path / "calm.yaml"), "builtin", delivery=delivery)
+    assert "delivered 10/10 events" in report.line(faulty)
+    assert "4 requests, 1 retried" in report.line(faulty)
+    assert "delivered" not in report.line(calm)
+    lossy = ScenarioResult(calm.scenario, "builtin", delivery={**delivery, "delivered": 8})
+    assert "delivered 8/10 events" in report.line(lossy)  # loss shows, faults or not
