@@ -36,6 +36,8 @@ NAVIGATION_TIMEOUT_MS = 15000
 FLUSH_DEADLINE_MS = 30_000
 # At the end, how long the recorder has to deliver what it holds once the faults are over.
 DELIVERY_DEADLINE_S = 60.0
+# ... and the ingest has heard nothing new for this long.
+QUIET_S = 0.5
 
 
 # How the recorder reaches the page: a script tag in the served HTML (as sites install it) or a
@@ -168,23 +170,33 @@ def _deliver(
 ) -> None:
     """The end of a recording: the faults run their course, then the recorder has until the
     deadline to deliver what it holds (its final flush gets the time left, so a hanging
-    ingest cannot hold the run), and every request in flight is answered or given up."""
+    ingest cannot hold the run), and every request in flight is answered or given up. A
+    closed page's last requests are out of the browser's log: the ingest going quiet tells."""
     deadline = time.monotonic() + DELIVERY_DEADLINE_S
+    closed = page.is_closed()
 
     def wait(ms: int) -> None:
-        if page.is_closed():
+        if closed:
             time.sleep(ms / 1000)
         else:
             page.wait_for_timeout(ms)
 
-    if not page.is_closed():
+    if not closed:
         wait(adapter.final_settle_ms)
     while not server.faults_over(session) and time.monotonic() < deadline:
         wait(100)
-    if not page.is_closed():
+    if not closed:
         left_ms = int((deadline - time.monotonic()) * 1000)
         adapter.flush(page, max(left_ms, 1) if scenario.faulty else None)
-    while (wire.in_flight or server.in_flight(session)) and time.monotonic() < deadline:
+    if not (closed or scenario.faulty):
+        return  # the flush has seen every answer
+    heard, quiet_since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = len(server.batches(session)) + len(server.attempts(session))
+        if now != heard or wire.in_flight or server.in_flight(session):
+            heard, quiet_since = now, time.monotonic()
+        elif time.monotonic() - quiet_since >= QUIET_S:
+            return
         wait(100)
 
 
