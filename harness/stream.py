@@ -170,7 +170,9 @@ def decode(batches: list[Batch], timeline: Timeline, attempted: Sequence[Batch] 
     events: list[Event] = []
     marked: dict[Key, tuple[int, str]] = {}  # from End and Lost markers: (events, reason)
     ends: dict[float, int] = {}  # page -> seq of the batch that ended it
-    holders: dict[str, set[Key]] = defaultdict(set)  # event JSON -> batches holding it
+    # (page, event JSON) -> that page's batches holding it: pages are apart (a reload's first
+    # events, relative to its own time origin, are the same text as the page's before).
+    holders: dict[tuple[float, str], set[int]] = defaultdict(set)
     last = float("-inf")
     for key in sorted(received.whole):
         page, seq = key
@@ -181,7 +183,7 @@ def decode(batches: list[Batch], timeline: Timeline, attempted: Sequence[Batch] 
                     ends[page] = seq
                 for lost_seq, count, reason in event[2]:
                     marked.setdefault((page, int(lost_seq)), (int(count), str(reason)))
-            holders[json.dumps(event, sort_keys=True)].add(key)
+            holders[(page, json.dumps(event, sort_keys=True))].add(seq)
             time = timeline.time_of(event) + origin
             last = max(last, time)
             events.append(timeline.with_time(event, last))

@@ -160,3 +160,10 @@ def test_the_leak_scan_reads_chunked_bodies() -> None:
     stream = decode(parts, BUILTIN)
     card = Secret("4111 1111 1111 1111", "card", "input#card")
     assert [leak.value for leak in masking.scan(stream, [card])] == ["4111 1111 1111 1111"]
+
+
+def test_a_reload_repeating_its_first_events_makes_no_duplicates() -> None:
+    # Times are relative to each page's origin: a reload's first events read the same.
+    first = [[8, 0.0, 0], [0, 1.0, "snapshot"]]
+    stream = decode([whole(1000, 0, 0, first), whole(2000, 0, 0, first)], BUILTIN)
+    assert stream.delivery is not None and stream.delivery.duplicates == 0
