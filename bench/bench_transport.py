@@ -46,17 +46,22 @@ def main() -> None:
     parser.add_argument("-n", "--workers", type=int, default=2)
     args = parser.parse_args()
     counts: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    unmeasured: list[str] = []  # runs that stopped before their stream was read, and why
+    names: set[str] = set()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             for result in run_suite(args.workers, Path(tmp) / f"run{run}.json"):
-                delivery = result["delivery"]
-                assert isinstance(delivery, dict)
-                cell = counts[(str(result["name"]), str(result["recorder"]))]
+                delivery, failures = result["delivery"], result["failures"]
+                assert isinstance(delivery, dict) and isinstance(failures, list)
+                name, recorder = str(result["name"]), str(result["recorder"])
+                names.add(name)
+                if not delivery:
+                    unmeasured.append(f"run {run + 1} {name} [{recorder}]: {failures[:1]}")
+                    continue
                 for column in COLUMNS:
-                    # A run that stopped before its stream was read delivered nothing known.
-                    cell[column].append(int(delivery.get(column, 0)))
-    cases = sorted({case for case, _ in counts})
+                    counts[(name, recorder)][column].append(int(delivery[column]))
+    cases = sorted(names)
     width = max(len("case"), *map(len, cases))
     header = f"{'case':<{width}} {'recorder':<8} " + " ".join(f"{h:>13}" for h in HEADINGS)
     print(f"fault suite x{args.runs} ({time.perf_counter() - started:.0f} s): min-max over runs")
@@ -66,8 +71,13 @@ def main() -> None:
         for recorder in RECORDERS:
             if (case, recorder) not in counts:
                 continue
-            row = " ".join(f"{span(counts[(case, recorder)][c]):>13}" for c in COLUMNS)
-            print(f"{case:<{width}} {recorder:<8} {row}")
+            cell = counts[(case, recorder)]
+            row = " ".join(f"{span(cell[c]):>13}" for c in COLUMNS)
+            runs = len(cell[COLUMNS[0]])
+            note = "" if runs == args.runs else f"  ({runs} of {args.runs} runs measured)"
+            print(f"{case:<{width}} {recorder:<8} {row}{note}")
+    for line in unmeasured:
+        print(f"not measured: {line}")
 
 
 if __name__ == "__main__":
