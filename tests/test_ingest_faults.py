@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness import adapters, report
+from harness import adapters, drive, report
 from harness.drive import record
 from harness.runner import ScenarioResult
 from harness.scenario import FaultRule, load_scenario
@@ -176,3 +176,23 @@ def test_the_report_line_shows_delivery_when_faults_were_injected(tmp_path: Path
     assert "delivered" not in report.line(calm)
     lossy = ScenarioResult(calm.scenario, "builtin", delivery={**delivery, "delivered": 8})
     assert "delivered 8/10 events" in report.line(lossy)  # loss shows, faults or not
+
+
+def test_a_hanging_ingest_holds_the_end_of_a_recording_no_longer_than_its_deadline(
+    worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(drive, "FLUSH_DEADLINE_MS", 1000)
+    monkeypatch.setattr(drive, "DELIVERY_DEADLINE_S", 2.0)
+    (tmp_path / "page.html").write_text(PAGE)
+    (tmp_path / "s.yaml").write_text(
+        'page: page.html\ningest_faults:\n  - {hang_ms: 20000}\nsteps:\n  - click: "#go"\n'
+    )
+    started = time.monotonic()
+    recording = drive.record(
+        worker.browser, worker.server, load_scenario(tmp_path / "s.yaml"), adapters.get("rrweb")
+    )
+    # The checkpoint's flush (1 s), then the end (2 s), with time to spare for the rest.
+    assert time.monotonic() - started < 10
+    assert recording.attempts and all(a.action == "hang 20000 ms" for a in recording.attempts)
+    assert recording.stream.delivery is not None
+    assert recording.stream.delivery.delivered == 0 < recording.stream.delivery.recorded
