@@ -99,8 +99,19 @@ def test_a_closed_shadow_root_is_judged(worker: Worker) -> None:
         assert any("pixel mismatch" in f for f in result.failures), result.failures
 
 
-@pytest.mark.parametrize("recorder", RECORDERS)
-@pytest.mark.parametrize("name", ["smooth-scroll", "shadow-animation"])
+# rrweb's replay of a frame animation is left out: rrweb builds a frame's document with
+# document.open() and never closes it, and Chromium may then not paint that frame at all (seen
+# blank for 3.5 s and more, until document.close(); rrweb-io/rrweb#678: frames blank until one
+# seeks again). That is rrweb's defect, not the settling this test is about, and it comes and goes.
+@pytest.mark.parametrize(
+    ("name", "recorder"),
+    [
+        (name, recorder)
+        for name in ["smooth-scroll", "shadow-animation", "frame-animation"]
+        for recorder in RECORDERS
+        if (name, recorder) != ("frame-animation", "rrweb")
+    ],
+)
 def test_checkpoints_wait_until_the_page_is_still(worker: Worker, name: str, recorder: str) -> None:
     result = worker.run(load_scenario(HOSTILE / f"{name}.yaml"), recorder, None)
     assert result.passed, result.failures
