@@ -5,6 +5,8 @@
 export const win = window;
 export const doc = document;
 export const stringify = JSON.stringify;
+export const parse = JSON.parse;
+export const PromiseC = Promise;
 export const MO = win.MutationObserver;
 export const apply = Reflect.apply;
 export const getDesc = Object.getOwnPropertyDescriptor;

@@ -11,11 +11,13 @@ import {
   BlobC,
   Compress,
   Encoder,
+  PromiseC,
   ResponseC,
   add,
   clearT,
   doFetch,
   now,
+  parse,
   round,
   setT,
   storage,
@@ -186,7 +188,7 @@ function work(): void {
         at: 0,
       };
       if (j.snap) r.snap = 1;
-      return (Compress ? gzip(r.body).then((gz) => void (r.gz = gz)) : Promise.resolve()).then(() => {
+      return (Compress ? gzip(r.body).then((gz) => void (r.gz = gz)) : PromiseC.resolve()).then(() => {
         if (jobs.indexOf(j) < 0) return; // given up meanwhile
         if (bytes(r) > LIMIT && cut > 1000) return take(round(cut / (whole ? 4 : 2)), false);
         j.chunk++;
@@ -290,7 +292,7 @@ function settle(): void {
 
 /** Resolves when everything queued so far is delivered (or given up), or after `ms`. */
 export function settled(ms: number): Promise<Stats> {
-  return new Promise<void>((done) => {
+  return new PromiseC<void>((done) => {
     if (!pending()) return done();
     add(waiters, done);
     setT(done, ms);
@@ -397,7 +399,7 @@ function restore(): void {
   clearStored(store);
   for (const value of found)
     try {
-      const v = JSON.parse(value) as unknown[];
+      const v = parse(value) as unknown[];
       if (v.length == 5) {
         const [u, page, s, n, body] = v as [string, number, number, number, string];
         const r: Req = { url: u, page, seq: s, n, body, tries: 0, at: 0 };
