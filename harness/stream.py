@@ -136,6 +136,14 @@ def _envelopes(batches: list[Batch]) -> tuple[list[bytes], list[dict[str, Any]]]
     return texts, [json.loads(text) for text in texts]
 
 
+def whole_batches(batches: list[Batch]) -> dict[Key, dict[str, Any]]:
+    """The complete batches among request bodies: each (page, seq) once, chunks joined."""
+    received = _Batches()
+    for envelope in _envelopes(batches)[1]:
+        received.read(envelope)
+    return received.whole
+
+
 def _attempted_envelopes(batches: list[Batch]) -> list[dict[str, Any]]:
     """What the browser sent, as far as it can be read: a body the browser's log kept no
     copy of is not evidence of anything."""

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from harness.server import Server
-from harness.stream import decode_body
+from harness.stream import decode_body, whole_batches
 from harness.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,16 +73,8 @@ class Recording:
     def envelopes(self) -> list[dict[str, Any]]:
         """In sending order: batches compress concurrently, a small one can arrive first. A
         batch may come twice (sent at pagehide and again by the next page): kept once."""
-        received = [json.loads(decode_body(b)) for b in self.server.batches(self.session)]
-        unique = {(e["page"], e["seq"], e.get("chunk", 0)): e for e in received}
-        whole = {k[:2]: e for k, e in unique.items() if "events" in e}
-        for (page, seq, _), chunk in sorted(unique.items()):
-            # A batch in chunks: their data joined is the batch, once the last has come.
-            if chunk.get("last") and "events" not in chunk:
-                parts = [unique.get((page, seq, i)) for i in range(chunk["chunk"] + 1)]
-                if all(parts):
-                    whole[page, seq] = json.loads("".join(p["data"] for p in parts if p))
-        return sorted(whole.values(), key=lambda e: (e["page"], e["seq"]))
+        whole = whole_batches(self.server.batches(self.session))
+        return [whole[key] for key in sorted(whole)]
 
     def events(self) -> list[Event]:
         self.flush()

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request, Route
 
 from harness.server import Server
-from harness.stream import decode_body
+from harness.stream import whole_batches
 from harness.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,18 +103,8 @@ class Tab:
         return stats
 
     def batches(self) -> dict[tuple[float, int], dict[str, Any]]:
-        """What the server keeps: one of each (page, seq, chunk); chunks joined into batches."""
-        unique = {}
-        for b in self.server.batches(self.session):
-            e = json.loads(decode_body(b))
-            unique[e["page"], e["seq"], e.get("chunk", 0)] = e
-        whole = {k[:2]: e for k, e in unique.items() if "events" in e}
-        for (page, seq, _), chunk in unique.items():
-            if "events" not in chunk and chunk["last"]:
-                parts = [unique.get((page, seq, i)) for i in range(chunk["chunk"] + 1)]
-                if all(parts):
-                    whole[page, seq] = json.loads("".join(p["data"] for p in parts if p))
-        return whole
+        """What the server has: each (page, seq) once, chunks joined."""
+        return whole_batches(self.server.batches(self.session))
 
     def wait_for(self, done: Callable[[], bool], seconds: float = 20) -> None:
         deadline = time.monotonic() + seconds
