@@ -106,11 +106,15 @@ class Tab:
         """What the server has: each (page, seq) once, chunks joined."""
         return whole_batches(self.server.batches(self.session))
 
-    def wait_for(self, done: Callable[[], bool], seconds: float = 20) -> None:
+    def wait_for(
+        self, done: Callable[[], bool], seconds: float = 20, on: Page | None = None
+    ) -> None:
+        # Waiting in a page of the context lets Playwright dispatch its routes meanwhile.
+        waiter = on or self.page
         deadline = time.monotonic() + seconds
         while not done():
             assert time.monotonic() < deadline, "not delivered in time"
-            self.page.wait_for_timeout(100)
+            waiter.wait_for_timeout(100)
 
 
 Open = Callable[..., Tab]
@@ -278,3 +282,28 @@ def test_a_page_left_before_its_snapshot_is_out_is_still_replayable(open_tab: Op
         e for k in sorted(batches) if k[0] == first for e in batches[k]["events"] if e[0] == 1
     )
     assert json.dumps(snapshot).count('"tr"') == 3000
+
+
+def test_what_a_page_left_for_good_could_not_deliver_is_marked(open_tab: Open) -> None:
+    def plan(i: int, a: Attempt) -> Answer:
+        ends = a.events is not None and any(e[0] == END for e in a.events)
+        return None if ends else 503  # the ingest fails all but the page's last word
+
+    tab = open_tab("events.html", plan)
+    tab.page.evaluate("document.getElementById('first').textContent = 'then left'")
+    tab.page.wait_for_timeout(1500)
+    other = tab.context.new_page()  # another tab stays open: the context lives on
+    tab.page.close(run_before_unload=True)  # the tab is closed: no next page will send them
+
+    def end() -> dict[str, Any] | None:
+        return next((b for b in tab.batches().values() if b["events"][-1][0] == END), None)
+
+    tab.wait_for(lambda: end() is not None, 10, on=other)
+    last = end()
+    assert last is not None
+    # Every batch before it was answered 503: all are listed, with all their events. (Those
+    # sent by keepalive at pagehide may still arrive: Playwright's routing does not see them.)
+    lost = last["events"][-1][2]
+    assert sorted(entry[0] for entry in lost) == list(range(last["seq"]))
+    assert {entry[2] for entry in lost} == {"held"}
+    assert sum(entry[1] for entry in lost) == last["first"]
