@@ -12,6 +12,9 @@ export interface ReplayerOptions {
   root: HTMLElement;
   speed?: Speed;
   showCursor?: boolean;
+  /** The replay frame's sandbox tokens. Default "allow-same-origin": no script, no forms, no
+   * navigation. Tests widen it to show that the other layers (CSP, filters) hold on their own. */
+  sandbox?: string;
 }
 
 type Listener = (name?: string) => void;
@@ -73,7 +76,10 @@ export class Replayer {
     this.box.style.position = "relative";
     this.iframe = doc.createElement("iframe");
     // Same origin so the parent can build and read it; no allow-scripts: nothing recorded runs.
-    this.iframe.setAttribute("sandbox", "allow-same-origin");
+    this.iframe.setAttribute("sandbox", options.sandbox ?? "allow-same-origin");
+    // Out of keyboard focus (the player's controls are outside it), and no referrer from it.
+    this.iframe.inert = true;
+    this.iframe.referrerPolicy = "no-referrer";
     // White like a top-level page's canvas; no pointer events: the viewer cannot scroll it away.
     this.iframe.style.cssText = "position:absolute;left:0;top:0;border:0;display:block;background:#fff;pointer-events:none";
     this.overlay = new Overlay(doc);
