@@ -69,7 +69,16 @@ const RENAMED_ATTRS: Readonly<Record<string, string>> = {
   "rrweb-original-src": "src", // rrweb swaps an inlined image's src for a data: URL
   "rrweb-original-srcset": "srcset",
   "csp-content": "content", // rrweb defuses <meta http-equiv=Content-Security-Policy>
-  "rc-href": "href", // the builtin replayer keeps a javascript: link's href inert ("#")
+  "rc-href": "href", // the builtin replayer keeps a javascript: link's href inert ("#"), and <base href>
+  // The builtin replayer's inert names: a pragma, a ping, a form action, a referrer policy, an
+  // SVG animation of href, a frame's or object's document.
+  "rc-http-equiv": "http-equiv",
+  "rc-ping": "ping",
+  "rc-formaction": "formaction",
+  "rc-referrerpolicy": "referrerpolicy",
+  "rc-attributename": "attributeName",
+  "rc-src": "src",
+  "rc-data": "data",
 };
 /** Class prefixes a replayer toggles: rrweb's `rrweb-paused` on <html>, `:hover` for hover state. */
 const ARTEFACT_CLASS_PREFIXES = ["rrweb-", ":"];

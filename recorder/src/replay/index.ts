@@ -15,6 +15,9 @@ export interface ReplayerOptions {
   /** The replay frame's sandbox tokens. Default "allow-same-origin": no script, no forms, no
    * navigation. Tests widen it to show that the other layers (CSP, filters) hold on their own. */
   sandbox?: string;
+  /** Origins the replay may load images, media, fonts and styles from, besides the viewer's
+   * own. Default: the recorded page's origin (from the stream). */
+  origins?: string[];
 }
 
 type Listener = (name?: string) => void;
@@ -52,13 +55,23 @@ export class Replayer {
   /** While playing: the wall clock and offset playback last started from. */
   private clock: { wall: number; from: number } | undefined;
   private frame = 0;
+  private readonly origins: string[] | undefined;
+  /** URLs the replay's policy kept from loading (an attacker's beacons, the recorded site's
+   * resources when it is not allowed): what the viewer reports as blocked. */
+  readonly blocked = new Set<string>();
+  /** Events not replayed because they are malformed (or broke while applied). */
+  skipped = 0;
 
   constructor(events: RcEvent[], options: ReplayerOptions) {
     // The given order is the replay order (never interleave page loads: ids are per page load);
     // a time earlier than its predecessor's (a page's last batch, sent while the next one
-    // loads) is raised to it, as the harness does when decoding.
+    // loads) is raised to it, as the harness does when decoding. An event that is not an
+    // array with a type and a time is skipped: a stream is attacker-controlled.
+    const wellFormed = events.filter((e) => Array.isArray(e) && Number.isInteger(e[0]) && Number.isFinite(e[1]));
+    this.skipped = events.length - wellFormed.length;
+    this.origins = options.origins;
     let last = -Infinity;
-    this.events = events.map((e) => {
+    this.events = wellFormed.map((e) => {
       if (e[1] >= last) {
         last = e[1];
         return e;
@@ -215,9 +228,9 @@ export class Replayer {
       const i = ++this.applied;
       try {
         this.apply(this.events[i]!, i, live);
-      } catch (err) {
-        // One malformed event must not end the replay.
-        console.warn(`replaycheck: event ${i} not replayed`, err);
+      } catch {
+        // One malformed event must not end the replay: skipped and counted.
+        this.skipped++;
       }
     }
   }
@@ -231,7 +244,7 @@ export class Replayer {
         break;
       case EventType.Snapshot:
         this.base = index;
-        this.page = new Page(this.document(), this.url, e[2], [e[3], e[4]]);
+        this.page = new Page(this.document(), this.url, e[2], [e[3], e[4]], this.origins ?? originOf(this.url), this.blocked);
         break;
       case EventType.Mutation:
         page?.mutate(e);
@@ -305,6 +318,10 @@ export class Replayer {
   }
 
   private resize(width: number, height: number): void {
+    if (!(width > 0 && height > 0)) return;
+    // A recorded size is attacker-controlled: within what a screen can be.
+    width = Math.min(Math.round(width), 16384);
+    height = Math.min(Math.round(height), 16384);
     for (const style of [this.box.style, this.iframe.style]) {
       style.width = `${width}px`;
       style.height = `${height}px`;
@@ -315,5 +332,14 @@ export class Replayer {
     const doc = this.iframe.contentDocument;
     if (!doc) throw new Error("replaycheck: the replay root must be in a document");
     return doc;
+  }
+}
+
+function originOf(href: unknown): string[] {
+  try {
+    const url = new URL(String(href));
+    return url.protocol === "http:" || url.protocol === "https:" ? [url.origin] : [];
+  } catch {
+    return [];
   }
 }

@@ -15,12 +15,11 @@ const ATTR_NAMESPACES: Record<string, string> = {
   xml: "http://www.w3.org/XML/1998/namespace",
   xmlns: "http://www.w3.org/2000/xmlns/",
 };
-/** Attributes holding one URL: made absolute, and dropped when they are javascript: URLs. */
+/** Attributes holding one URL: checked by scheme and made absolute. */
 const URL_ATTRS = new Set([
   "href",
   "src",
   "action",
-  "formaction",
   "poster",
   "background",
   "cite",
@@ -29,16 +28,39 @@ const URL_ATTRS = new Set([
   "xlink:href",
 ]);
 const SRCSET_ATTRS = new Set(["srcset", "imagesrcset"]);
-/** The URL parser ignores ASCII whitespace and control characters: `java\tscript:` runs too. */
-const JAVASCRIPT_URL = /^javascript:/i;
-const IGNORED_IN_URL = /[\u0000-\u0020]/g;
-/** <meta http-equiv> pragmas that act when inserted: a refresh would navigate the replay away. */
-const NO_FRAMES = `<meta http-equiv="Content-Security-Policy" content="frame-src 'none'">`;
-const PRAGMA = /^\s*(refresh|content-security-policy)\s*$/i;
+/** Schemes a replayed URL may have; anything else (javascript:, vbscript:, file:...) is dropped. */
+const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:", "tel:"]);
+/** Elements whose URL may be a data: one: images and media, never a document or a link. */
+const DATA_OK = new Set(["img", "source", "video", "audio", "track", "input", "image", "use", "feimage"]);
+/** Elements that would load a document of their own: theirs is never loaded here. */
+const EMBEDS = new Set(["iframe", "frame", "object", "embed"]);
+/**
+ * Attributes kept under an inert name (the harness canonicaliser reads them back): a
+ * <meta http-equiv> acts when inserted, ping posts, formaction submits, a referrer policy
+ * could leak the viewer's URL, and an SVG animation of href sets a URL no filter has seen.
+ */
+const INERT_ATTRS: Record<string, string> = {
+  "http-equiv": "rc-http-equiv",
+  ping: "rc-ping",
+  formaction: "rc-formaction",
+  referrerpolicy: "rc-referrerpolicy",
+};
+const ANIMATIONS = new Set(["set", "animate", "animatetransform", "animatemotion"]);
+/** The one policy of every replayed document: no script, no frame, no form, no base, no
+ * referrer; images, media, fonts and styles only from `origins` (and the viewer's own). */
+function policy(origins: string[]): string {
+  const from = ["'self'", ...origins.filter((o) => /^https?:\/\/[^\s;,']+$/.test(o))].join(" ");
+  const csp =
+    "default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; " +
+    "connect-src 'none'; form-action 'none'; base-uri 'none'; manifest-src 'none'; " +
+    `img-src ${from} data: blob:; media-src ${from} data: blob:; font-src ${from} data:; style-src ${from} 'unsafe-inline'`;
+  return `<meta http-equiv="Content-Security-Policy" content="${csp}"><meta name="referrer" content="no-referrer">`;
+}
 const BLOCKED_BACKGROUND = "repeating-linear-gradient(45deg,#ccc 0 10px,#ddd 10px 20px)";
 /**
  * A javascript: link keeps an inert href, so `:link` and `a[href]` still style it; the recorded
  * (code-less) URL is kept under this name, which the harness canonicaliser reads back as href.
+ * A <base href> is kept under it too: relative URLs are resolved here, never by the document.
  */
 export const SCRIPT_HREF = "rc-href";
 
@@ -72,6 +94,10 @@ export class Page {
     href: string,
     root: SerializedNode,
     scroll: [number, number],
+    /** Origins the replay may load images, media, fonts and styles from (and the viewer's own). */
+    private readonly origins: string[],
+    /** URLs the policy kept from loading, for the viewer's report. */
+    private readonly blocked: Set<string>,
   ) {
     this.base = href;
     this.fill(doc, root);
@@ -105,13 +131,15 @@ export class Page {
     if (sn[0] !== NodeKind.Document) return;
     const [, id, children, adopted] = sn;
     const doctype = children.find((c) => c[0] === NodeKind.Doctype);
-    // Only the parser sets the compat mode: let it read the doctype, then build by DOM.
-    doc.open();
-    // The policy outlives its <meta>: no frame here loads its src (the replay is a security
-    // boundary); frames the recorder read are filled from about:blank, the others stay empty.
-    doc.write((doctype?.[0] === NodeKind.Doctype ? doctypeMarkup(doctype[2], doctype[3], doctype[4]) : "") + NO_FRAMES);
-    doc.close();
-    doc.replaceChildren();
+    // Only the parser sets the compat mode: it reads a doctype of ours for the recorded one's
+    // mode (recorded text is never parsed here), then the recorded doctype is built by DOM.
+    call(D.open, doc);
+    // The policy outlives its <meta>: nothing here runs, submits or loads a frame, and what
+    // loads comes from the recorded site (the replay is a security boundary).
+    call(D.write, doc, modeDoctype(doctype?.[0] === NodeKind.Doctype ? doctype : null) + policy(this.origins));
+    call(D.close, doc);
+    call(D.replaceChildren, doc);
+    call(N.addEventListener, doc, "securitypolicyviolation", (e: SecurityPolicyViolationEvent) => this.blocked.add(e.blockedURI));
     this.nodes.set(id, doc);
     const tasks: Tasks = [];
     for (const child of children) insert(doc, this.build(child, doc, tasks, ""), null);
@@ -154,17 +182,20 @@ export class Page {
     tasks: Tasks,
   ): Element {
     // A linked sheet arrives as its rules: a <style> holds them (the link's URL may not load here).
-    const asStyle = tag === "link" && extra.css !== undefined;
+    const asStyle = tag.toLowerCase() === "link" && !extra.ns && extra.css !== undefined;
     const el = createElement(doc, asStyle ? "style" : tag, extra.ns);
+    // Checks read the element's own name: `SCRIPT` and `Script` are scripts too.
+    tag = asStyle ? "link" : localName(el);
+    // A script (any namespace) is kept as an empty element: no attribute, no text, nothing to run.
+    if (tag === "script") return el;
     if (extra.frame) this.frames.add(el);
     // An iframe without its document could not be read (cross-origin): an empty frame here.
     if (extra.masked || (tag === "iframe" && !extra.frame)) this.masked.add(el);
     if (extra.defined) this.define(tag, doc);
     if (extra.states) setStates(el, extra.states);
-    const equiv = attrs["http-equiv"] ?? null;
     for (const [name, value] of Object.entries(attrs)) {
       // A dialog's open state is applied by show()/showModal() once connected.
-      if (!(tag === "dialog" && name === "open")) this.setAttr(el, name, value, equiv);
+      if (!(tag === "dialog" && name === "open")) this.setAttr(el, name, value);
     }
 
     if (extra.blocked) {
@@ -232,52 +263,63 @@ export class Page {
     return parentTag === "style" ? absoluteCss(text, this.base) : text;
   }
 
-  /** Set (or with null remove) one attribute, minus anything that could run or navigate. */
-  private setAttr(el: Element, name: string, value: string | null, equiv = el.getAttribute("http-equiv")): void {
-    const lower = name.toLowerCase();
-    const tag = el.localName;
+  /**
+   * Set (or with null remove) one attribute, minus anything that could run, navigate, submit or
+   * load a document: names are compared lower-cased, URLs as the URL parser reads them.
+   */
+  private setAttr(el: Element, name: string, value: string | null): void {
+    let lower = name.toLowerCase();
+    const tag = localName(el);
+    if (tag === "script") return; // kept empty (see element())
     if (tag === "dialog" && lower === "open") {
       if (value === null || !(el as HTMLDialogElement).open) setDialog(el, value === null ? DialogState.Closed : DialogState.Open);
       return;
     }
+    if (lower.startsWith("on") || lower === "srcdoc") return; // handlers are script; frames are filled by us
+    if (tag === "style" && lower === "href") return; // a <link> replayed as <style>
+    if ((tag === "base" && lower === "href") || (EMBEDS.has(tag) && (lower === "src" || lower === "data"))) {
+      // Resolved here (base) or never loaded (a frame's or object's document): kept inert.
+      if (tag === "base" && value !== null) this.base = safeUrl(value, this.base, "base") ?? this.base;
+      name = lower = tag === "base" ? SCRIPT_HREF : `rc-${lower}`;
+    } else if (INERT_ATTRS[lower]) {
+      name = lower = INERT_ATTRS[lower]!;
+    } else if (ANIMATIONS.has(tag) && lower === "attributename" && value !== null && /href$/i.test(value.trim())) {
+      name = lower = "rc-attributename"; // animating href would set a URL no filter has seen
+    }
     if (value === null) {
-      el.removeAttribute(name);
-      if (lower === "href") el.removeAttribute(SCRIPT_HREF);
+      call(E.removeAttribute, el, name);
+      if (lower === "href") call(E.removeAttribute, el, SCRIPT_HREF);
       this.keepPaint(el, lower);
       return;
     }
-    if (lower.startsWith("on")) return; // inline event handlers are script
-    if (tag === "script" && lower === "src") return; // inert anyway: nothing to fetch
-    if (tag === "style" && lower === "href") return; // a <link> replayed as <style>
-    if (this.frames.has(el) && (lower === "src" || lower === "srcdoc")) return;
-    if (URL_ATTRS.has(lower)) {
-      if (JAVASCRIPT_URL.test(value.replace(IGNORED_IN_URL, ""))) {
-        if (lower !== "href") return;
-        el.setAttribute(SCRIPT_HREF, "javascript:");
+    if (URL_ATTRS.has(lower) || lower === "rc-formaction") {
+      const url = safeUrl(value, this.base, tag);
+      if (url === null) {
+        if (lower !== "href" && lower !== "xlink:href") return;
+        call(E.setAttribute, el, SCRIPT_HREF, "javascript:");
         value = "#";
       } else {
-        el.removeAttribute(SCRIPT_HREF);
-        value = absoluteUrl(value, this.base);
+        call(E.removeAttribute, el, SCRIPT_HREF);
+        value = url;
       }
-      if (tag === "base" && lower === "href") this.base = value;
+    } else if (lower === SCRIPT_HREF || lower === "rc-src" || lower === "rc-data") {
+      value = safeUrl(value, this.base, "") ?? "javascript:";
     } else if (SRCSET_ATTRS.has(lower)) {
-      value = value
-        .split(",")
-        .map((candidate) => candidate.trim().replace(/^\S+/, (url) => absoluteUrl(url, this.base)))
-        .join(", ");
+      const candidates: string[] = [];
+      for (const candidate of value.split(",")) {
+        const [url = "", ...descriptors] = candidate.split(/[\t\n\f\r ]+/).filter((p) => p);
+        const safe = url && safeUrl(url, this.base, tag);
+        if (safe) candidates.push([safe, ...descriptors].join(" "));
+      }
+      value = candidates.join(", ");
     } else if (lower === "style") {
       value = absoluteCss(value, this.base);
-    } else if (tag === "meta" && lower === "content" && PRAGMA.test(equiv ?? "")) {
-      name = "csp-content"; // inert here; the harness canonicaliser reads it back as `content`
     }
     const prefix = name.includes(":") ? name.slice(0, name.indexOf(":")) : name;
     const ns = ATTR_NAMESPACES[prefix];
     try {
-      if (ns) {
-        el.setAttributeNS(ns, name, value);
-      } else {
-        el.setAttribute(name, value);
-      }
+      if (ns) call(E.setAttributeNS, el, ns, name, value);
+      else call(E.setAttribute, el, name, value);
     } catch {
       // A name the HTML parser accepted but setAttribute does not (`"`, `<`...): unrenderable.
     }
@@ -540,23 +582,69 @@ export class Page {
 
 // --- helpers without page state ----------------------------------------------------------------
 
-function doctypeMarkup(name: string, publicId: string, systemId: string): string {
-  const quoted = (s: string): string => `"${s.replace(/"/g, "")}"`;
-  const ids = publicId ? ` PUBLIC ${quoted(publicId)}${systemId ? ` ${quoted(systemId)}` : ""}` : systemId ? ` SYSTEM ${quoted(systemId)}` : "";
-  return `<!DOCTYPE ${name.replace(/[\s>]/g, "")}${ids}>`;
+/**
+ * `value` as a URL the replay may hold: parsed as browsers parse it (leading and trailing
+ * controls and spaces, tabs and newlines anywhere are ignored; nothing else is trimmed), of a
+ * safe scheme (data: and blob: only for images and media); null otherwise. A fragment stays as written.
+ */
+function safeUrl(value: string, base: string, tag: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value, base);
+  } catch {
+    return null;
+  }
+  // An image or media element may show a data: or blob: URL (a blob: one is dead here: its pixels
+  // come as a canvas); nothing else may hold one (a data:text/html document, a blob: page).
+  if (url.protocol === "data:" || url.protocol === "blob:") return DATA_OK.has(tag) ? value.replace(/^[\u0000-\u0020]+/, "") : null;
+  if (!SAFE_SCHEMES.has(url.protocol)) return null;
+  return value.replace(/[\u0000-\u0020]/g, "").startsWith("#") ? value : url.href;
 }
+
+/** Public ids whose doctype means limited-quirks mode (HTML, "the initial insertion mode"). */
+const LIMITED_QUIRKS = /^-\/\/W3C\/\/DTD XHTML 1\.0 (Frameset|Transitional)\/\//i;
+const LIMITED_IF_SYSTEM = /^-\/\/W3C\/\/DTD HTML 4\.01 (Frameset|Transitional)\/\//i;
+
+/**
+ * A doctype of ours that puts the parser in the mode the recorded one did. The mode is read
+ * from an inert parse (DOMParser runs nothing and loads nothing) of the recorded doctype, its
+ * ids stripped of what could end the token, so no recorded text reaches the replay's parser.
+ */
+function modeDoctype(doctype: [NodeKind.Doctype, Id, string, string, string] | null): string {
+  if (!doctype) return "";
+  const [, , name, publicId, systemId] = doctype;
+  const clean = (t: string): string => `"${t.replace(/[^\w \-./:+()#,;=?&~%@!*$]/g, "")}"`;
+  const ids = publicId ? ` PUBLIC ${clean(publicId)}${systemId ? ` ${clean(systemId)}` : ""}` : systemId ? ` SYSTEM ${clean(systemId)}` : "";
+  const probe = `<!DOCTYPE ${name.replace(/[^\w-]/g, "") || "x"}${ids}><title></title>`;
+  const quirks = new DOMParser().parseFromString(probe, "text/html").compatMode === "BackCompat";
+  if (quirks) return "";
+  if (LIMITED_QUIRKS.test(publicId) || (systemId && LIMITED_IF_SYSTEM.test(publicId)))
+    return '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "about:legacy-compat">';
+  return "<!DOCTYPE html>";
+}
+
+// DOM methods through the prototypes, never through the recorded nodes: a recorded <img
+// name=createElement> shadows document.createElement, a form's <input name=setAttribute> the
+// form's setAttribute (named properties override built-ins on documents and forms).
+const D = Document.prototype;
+const E = Element.prototype;
+const N = Node.prototype;
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+const call = (fn: Function, self: unknown, ...args: unknown[]): unknown => Reflect.apply(fn, self, args);
+const localNameOf = Object.getOwnPropertyDescriptor(E, "localName")!.get!;
+const localName = (el: Element): string => call(localNameOf, el) as string;
 
 function createElement(doc: Document, tag: string, ns: ElementExtra["ns"]): Element {
   try {
-    return ns ? doc.createElementNS(NAMESPACES[ns], tag) : doc.createElement(tag);
+    return (ns ? call(D.createElementNS, doc, NAMESPACES[ns], tag) : call(D.createElement, doc, tag)) as Element;
   } catch {
-    return doc.createElement("span"); // a tag name the DOM refuses: keep the subtree visible
+    return call(D.createElement, doc, "span") as Element; // a tag name the DOM refuses: keep the subtree visible
   }
 }
 
 function insert(parent: Node, node: Node, next: Node | null): void {
   try {
-    parent.insertBefore(node, next);
+    call(N.insertBefore, parent, node, next);
   } catch {
     // A hierarchy the DOM refuses (text directly in a Document...): skip that node.
   }
