@@ -53,9 +53,11 @@ class _Faults:
 class Server:
     """A threaded server on 127.0.0.1: folders mounted under /m<N>/, named assets under /__rc/."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_requests: bool = False) -> None:
+        # With log_requests, "METHOD path" of every request answered (an attacker origin in tests).
+        self._requests: list[str] | None = [] if log_requests else None
         self._mounts: dict[tuple[Path, str | None], str] = {}
-        self._assets: dict[str, tuple[bytes, str]] = {}
+        self._assets: dict[str, tuple[bytes, str, dict[str, str]]] = {}
         self._batches: dict[str, list[Batch]] = defaultdict(list)
         self._faults: dict[str, _Faults] = {}
         self._lock = threading.Lock()
@@ -78,6 +80,11 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def requests(self) -> list[str]:
+        """Every request answered so far, as "METHOD path" (a server made with log_requests)."""
+        with self._lock:
+            return list(self._requests or [])
 
     # Static pages -----------------------------------------------------------------------------
 
@@ -110,11 +117,17 @@ class Server:
 
     # Harness assets ---------------------------------------------------------------------------
 
-    def add_asset(self, name: str, body: bytes | str, content_type: str) -> str:
-        """Serve `body` at /__rc/<name>; returns the absolute URL."""
+    def add_asset(
+        self,
+        name: str,
+        body: bytes | str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """Serve `body` at /__rc/<name> (with `headers`); returns the absolute URL."""
         data = body.encode() if isinstance(body, str) else body
         with self._lock:
-            self._assets[name] = (data, content_type)
+            self._assets[name] = (data, content_type, headers or {})
         return f"{self.origin}{ASSET_PREFIX}{name}"
 
     # Ingest -----------------------------------------------------------------------------------
@@ -203,6 +216,11 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # A fidelity run serves hundreds of requests; the report says what matters.
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if server._requests is not None:
+                with server._lock:
+                    server._requests.append(f"{self.command} {self.path}")
 
         def _send(
             self,
@@ -293,7 +311,8 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
                 if asset is None:
                     self._send(HTTPStatus.NOT_FOUND, b"no such asset")
                 else:
-                    self._send(HTTPStatus.OK, *asset)
+                    body, content_type, headers = asset
+                    self._send(HTTPStatus.OK, body, content_type, headers)
                 return
             resolved = server._resolve_mount(path)
             if resolved is None or not resolved[0].is_file():
