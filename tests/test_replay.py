@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from playwright.sync_api import Page
 from harness.adapters.builtin import BuiltinAdapter
 from harness.compare import pixel
 from harness.compare.dom import compare_dom
-from harness.server import script_tag
+from harness.server import Server, script_tag
 from harness.stream import decode
 from harness.worker import Worker
 
@@ -795,6 +796,46 @@ def test_recorded_scripts_handlers_and_javascript_urls_never_run(page: Page) -> 
     ]
     # Kept URLs resolve against the recorded page, not against the replay's about:blank.
     assert ev(page, "doc.getElementById('img').getAttribute('src')") == "http://example.test/app/x"
+
+
+def test_the_replay_loads_only_from_the_recorded_site_and_reports_what_it_blocked(
+    page: Page, worker: Worker
+) -> None:
+    site = worker.server.origin
+    ok = worker.server.add_asset("replay-test/ok.png", png(4, 4, (0, 128, 0)), "image/png")
+    with Server(log_requests=True) as attacker:  # another port: another origin
+        evil = f"{attacker.origin}/beacon.png"
+        t = Tree()
+        content = [
+            t.el("img", {"id": "ok", "src": ok}),
+            t.el("img", {"id": "evil", "src": evil}),
+            t.el("div", {"style": f"height: 20px; background: url({attacker.origin}/bg.png)"}),
+            t.el("style", {}, t.text(f"@import url({attacker.origin}/x.css);")),
+        ]
+        # Widened, the sandbox would let script run: the policy and the filters hold on their own.
+        load(
+            page,
+            [meta(0, href=f"{site}/app/page.html"), snapshot(1, t.document(*content))],
+            sandbox="allow-same-origin allow-scripts allow-forms allow-popups",
+        )
+        page.wait_for_timeout(500)
+        loaded = ev(page, "['ok', 'evil'].map((id) => doc.getElementById(id).naturalWidth)")
+        blocked = page.evaluate("() => [...r.blocked].sort()")
+        assert loaded == [4, 0]
+        assert attacker.requests() == [], "nothing reached another origin"
+        assert f"{attacker.origin}/beacon.png" in blocked and f"{attacker.origin}/bg.png" in blocked
+
+
+def test_the_replay_page_sends_a_strict_policy(worker: Worker) -> None:
+    url = BuiltinAdapter().replay_url(worker.server)
+    with urllib.request.urlopen(url) as response:
+        csp = response.headers["Content-Security-Policy"]
+        referrer = response.headers["Referrer-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["script-src"] == ["'self'"] and directives["object-src"] == ["'none'"]
+    assert directives["default-src"] == ["'none'"] and directives["base-uri"] == ["'none'"]
+    assert directives["form-action"] == ["'none'"] and "'unsafe-eval'" not in csp
+    assert referrer == "no-referrer"
 
 
 # --- overlays and hover --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 
@@ -114,10 +114,16 @@ class Adapter(ABC):
             deadline_ms,
         )
 
-    def decode(self, batches: list[Batch], attempted: Sequence[Batch] = ()) -> Stream:
+    def decode(
+        self,
+        batches: list[Batch],
+        attempted: Sequence[Batch] = (),
+        emitted: Mapping[str, int] | None = None,
+    ) -> Stream:
         """The stream of what the ingest received; `attempted`, every body the browser sent
-        (answered or not), tells what was recorded but lost on the way."""
-        return decode(batches, self.timeline, attempted)
+        (answered or not), and `emitted`, events per page the recorder said it recorded, tell
+        what was recorded but lost on the way."""
+        return decode(batches, self.timeline, attempted, emitted)
 
     @abstractmethod
     def interactions(self, stream: Stream) -> list[Interaction]:
@@ -154,7 +160,12 @@ class Adapter(ABC):
             f"{links}<style>{REPLAY_PAGE_CSS}</style></head>"
             f"<body><div id='root'></div><script src='{script}'></script></body></html>"
         )
-        return server.add_asset(f"replay-{self.name}.html", html, "text/html; charset=utf-8")
+        return server.add_asset(
+            f"replay-{self.name}.html",
+            html,
+            "text/html; charset=utf-8",
+            {"Content-Security-Policy": REPLAY_PAGE_CSP, "Referrer-Policy": "no-referrer"},
+        )
 
     def replay_options(self, config: RecorderConfig) -> dict[str, Any]:
         """The replayer's own options for a stream recorded under `config`: what its docs say a
@@ -204,4 +215,13 @@ REPLAY_PAGE_CSS = (
     "#root,#root>*{position:absolute;left:0;top:0;margin:0;padding:0}"
     "iframe{border:0;display:block}"
     ".replayer-mouse,.replayer-mouse-tail,canvas.replayer-mouse-tail{display:none!important}"
+)
+# The replay page's own policy, inherited by the replay frame's documents: only the replayer's
+# script (from this server) runs; what a replay may load comes from this server (where the
+# harness serves the recorded pages) or data:/blob: URLs; no plugin, form, base or framing.
+REPLAY_PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
+    "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
 )
