@@ -54,7 +54,9 @@ export type Job = [nodes: Node[], next: number, sink: Sink, st: number, parent: 
 const SVG = "http://www.w3.org/2000/svg";
 const MATHML = "http://www.w3.org/1998/Math/MathML";
 const BUTTON = /^(submit|button|reset|image)$/;
-const URL_ATTR = /^(href|src|action|formaction|poster|data|background|xlink:href)$/;
+const URL_ATTR = /^(href|src|action|formaction|poster|data|background|cite|longdesc)$/;
+/** Elements whose URL loads a document or navigates to one. */
+const FRAME = /^(i?frame|object|embed|a|area|form)$/;
 const TEXT_ATTR = /^(title|alt|placeholder|label|aria-label|aria-description)$/;
 // Node types carried: element 1, text 3, comment 8, document 9, doctype 10.
 const CARRIED = (1 << 1) | (1 << 3) | (1 << 8) | (1 << 9) | (1 << 10);
@@ -263,10 +265,9 @@ export function userValidity(el: Element): number {
 }
 
 function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void {
+  // A script of any namespace or case goes without its text: a marker that can never run.
+  if (/^script$/i.test(tag)) opaque.add(el);
   switch (tag) {
-    case "script":
-      opaque.add(el);
-      break;
     case "style":
       try {
         x.css = sheetCss((el as HTMLStyleElement).sheet!, kst);
@@ -357,48 +358,68 @@ export function isPassword(el: Element): boolean {
   return passwords.has(el);
 }
 
-/** An attribute as it may leave the page, or null when it must not (handlers, script src, javascript: URLs). */
+/** An attribute as it may leave the page, or null when it must not (handlers, a script's source). */
 export function attrValue(el: Element, name: string, v: string, st: number): string | null {
-  const tag = el.localName;
-  if (/^on/i.test(name) || (tag == "script" && name == "src")) return null;
-  if (URL_ATTR.test(name)) {
-    const u = abs(v, el.baseURI);
-    // A script URL goes without its code (script, and maybe PII): the replay keeps the link's look.
-    return /^javascript:/i.test(u) ? "javascript:" : maskText(u, st, Kind.Url);
-  }
-  if (name == "srcset")
+  const tag = el.localName.toLowerCase();
+  // The name as a replayer might read it: lower-cased, without a prefix (xlink:href is href).
+  const n = name.toLowerCase().replace(/.*:/, "");
+  if (/^on/.test(n) || (tag == "script" && /^(src|href)$/.test(n))) return null;
+  const base = el.baseURI;
+  const frame = FRAME.test(tag) || /action$/.test(n);
+  if (URL_ATTR.test(n)) return maskText(url(v, base, frame), st, Kind.Url);
+  const srcset = /srcset$/.test(n);
+  // URLs in lists and text: srcsets, pings, an animation's values (whichever attribute it
+  // animates: that may change), a refresh's target (whatever http-equiv says). Read leniently,
+  // in pieces; if one would run script (or load a document where that can), none go.
+  if (srcset || n == "ping" || (/^(to|from|by|values)$/.test(n) && /^(set|animate)/.test(tag)) || (tag == "meta" && n == "content"))
+    for (const p of v.replace(/[\t\n\r]/g, "").split(/[\s;,]/))
+      if (unsafe(p.replace(/^[\0- \d.]*(url=)?['"]?[\0- ]*/i, ""), !srcset)) return null;
+  if (srcset)
     return maskText(
-      v.replace(/(^|,)(\s*)([^\s,]+)/g, (_m, comma: string, space: string, u: string) => comma + space + abs(u, el.baseURI)),
+      v.replace(/(^|,)(\s*)([^\s,]+)/g, (_m, comma: string, space: string, u: string) => comma + space + url(u, base, false)),
       st,
       Kind.Url,
     );
-  if (name == "style") return maskText(cssUrls(v, el.baseURI), st, Kind.Css);
+  if (n == "style") return maskText(cssUrls(v, base), st, Kind.Css);
   // The HTML of a srcdoc frame is page text: the frame's own document is serialized besides.
-  if (name == "srcdoc") return maskText(v, st, Kind.Text);
+  if (n == "srcdoc") return maskText(v, st, Kind.Text);
   const kind =
-    name == "value" && (tag == "option" || tag == "input" || tag == "textarea")
+    n == "value" && (tag == "option" || tag == "input" || tag == "textarea")
       ? tag == "input" && BUTTON.test((el as HTMLInputElement).type)
         ? Kind.Text // a button's label
         : Kind.Value
-      : TEXT_ATTR.test(name)
+      : TEXT_ATTR.test(n)
         ? Kind.Text
         : Kind.Attr;
   return maskText(v, st, kind);
 }
 
-/** Absolute URL; fragment-only references (SVG <use href="#i">) and data: URLs stay as they are. */
-function abs(u: string, base: string): string {
-  if (!u || u[0] == "#" || /^data:/i.test(u)) return u;
-  try {
-    return new URL(u, base).href;
-  } catch {
-    return u;
-  }
+/**
+ * The scheme alone of a URL that would run script or, in a frame or link (`frame`), put a
+ * document's markup there: what the page's link or frame keeps in the replay. Else "".
+ */
+const unsafe = (u: string, frame: boolean): string =>
+  ((/^(java|vb)script:/i.exec(u) || (frame && /^data:(?=\s*(text\/html|[^,;]*xml))/i.exec(u)) || [""])[0]).toLowerCase();
+
+/**
+ * A URL as the browser reads it (C0 controls and spaces at the ends, tab and newlines anywhere,
+ * stripped), absolute by the URL parser: fragment-only references (SVG <use href="#i">) and data:
+ * URLs stay as they are. One that is unsafe goes as its scheme: the replay keeps a link's look.
+ */
+function url(u: string, base: string, frame: boolean): string {
+  u = u.replace(/^[\0- ]+|[\0- ]+$|[\t\n\r]/g, "");
+  if (u && u[0] != "#" && !/^data:/i.test(u))
+    try {
+      u = new URL(u, base).href;
+    } catch {
+      // not a URL the browser would load either
+    }
+  return unsafe(u, frame) || u;
 }
 
 const cssUrls = (css: string, base: string): string =>
   css.replace(/url\(\s*(["']?)(.*?)\1\s*\)/g, (m, _q: string, u: string) => {
-    const a = abs(u, base);
+    const a = url(u, base, false);
     return a == u ? m : 'url("' + a + '")';
   });
 
