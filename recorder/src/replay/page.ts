@@ -588,6 +588,8 @@ export class Page {
  * safe scheme (data: and blob: only for images and media); null otherwise. A fragment stays as written.
  */
 function safeUrl(value: string, base: string, tag: string): string | null {
+  const bare = value.replace(/[\u0000-\u0020]/g, "");
+  if (bare === "" || bare.startsWith("#")) return value; // the document itself, or a place in it
   let url: URL;
   try {
     url = new URL(value, base);
@@ -597,8 +599,7 @@ function safeUrl(value: string, base: string, tag: string): string | null {
   // An image or media element may show a data: or blob: URL (a blob: one is dead here: its pixels
   // come as a canvas); nothing else may hold one (a data:text/html document, a blob: page).
   if (url.protocol === "data:" || url.protocol === "blob:") return DATA_OK.has(tag) ? value.replace(/^[\u0000-\u0020]+/, "") : null;
-  if (!SAFE_SCHEMES.has(url.protocol)) return null;
-  return value.replace(/[\u0000-\u0020]/g, "").startsWith("#") ? value : url.href;
+  return SAFE_SCHEMES.has(url.protocol) ? url.href : null;
 }
 
 /** Public ids whose doctype means limited-quirks mode (HTML, "the initial insertion mode"). */
