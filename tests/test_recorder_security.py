@@ -160,19 +160,23 @@ MUTATE = """([changes, sets, markup]) => {
   // Not scripts here, but one for a replayer that makes them with createElement.
   add(XHTML, "SCRIPT", {id: "ns-1", src: "pwn.js?PWN"}, "window.PWN=8");
   add(SVG, "Script", {id: "ns-2", href: "pwn.js?PWN"}, "window.PWN=9");
-  // A script whose text and source come once it is in the page.
-  const late = add(XHTML, "script", {id: "ns-3"}, "");
-  late.setAttribute("src", "pwn.js?PWN");
-  late.appendChild(document.createTextNode("window.PWN=10"));
+  add(XHTML, "script", {id: "ns-3"}, "");  // its source and text come later (LATER)
   const svg = add(SVG, "svg", {id: "ns-4"}, "");
   const s = document.createElementNS(SVG, "script");
   s.setAttributeNS(XLINK, "xlink:href", "pwn.js?PWN");
   svg.appendChild(s);
-  s.setAttribute("href", "data:,window.PWN=11");
   const h = add(XHTML, "div", {id: "ns-5"}, "h");
   h.setAttribute("onclick", "window.PWN=12");
   h.setAttributeNS(null, "ONFOCUS", "window.PWN=13");
   h.setAttributeNS("urn:x", "x:onclick", "window.PWN=14");
+}"""
+# Scripts already in the replay get their source and text.
+LATER = """() => {
+  const late = document.getElementById("ns-3");
+  late.setAttribute("src", "pwn.js?PWN");
+  late.appendChild(document.createTextNode("window.PWN=10"));
+  document.querySelector("#ns-4 script").setAttribute("href", "data:,window.PWN=11");
+  document.querySelector("#ps0").firstChild.data = "window.PWN=15";
 }"""
 
 
@@ -190,7 +194,9 @@ def slots(prefix: str, safe: bool = False) -> list[tuple[str, str, str, str]]:
 
 
 def scripts(prefix: str) -> list[tuple[str, str]]:
-    return [(f"{prefix}s{i}", markup.format(id=f"{prefix}s{i}")) for i, markup in enumerate(SCRIPTS)]
+    return [
+        (f"{prefix}s{i}", markup.format(id=f"{prefix}s{i}")) for i, markup in enumerate(SCRIPTS)
+    ]
 
 
 def page_html() -> str:
@@ -198,7 +204,7 @@ def page_html() -> str:
     # Clean copies the mutation test turns into vectors.
     clean = [m for _, m, _, _ in slots("c", safe=True)]
     body = "".join(snapshot + clean)
-    return f'<!doctype html><html><head><title>vectors</title></head><body>{body}<div id="added"></div>'
+    return f'<!doctype html><title>vectors</title><body>{body}<div id="added"></div>'
 
 
 def added_html() -> str:
@@ -325,6 +331,8 @@ def test_mutations_ship_no_executable_form(worker: Worker, open_page: tuple[Page
     changes = [("c" + el[1:], attr, v) for el, _, attr, v in slots("p")]
     sets = [el for el, markup, _, _ in slots("c") if 'attributeName="fill"' in markup]
     page.evaluate(MUTATE, [changes, sets, added_html()])
+    shipped(worker, page, session)
+    page.evaluate(LATER)
     everything = shipped(worker, page, session)
     events = everything[before:]
     assert events and all(e[0] == MUTATION for e in events)
