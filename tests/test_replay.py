@@ -826,6 +826,35 @@ def test_the_replay_loads_only_from_the_recorded_site_and_reports_what_it_blocke
         assert f"{attacker.origin}/beacon.png" in blocked and f"{attacker.origin}/bg.png" in blocked
 
 
+def test_named_elements_do_not_shadow_the_methods_the_replayer_calls(page: Page) -> None:
+    # Named <img>, <form> and <embed> elements shadow the document's own properties, and a
+    # form's named controls shadow the form's: a replayer calling through them breaks.
+    t = Tree()
+    names = ["createElement", "createTextNode", "getElementById", "querySelectorAll", "fonts"]
+    form = t.el(
+        "form",
+        {"id": "f"},
+        *[t.el("input", {"name": n}) for n in ["setAttribute", "localName", "ownerDocument"]],
+    )
+    body = [*[t.el("img", {"name": n}) for n in names], form, t.el("p", {"id": "target"})]
+    later = t.el("p", {"id": "later"}, t.text("added later"))
+    load(
+        page,
+        [
+            meta(0, href=HREF + "#target"),
+            snapshot(1, t.document(*body)),
+            mutation(2, adds=[[form[1], 0, later]], attrs=[[form[1], "class", "edited"]]),
+        ],
+    )
+    seek(page, 2)
+    got = ev(
+        page,
+        """((byId) => [byId('later')?.textContent, byId('f').className, byId('target').className,
+           r.skipped])((id) => Document.prototype.getElementById.call(doc, id))""",
+    )
+    assert got == ["added later", "edited", ":target", 0]
+
+
 def test_the_replay_page_sends_a_strict_policy(worker: Worker) -> None:
     url = BuiltinAdapter().replay_url(worker.server)
     with urllib.request.urlopen(url) as response:

@@ -145,7 +145,7 @@ export class Page {
     for (const child of children) insert(doc, this.build(child, doc, tasks, ""), null);
     this.adopt(doc, adopted ?? []);
     // document.open() dropped any earlier listener. Image loads do not bubble: capture them.
-    doc.addEventListener("load", () => this.flushScroll(true), true);
+    call(N.addEventListener, doc, "load", () => this.flushScroll(true), true);
     runTasks(tasks);
   }
 
@@ -157,17 +157,17 @@ export class Page {
         node = this.element(sn[2], sn[3], sn[4], sn[5] ?? {}, doc, tasks);
         break;
       case NodeKind.Text:
-        node = doc.createTextNode(this.text(parentTag, sn[2]));
+        node = call(D.createTextNode, doc, this.text(parentTag, sn[2])) as Text;
         if (sn[3]) this.masked.add(node);
         break;
       case NodeKind.Comment:
-        node = doc.createComment(sn[2]);
+        node = call(D.createComment, doc, sn[2]) as Comment;
         break;
       case NodeKind.Doctype:
-        node = doc.implementation.createDocumentType(sn[2], sn[3], sn[4]);
+        node = (call(implementationOf, doc) as DOMImplementation).createDocumentType(sn[2], sn[3], sn[4]);
         break;
       default:
-        node = doc.createComment(""); // a Document is never a child: keep the id harmlessly
+        node = call(D.createComment, doc, "") as Comment; // a Document is never a child: keep the id harmlessly
     }
     this.nodes.set(sn[1], node);
     return node;
@@ -252,7 +252,7 @@ export class Page {
     style.setProperty("background", BLOCKED_BACKGROUND, "important");
     tasks.push(() => {
       // An inline box ignores width and height.
-      if (el.ownerDocument.defaultView?.getComputedStyle(el).display === "inline") {
+      if (view(ownerDoc(el))?.getComputedStyle(el).display === "inline") {
         style.setProperty("display", "inline-block", "important");
       }
     });
@@ -349,7 +349,7 @@ export class Page {
 
   /** Constructable sheets must come from the realm of the document they are adopted into. */
   private adopt(target: Document | ShadowRoot, sheets: string[]): void {
-    const win = (target.ownerDocument ?? (target as Document)).defaultView as (Window & typeof globalThis) | null;
+    const win = view(ownerDoc(target) ?? (target as Document)) as (Window & typeof globalThis) | null;
     if (!win) return;
     target.adoptedStyleSheets = sheets.map((css) => {
       const sheet = new win.CSSStyleSheet();
@@ -371,7 +371,7 @@ export class Page {
       const parent = parentId < 0 ? (host?.shadowRoot ?? host?.attachShadow({ mode: "open" })) : this.nodes.get(parentId);
       if (!parent) continue;
       const tag = parent.nodeType === ELEMENT_NODE ? (parent as Element).localName : "";
-      const node = this.build(sn, parent.ownerDocument ?? (parent as Document), tasks, tag);
+      const node = this.build(sn, ownerDoc(parent) ?? (parent as Document), tasks, tag);
       const container = tag === "template" ? (parent as HTMLTemplateElement).content : parent;
       const next = nextId ? this.nodes.get(nextId) : undefined;
       insert(container, node, next?.parentNode === container ? next : null);
@@ -428,7 +428,7 @@ export class Page {
     if (el?.nodeType !== ELEMENT_NODE) return;
     if (el.localName === "link") {
       // Its rules are here now: a <style> holds them, as for a link read at snapshot time.
-      const style = el.ownerDocument.createElement("style");
+      const style = call(D.createElement, ownerDoc(el), "style") as HTMLStyleElement;
       for (const attr of Array.from(el.attributes)) if (attr.name !== "href") style.setAttribute(attr.name, attr.value);
       el.replaceWith(style);
       this.nodes.set(id, (el = style));
@@ -452,7 +452,7 @@ export class Page {
    * without one `:defined` styles do not apply. Once per tag and window.
    */
   define(tag: string, doc = this.doc): void {
-    const win = doc.defaultView as (Window & typeof globalThis) | null;
+    const win = view(doc) as (Window & typeof globalThis) | null;
     try {
       if (win && !win.customElements.get(tag)) win.customElements.define(tag, class extends win.HTMLElement {});
     } catch {
@@ -469,7 +469,7 @@ export class Page {
     } catch {
       // kept as written
     }
-    const el = id ? (this.doc.getElementById(id) ?? this.doc.querySelector(`a[name="${CSS.escape(id)}"]`)) : null;
+    const el = id ? ((call(D.getElementById, this.doc, id) ?? call(D.querySelector, this.doc, `a[name="${CSS.escape(id)}"]`)) as Element | null) : null;
     if (el === this.targeted && el?.classList.contains(TARGET_CLASS)) return;
     this.targeted?.classList.remove(TARGET_CLASS);
     if (this.targeted?.getAttribute("class") === "") this.targeted.removeAttribute("class");
@@ -507,7 +507,7 @@ export class Page {
       const root = el.getRootNode();
       let sheet = this.injected.get(root);
       if (!sheet) {
-        const style = el.ownerDocument.createElement("style");
+        const style = call(D.createElement, ownerDoc(el), "style") as HTMLStyleElement;
         const doc = root.nodeType === DOCUMENT_NODE ? (root as Document) : null;
         (doc ? (doc.head ?? doc.documentElement) : root).appendChild(style);
         sheet = style.sheet!;
@@ -544,7 +544,7 @@ export class Page {
         if (el.matches(":focus") && el.matches(":focus-visible") !== this.focusVisible) el.blur();
         el.focus({ preventScroll: true, focusVisible: this.focusVisible });
       } else {
-        (this.doc.activeElement as HTMLElement | null)?.blur();
+        (call(activeOf, this.doc) as HTMLElement | null)?.blur();
       }
       this.focusTarget = undefined;
     }
@@ -632,8 +632,16 @@ const E = Element.prototype;
 const N = Node.prototype;
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 const call = (fn: Function, self: unknown, ...args: unknown[]): unknown => Reflect.apply(fn, self, args);
-const localNameOf = Object.getOwnPropertyDescriptor(E, "localName")!.get!;
+const getter = (proto: object, name: string): (() => unknown) => Object.getOwnPropertyDescriptor(proto, name)!.get!;
+const localNameOf = getter(E, "localName");
+const ownerDocumentOf = getter(N, "ownerDocument");
+const defaultViewOf = getter(D, "defaultView");
+const implementationOf = getter(D, "implementation");
+const activeOf = getter(D, "activeElement");
+const fontsOf = getter(D, "fonts");
 const localName = (el: Element): string => call(localNameOf, el) as string;
+const ownerDoc = (n: Node): Document => call(ownerDocumentOf, n) as Document;
+const view = (doc: Document): Window | null => call(defaultViewOf, doc) as Window | null;
 
 function createElement(doc: Document, tag: string, ns: ElementExtra["ns"]): Element {
   try {
@@ -777,9 +785,11 @@ function hoverChain(doc: Document, x: number, y: number): Element[] {
   return chain;
 }
 
+/** Fonts and images of `doc` and its frames loaded; read through the prototypes, since a
+ * recorded `<img name=images>` or `<form name=fonts>` shadows the document's own. */
 async function loaded(doc: Document): Promise<void> {
-  const waits: Promise<unknown>[] = [doc.fonts.ready];
-  for (const img of Array.from(doc.images)) {
+  const waits: Promise<unknown>[] = [(call(fontsOf, doc) as FontFaceSet).ready];
+  for (const img of Array.from(call(D.querySelectorAll, doc, "img") as NodeListOf<HTMLImageElement>)) {
     if (img.complete) continue;
     waits.push(
       new Promise((done) => {
@@ -788,7 +798,7 @@ async function loaded(doc: Document): Promise<void> {
       }),
     );
   }
-  for (const frame of Array.from(doc.querySelectorAll("iframe"))) {
+  for (const frame of Array.from(call(D.querySelectorAll, doc, "iframe") as NodeListOf<HTMLIFrameElement>)) {
     const inner = frame.contentDocument;
     if (inner) waits.push(loaded(inner));
   }
