@@ -6,7 +6,7 @@ import gzip
 import json
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,10 +158,16 @@ def _attempted_envelopes(batches: list[Batch]) -> list[dict[str, Any]]:
     return out
 
 
-def decode(batches: list[Batch], timeline: Timeline, attempted: Sequence[Batch] = ()) -> Stream:
+def decode(
+    batches: list[Batch],
+    timeline: Timeline,
+    attempted: Sequence[Batch] = (),
+    emitted: Mapping[str, int] | None = None,
+) -> Stream:
     """Decode envelopes {session, page, seq, events} (or their chunks), page by page, batch by
     batch, each (page, seq, chunk) once; `attempted` (every body the browser sent, answered
-    or not) only adds to what is known to have been recorded.
+    or not) and `emitted` (page -> events the recorder said it had recorded there, read in the
+    page) only add to what is known to have been recorded.
 
     Pages are never interleaved: a page's last events (sent while it unloads) may carry times
     after the next page's time origin; they are kept before it and the next page's early times
@@ -200,6 +206,13 @@ def decode(batches: list[Batch], timeline: Timeline, attempted: Sequence[Batch] 
     recorded, missing = _recorded(received, sent, marked, ends)
     received.labels = {**sent.labels, **received.labels}  # a batch only the browser saw
     lost = [received.label(key) for key in missing if key not in marked]
+    for label, count in (emitted or {}).items():
+        # Events in no batch anyone saw (the browser's log misses what a page sends as it
+        # unloads): lost, and the page's batches never said so.
+        unseen = count - recorded.get(float(label), 0)
+        if unseen > 0:
+            recorded[float(label)] = count
+            lost.append(f"page {label}: {unseen} of {count} recorded events in no batch seen")
     lost_marked = [received.label(key, marked[key][1]) for key in missing if key in marked]
     marked_events = sum(marked[key][0] for key in missing if key in marked)
     total = sum(recorded.values())

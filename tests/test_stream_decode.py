@@ -132,21 +132,40 @@ def test_unreadable_browser_bodies_are_no_evidence() -> None:
     assert stream.delivery is not None and stream.delivery.recorded == 3
 
 
-def test_rrweb_bodies_without_first_count_what_was_seen() -> None:
-    def rr(seq: int, times: list[int]) -> Batch:
-        envelope = {
-            "session": "s",
-            "page": "1000.5",
-            "seq": seq,
-            "events": [{"timestamp": t, "type": 3} for t in times],
-        }
-        return body(envelope, gz=False)
+def rr(seq: int, times: list[int], first: int | None = None) -> Batch:
+    envelope: dict[str, Any] = {
+        "session": "s",
+        "page": "1000.5",
+        "seq": seq,
+        "events": [{"timestamp": t, "type": 3} for t in times],
+    }
+    if first is not None:
+        envelope["first"] = first
+    return body(envelope, gz=False)
 
+
+def test_rrweb_bodies_without_first_count_what_was_seen() -> None:
     received = [rr(0, [1, 2]), rr(2, [5])]
     stream = decode(received, RRWEB, [*received, rr(1, [3, 4])])
     assert stream.lost == ["page 1000.5 batch 1"]
     assert stream.delivery is not None
     assert (stream.delivery.recorded, stream.delivery.lost_unmarked) == (5, 2)
+
+
+def test_events_a_page_recorded_in_no_batch_seen_are_lost_unmarked() -> None:
+    # rrweb's last batch of a page, sent as it unloads: not in the browser's log, never arrived.
+    stream = decode([rr(0, [1, 2], 0), rr(1, [3], 2)], RRWEB, emitted={"1000.5": 7})
+    assert stream.lost == ["page 1000.5: 4 of 7 recorded events in no batch seen"]
+    delivery = stream.delivery
+    assert delivery is not None
+    assert (delivery.recorded, delivery.delivered, delivery.lost_unmarked) == (7, 3, 4)
+
+
+def test_a_page_whose_batches_hold_what_it_recorded_lost_nothing() -> None:
+    # Read before the page left: its unload batch holds more than the count said.
+    stream = decode([rr(0, [1, 2], 0), rr(1, [3, 4], 2)], RRWEB, emitted={"1000.5": 3})
+    assert stream.lost == []
+    assert stream.delivery is not None and stream.delivery.recorded == 4
 
 
 def test_the_same_events_under_two_seqs_are_duplicates() -> None:

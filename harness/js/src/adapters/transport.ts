@@ -1,6 +1,7 @@
 // Ships recorded events to the harness ingest endpoint the way a site would: batched POSTs,
 // keepalive where the body allows it, sendBeacon on pagehide. Batches are numbered per page
-// load so the harness can see a lost one.
+// load and say how many events the page batched before them (`first`), and stats() counts what
+// rrweb emitted: the harness can see a lost batch and its size, the last one's included.
 
 export interface TransportConfig {
   ingestUrl: string;
@@ -15,6 +16,8 @@ export class Transport {
   private readonly buffer: unknown[] = [];
   private readonly page = String(performance.timeOrigin);
   private seq = 0;
+  private batched = 0; // events put in batches so far
+  private emitted = 0;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly config: TransportConfig) {
@@ -23,11 +26,20 @@ export class Transport {
   }
 
   push(event: unknown): void {
+    this.emitted++;
     this.buffer.push(event);
   }
 
+  /** What this page recorded so far, for the harness's loss accounting. */
+  stats(): { page: string; events: number } {
+    return { page: this.page, events: this.emitted };
+  }
+
   private body(events: unknown[]): string {
-    return JSON.stringify({ session: this.config.session, page: this.page, seq: this.seq++, events });
+    const { session } = this.config;
+    const first = this.batched;
+    this.batched += events.length;
+    return JSON.stringify({ session, page: this.page, seq: this.seq++, first, events });
   }
 
   /** Post everything buffered; resolves when every request so far has been answered, or after
