@@ -4,6 +4,7 @@ plain HTTP client; and one browser case end to end."""
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import time
 import urllib.error
@@ -18,6 +19,7 @@ from harness.drive import record
 from harness.runner import ScenarioResult
 from harness.scenario import FaultRule, load_scenario
 from harness.server import Server
+from harness.stream import decode_body
 from harness.worker import Worker
 
 
@@ -146,6 +148,36 @@ def test_a_failed_first_batch_is_lost_and_pagehide_requests_of_a_closed_page_arr
     # the pagehide beacon with the last click included.
     assert len(stream.batches) == len(recording.attempts) - 1
     assert "clicked 2" in stream.to_json()
+
+
+LEAVE_WHILE_FAILING = """page: page.html
+ingest_faults:
+  - {from_ms: 0, for_ms: 4000, status: 500}
+steps:
+  - click: "#go"
+  - goto: {page: "page.html?next", flush: false}
+  - click: "#go"
+"""
+
+
+def test_a_last_batch_lost_as_its_page_unloads_is_counted(worker: Worker, tmp_path: Path) -> None:
+    """rrweb's last batch of a page goes at pagehide, where the browser's request log does not
+    see it; answered 500, it is gone. The page told the harness what it recorded as it left:
+    the loss is counted, not invisible."""
+    (tmp_path / "page.html").write_text(PAGE)
+    (tmp_path / "s.yaml").write_text(LEAVE_WHILE_FAILING)
+    scenario = load_scenario(tmp_path / "s.yaml")
+    recording = record(worker.browser, worker.server, scenario, adapters.get("rrweb"))
+    stream, delivery = recording.stream, recording.stream.delivery
+    assert delivery is not None
+    # The first page sent nothing while visible: every request in the log is the next page's.
+    (next_page,) = {json.loads(decode_body(body))["page"] for body in recording.attempted}
+    unseen = [lost for lost in stream.lost if lost.endswith("recorded events in no batch seen")]
+    assert len(unseen) == 1
+    first_page = unseen[0].split(":")[0].removeprefix("page ")
+    assert float(first_page) < float(next_page)
+    assert delivery.recorded == delivery.delivered + delivery.lost_unmarked
+    assert "clicked 1" not in stream.to_json()  # the first page's click went in that batch
 
 
 def test_a_body_cut_short_by_the_client_is_not_stored() -> None:
