@@ -535,9 +535,7 @@ ACTIVE_PRAGMAS = """() => {
       try { if (el.contentDocument) walk(el.contentDocument); } catch {}
     }
   };
-  const doc = window.__replayer.iframe.contentDocument;
-  if (!doc) return ["the replay frame holds another origin's document"];
-  walk(doc);
+  walk(window.__replayer.iframe.contentDocument);
   return out;
 }"""
 
@@ -549,7 +547,6 @@ WITHIN = """([expression, ms]) => Promise.race([
 
 LATER = """() => {
   const doc = window.__replayer.iframe.contentDocument;
-  if (!doc) return [null, null];
   const get = (id) => Document.prototype.getElementById.call(doc, id); // clobbered on doc
   return [get("status")?.textContent ?? null, get("notes")?.value ?? null];
 }"""
@@ -614,10 +611,13 @@ def replay(
             findings.append(f"the top page navigated to {page.url}")
         else:
             findings += [f"script ran: {p}" for p in page.evaluate(PWNED)]
-            findings += [f"active pragma: {m}" for m in page.evaluate(ACTIVE_PRAGMAS)]
-            status, notes = page.evaluate(LATER)
-            if (status, notes) != (LATER_CLICK, LATER_TEXT):
-                findings.append(f"later actions not shown: status {status!r}, notes {notes!r}")
+            if page.evaluate("() => !__replayer.iframe.contentDocument"):
+                findings.append("the replay frame navigated away (another origin, an error page)")
+            else:
+                findings += [f"active pragma: {m}" for m in page.evaluate(ACTIVE_PRAGMAS)]
+                status, notes = page.evaluate(LATER)
+                if (status, notes) != (LATER_CLICK, LATER_TEXT):
+                    findings.append(f"later actions not shown: status {status!r}, notes {notes!r}")
             box = page.evaluate(
                 "() => [__replayer.iframe.offsetWidth, __replayer.iframe.offsetHeight]"
             )
@@ -634,7 +634,8 @@ def replay(
     findings += [
         f"frame navigated to {u}" for u in seen.navigations if u not in ("about:blank", url)
     ]
-    findings += [f"console: {m}" for m in seen.console if "pwned" in m]
+    # A canary's own line; a policy's report of a blocked URL may quote one without it running.
+    findings += [f"console: {m}" for m in seen.console if m.startswith("pwned:")]
     findings += [f"page error: {e}" for e in seen.errors]
     return list(dict.fromkeys(findings))  # each once: a rebuild loads the same URLs again
 
