@@ -539,9 +539,10 @@ ACTIVE_PRAGMAS = """() => {
   return out;
 }"""
 
-# Whether the promise `expression` settles within `ms` milliseconds.
-WITHIN = """([expression, ms]) => Promise.race([
-  Promise.resolve(eval(expression)).then(() => true, () => true),
+# Whether the end of playback comes, and whether the replay's images and fonts are loaded,
+# within `ms` milliseconds.
+WITHIN = """([what, ms]) => Promise.race([
+  (what === "end" ? window.__ended : window.__replayer.ready()).then(() => true, () => true),
   new Promise((done) => setTimeout(() => done(false), ms)),
 ])"""
 
@@ -597,11 +598,11 @@ def replay(
                 findings.append(f"seek({at}) threw: {e.message.splitlines()[0]}")
         # Playback at 8x from a third of the way; an exception in a frame's tick ends it early.
         page.evaluate("() => window.__replayer.play()")
-        ended = page.evaluate(WITHIN, ["__ended", 2000 + duration / 8])
+        ended = page.evaluate(WITHIN, ["end", 2000 + duration / 8])
         time = page.evaluate("() => [window.__replayer.currentTime, window.__replayer.duration]")
         if not ended or time[0] != time[1]:
             findings.append(f"playback stopped at {time[0]} of {time[1]} ms")
-        page.evaluate(WITHIN, ["__replayer.ready()", 2000])
+        page.evaluate(WITHIN, ["ready", 2000])
         for _ in range(3):
             for _ in range(4):
                 page.keyboard.press("Tab")
