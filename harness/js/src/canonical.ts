@@ -79,6 +79,8 @@ const RENAMED_ATTRS: Readonly<Record<string, string>> = {
   "rc-attributename": "attributeName",
   "rc-src": "src",
   "rc-data": "data",
+  "rc-target": "target",
+  "rc-download": "download",
 };
 /** Class prefixes a replayer toggles: rrweb's `rrweb-paused` on <html>, `:hover` for hover state. */
 const ARTEFACT_CLASS_PREFIXES = ["rrweb-", ":"];

@@ -92,6 +92,7 @@ export class Replayer {
     this.iframe.setAttribute("sandbox", options.sandbox ?? "allow-same-origin");
     // Out of keyboard focus (the player's controls are outside it), and no referrer from it.
     this.iframe.inert = true;
+    this.iframe.tabIndex = -1; // Chromium tabs into an inert frame's document all the same
     this.iframe.referrerPolicy = "no-referrer";
     // White like a top-level page's canvas; no pointer events: the viewer cannot scroll it away.
     this.iframe.style.cssText = "position:absolute;left:0;top:0;border:0;display:block;background:#fff;pointer-events:none";
@@ -299,11 +300,26 @@ export class Replayer {
 
   /** What depends on the whole step being applied: scroll, focus, cursor, hover. */
   private step(): void {
-    const at = this.cursor();
-    this.overlay.moveCursor(at);
-    this.page?.flush();
-    this.page?.hover(at);
-    this.page?.target(this.url);
+    // Each part on its own: a malformed pointer position or URL must not stop the others, nor
+    // the seek or the playback that called this.
+    let valid: [number, number] | null = null;
+    try {
+      const at = this.cursor();
+      if (at && Number.isFinite(at[0]) && Number.isFinite(at[1])) valid = at;
+    } catch {
+      this.skipped++;
+    }
+    for (const part of [
+      () => this.overlay.moveCursor(valid),
+      () => this.page?.flush(),
+      () => this.page?.hover(valid),
+      () => this.page?.target(String(this.url)),
+    ])
+      try {
+        part();
+      } catch {
+        this.skipped++;
+      }
   }
 
   /** The cursor position at the current time, from the last pointer event applied. */

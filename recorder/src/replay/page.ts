@@ -44,6 +44,15 @@ const INERT_ATTRS: Record<string, string> = {
   ping: "rc-ping",
   formaction: "rc-formaction",
   referrerpolicy: "rc-referrerpolicy",
+  target: "rc-target",
+  download: "rc-download",
+};
+/** What a reviewer's key or click would make the replayed page do (follow a link, submit):
+ * stopped in the capture phase, from the replayer, since the page's own code never runs. */
+const ACTIVATIONS = ["click", "auxclick", "dblclick", "keydown", "keypress", "submit", "dragstart"];
+const stopActivation = (e: Event): void => {
+  e.preventDefault();
+  e.stopImmediatePropagation();
 };
 const ANIMATIONS = new Set(["set", "animate", "animatetransform", "animatemotion"]);
 /** The one policy of every replayed document: no script, no frame, no form, no base, no
@@ -111,15 +120,15 @@ export class Page {
   maskedElements(): Element[] {
     const out = new Set<Element>();
     for (const n of this.masked) {
-      if (!n.isConnected) {
+      if (!call(connectedOf, n)) {
         this.masked.delete(n);
         continue;
       }
-      const el = n.nodeType === ELEMENT_NODE ? (n as Element) : n.parentElement;
+      const el = isEl(n) ? (n as Element) : (call(parentElementOf, n) as Element | null);
       if (!el) continue;
       out.add(el);
       const sheet = (el as HTMLStyleElement).sheet;
-      if (el.localName === "style" && sheet) for (const t of drawnBy(sheet, el.getRootNode() as ParentNode)) out.add(t);
+      if (localName(el) === "style" && sheet) for (const t of drawnBy(sheet, call(N.getRootNode, el) as ParentNode)) out.add(t);
     }
     return [...out];
   }
@@ -140,6 +149,7 @@ export class Page {
     call(D.close, doc);
     call(D.replaceChildren, doc);
     call(N.addEventListener, doc, "securitypolicyviolation", (e: SecurityPolicyViolationEvent) => this.blocked.add(e.blockedURI));
+    for (const type of ACTIVATIONS) call(N.addEventListener, doc, type, stopActivation, true);
     this.nodes.set(id, doc);
     const tasks: Tasks = [];
     for (const child of children) insert(doc, this.build(child, doc, tasks, ""), null);
@@ -329,7 +339,7 @@ export class Page {
   /** After a canvas's attribute changed: keep its paint class; a resize clears its bitmap. */
   private keepPaint(el: Element, attr: string): void {
     const paint = this.paints.get(el);
-    if (paint && attr === "class") el.classList.add(paint[1]);
+    if (paint && attr === "class") classes(el).add(paint[1]);
     if (paint && el.localName === "canvas" && (attr === "width" || attr === "height")) this.paint(el);
   }
 
@@ -337,7 +347,7 @@ export class Page {
   private setSheet(el: Element, css: string): void {
     const text = absoluteCss(css, this.base);
     const first = el.firstChild;
-    if (first?.nodeType === TEXT_NODE) {
+    if (first && nodeType(first) === TEXT_NODE) {
       // Keep the recorded text node (its id may be mutated later), drop any siblings.
       (first as Text).data = text;
       while (first.nextSibling) first.nextSibling.remove();
@@ -362,7 +372,7 @@ export class Page {
   // --- incremental events --------------------------------------------------------------------
 
   mutate([, , adds, removes, attrs, texts]: MutationEvent): void {
-    for (const [, id] of removes) (this.nodes.get(id) as ChildNode | undefined)?.remove();
+    for (const [, id] of removes) detach(this.nodes.get(id));
     const tasks: Tasks = [];
     for (const [parentId, nextId, sn] of adds) {
       // A shadow root has no id of its own: it is named by minus its host's id.
@@ -370,17 +380,17 @@ export class Page {
       const host = parentId < 0 ? (this.nodes.get(-parentId) as Element | undefined) : undefined;
       const parent = parentId < 0 ? (host?.shadowRoot ?? host?.attachShadow({ mode: "open" })) : this.nodes.get(parentId);
       if (!parent) continue;
-      const tag = parent.nodeType === ELEMENT_NODE ? (parent as Element).localName : "";
+      const tag = isEl(parent) ? (parent as Element).localName : "";
       const node = this.build(sn, ownerDoc(parent) ?? (parent as Document), tasks, tag);
       const container = tag === "template" ? (parent as HTMLTemplateElement).content : parent;
       const next = nextId ? this.nodes.get(nextId) : undefined;
-      insert(container, node, next?.parentNode === container ? next : null);
+      insert(container, node, next && parentOf(next) === container ? next : null);
       if (tag === "style") tasks.push(() => simulateHover((parent as HTMLStyleElement).sheet));
     }
     runTasks(tasks);
     for (const [id, name, value, masked] of attrs) {
       const el = this.nodes.get(id);
-      if (el?.nodeType !== ELEMENT_NODE) continue;
+      if (!isEl(el)) continue;
       this.setAttr(el as Element, name, value);
       if (masked) this.masked.add(el);
     }
@@ -388,7 +398,7 @@ export class Page {
       const node = this.nodes.get(id);
       if (!node) continue;
       if (masked) this.masked.add(node);
-      const parent = node.parentNode as Element | null;
+      const parent = parentOf(node) as Element | null;
       node.nodeValue = this.text(parent?.localName ?? "", text);
       if (parent?.localName === "style") simulateHover((parent as HTMLStyleElement).sheet);
     }
@@ -400,8 +410,8 @@ export class Page {
     if (!el) return;
     if (state & Validity.Masked) this.masked.add(el);
     // Styled through the twins of :user-invalid and :user-valid rules (css.ts).
-    el.classList.toggle(USER_INVALID_CLASS, !!(state & Validity.UserInvalid));
-    el.classList.toggle(USER_VALID_CLASS, !!(state & Validity.UserValid));
+    classes(el).toggle(USER_INVALID_CLASS, !!(state & Validity.UserInvalid));
+    classes(el).toggle(USER_VALID_CLASS, !!(state & Validity.UserValid));
     if (Array.isArray(value)) {
       for (const option of Array.from((el as HTMLSelectElement).options ?? [])) option.selected = value.includes(option.value);
     } else if (typeof value === "boolean") {
@@ -414,18 +424,18 @@ export class Page {
 
   states(id: Id, states: string[]): void {
     const el = this.nodes.get(id);
-    if (el?.nodeType === ELEMENT_NODE) setStates(el as Element, states);
+    if (isEl(el)) setStates(el as Element, states);
   }
 
   scroll(id: Id, x: number, y: number): void {
     const target = id === DOCUMENT_TARGET ? this.doc : this.nodes.get(id);
-    if (target?.nodeType === ELEMENT_NODE || target?.nodeType === DOCUMENT_NODE) this.holdScroll(target as ScrollTarget, [x, y]);
+    if (isEl(target) || nodeType(target) === DOCUMENT_NODE) this.holdScroll(target as ScrollTarget, [x, y]);
   }
 
   /** A sheet's rules changed through the CSSOM, or a <link> loaded after it was serialized. */
   sheet(id: Id, css: string): void {
     let el = this.nodes.get(id) as Element | undefined;
-    if (el?.nodeType !== ELEMENT_NODE) return;
+    if (!isEl(el)) return;
     if (el.localName === "link") {
       // Its rules are here now: a <style> holds them, as for a link read at snapshot time.
       const style = call(D.createElement, ownerDoc(el), "style") as HTMLStyleElement;
@@ -439,9 +449,9 @@ export class Page {
   /** adoptedStyleSheets of the document, a frame's document, or a shadow host's root. */
   adopted(id: Id, sheets: string[]): void {
     const target = id === DOCUMENT_TARGET ? this.doc : this.nodes.get(id);
-    if (target?.nodeType === DOCUMENT_NODE) {
+    if (nodeType(target) === DOCUMENT_NODE) {
       this.adopt(target as Document, sheets);
-    } else if (target?.nodeType === ELEMENT_NODE) {
+    } else if (isEl(target)) {
       const root = (target as Element).shadowRoot;
       if (root) this.adopt(root, sheets);
     }
@@ -470,16 +480,16 @@ export class Page {
       // kept as written
     }
     const el = id ? ((call(D.getElementById, this.doc, id) ?? call(D.querySelector, this.doc, `a[name="${CSS.escape(id)}"]`)) as Element | null) : null;
-    if (el === this.targeted && el?.classList.contains(TARGET_CLASS)) return;
-    this.targeted?.classList.remove(TARGET_CLASS);
-    if (this.targeted?.getAttribute("class") === "") this.targeted.removeAttribute("class");
-    el?.classList.add(TARGET_CLASS);
+    if (el === this.targeted && el && classes(el).contains(TARGET_CLASS)) return;
+    if (this.targeted) classes(this.targeted).remove(TARGET_CLASS);
+    if (this.targeted && call(E.getAttribute, this.targeted, "class") === "") call(E.removeAttribute, this.targeted, "class");
+    if (el) classes(el).add(TARGET_CLASS);
     this.targeted = el;
   }
 
   dialog(id: Id, state: DialogState): void {
     const el = this.nodes.get(id);
-    if (el?.nodeType === ELEMENT_NODE) setDialog(el as Element, state);
+    if (isEl(el)) setDialog(el as Element, state);
   }
 
   /** Focus is applied once per step (flush): intermediate focus changes have no visible effect. */
@@ -490,7 +500,7 @@ export class Page {
 
   canvas(id: Id, url: string): void {
     const el = this.nodes.get(id);
-    if (el?.nodeType === ELEMENT_NODE) this.paint(el as Element, url);
+    if (isEl(el)) this.paint(el as Element, url);
   }
 
   /**
@@ -501,14 +511,14 @@ export class Page {
    * a ":"-prefixed class: both are replayer artefacts to the harness canonicaliser.
    */
   private paint(el: Element, url?: string): void {
-    if (!el.isConnected) return;
+    if (!call(connectedOf, el)) return;
     let paint = this.paints.get(el);
     if (!paint) {
-      const root = el.getRootNode();
+      const root = call(N.getRootNode, el) as Node;
       let sheet = this.injected.get(root);
       if (!sheet) {
         const style = call(D.createElement, ownerDoc(el), "style") as HTMLStyleElement;
-        const doc = root.nodeType === DOCUMENT_NODE ? (root as Document) : null;
+        const doc = nodeType(root) === DOCUMENT_NODE ? (root as Document) : null;
         (doc ? (doc.head ?? doc.documentElement) : root).appendChild(style);
         sheet = style.sheet!;
         this.injected.set(root, sheet);
@@ -517,7 +527,7 @@ export class Page {
       const rule = sheet.cssRules[sheet.insertRule(`.\\${className}{}`, sheet.cssRules.length)] as CSSStyleRule;
       paint = [rule, className];
       this.paints.set(el, paint);
-      el.classList.add(className);
+      classes(el).add(className);
     }
     const canvas = el as HTMLCanvasElement;
     const image =
@@ -553,7 +563,7 @@ export class Page {
   private flushScroll(all: boolean): void {
     for (const target of all ? this.scrolls.keys() : this.unscrolled) {
       const [left, top] = this.scrolls.get(target) ?? [0, 0];
-      const scroller = target.nodeType === DOCUMENT_NODE ? (target as Document).defaultView : (target as Element);
+      const scroller = nodeType(target) === DOCUMENT_NODE ? view(target as Document) : (target as Element);
       // `instant`: the page's `scroll-behavior: smooth` would make this asynchronous.
       scroller?.scrollTo({ left, top, behavior: "instant" });
     }
@@ -565,11 +575,11 @@ export class Page {
     const chain = new Set(at ? hoverChain(this.doc, at[0], at[1]) : []);
     for (const el of this.hovered) {
       if (chain.has(el)) continue;
-      el.classList.remove(HOVER_CLASS);
-      if (el.getAttribute("class") === "") el.removeAttribute("class");
+      classes(el).remove(HOVER_CLASS);
+      if (call(E.getAttribute, el, "class") === "") call(E.removeAttribute, el, "class");
     }
     // Adding again each step: a recorded class mutation may have overwritten it.
-    for (const el of chain) if (!el.classList.contains(HOVER_CLASS)) el.classList.add(HOVER_CLASS);
+    for (const el of chain) if (!classes(el).contains(HOVER_CLASS)) classes(el).add(HOVER_CLASS);
     this.hovered = chain;
   }
 
@@ -639,6 +649,25 @@ const defaultViewOf = getter(D, "defaultView");
 const implementationOf = getter(D, "implementation");
 const activeOf = getter(D, "activeElement");
 const fontsOf = getter(D, "fonts");
+const classListOf = getter(E, "classList");
+const nodeTypeOf = getter(N, "nodeType");
+const parentNodeOf = getter(N, "parentNode");
+const parentElementOf = getter(N, "parentElement");
+const connectedOf = getter(N, "isConnected");
+const shadowRootOf = getter(E, "shadowRoot");
+const clientLeftOf = getter(E, "clientLeft");
+const clientTopOf = getter(E, "clientTop");
+const frameDocOf = getter(HTMLIFrameElement.prototype, "contentDocument");
+const classes = (el: Element): DOMTokenList => call(classListOf, el) as DOMTokenList;
+const nodeType = (n: Node | null | undefined): number | undefined => (n ? (call(nodeTypeOf, n) as number) : undefined);
+const isEl = (n: Node | null | undefined): n is Element => nodeType(n) === ELEMENT_NODE;
+const parentOf = (n: Node): Node | null => call(parentNodeOf, n) as Node | null;
+const shadowOf = (el: Element): ShadowRoot | null => call(shadowRootOf, el) as ShadowRoot | null;
+/** Take `node` out of the tree, if it is in one. */
+function detach(node: Node | undefined): void {
+  const parent = node && parentOf(node);
+  if (parent) call(N.removeChild, parent, node);
+}
 const localName = (el: Element): string => call(localNameOf, el) as string;
 const ownerDoc = (n: Node): Document => call(ownerDocumentOf, n) as Document;
 const view = (doc: Document): Window | null => call(defaultViewOf, doc) as Window | null;
@@ -729,8 +758,8 @@ function keepValidity(el: Element, masked: string, bits: number): void {
 
 /** Custom states as `:state(name)` classes, which twin rules of `:state(name)` match (css.ts). */
 function setStates(el: Element, states: string[]): void {
-  for (const c of Array.from(el.classList)) if (c.startsWith(":state(")) el.classList.remove(c);
-  for (const s of states) el.classList.add(`:state(${s})`);
+  for (const c of Array.from(classes(el))) if (c.startsWith(":state(")) classes(el).remove(c);
+  for (const s of states) classes(el).add(`:state(${s})`);
 }
 
 function formState(el: Element, extra: ElementExtra): void {
@@ -766,21 +795,21 @@ function setDialog(el: Element, state: DialogState): void {
 
 /** The element under (x, y), through open shadow roots and same-origin frames, and its ancestors. */
 function hoverChain(doc: Document, x: number, y: number): Element[] {
-  let target = doc.elementFromPoint(x, y);
-  while (target?.shadowRoot) {
-    const inner = target.shadowRoot.elementFromPoint(x, y);
+  let target = call(D.elementFromPoint, doc, x, y) as Element | null;
+  for (let root = target && shadowOf(target); root; root = target && shadowOf(target)) {
+    const inner = call(ShadowRoot.prototype.elementFromPoint, root, x, y) as Element | null;
     if (!inner || inner === target) break;
     target = inner;
   }
   const chain: Element[] = [];
   for (let node: Node | null = target; node; ) {
-    if (node.nodeType === ELEMENT_NODE) chain.push(node as Element);
-    node = node.nodeType === FRAGMENT_NODE ? (node as ShadowRoot).host : node.parentNode;
+    if (isEl(node)) chain.push(node as Element);
+    node = nodeType(node) === FRAGMENT_NODE ? (node as ShadowRoot).host : parentOf(node);
   }
-  const inner = target?.localName === "iframe" ? (target as HTMLIFrameElement).contentDocument : null;
+  const inner = target && localName(target) === "iframe" ? (call(frameDocOf, target) as Document | null) : null;
   if (target && inner) {
-    const box = target.getBoundingClientRect();
-    chain.push(...hoverChain(inner, x - box.left - target.clientLeft, y - box.top - target.clientTop));
+    const box = call(E.getBoundingClientRect, target) as DOMRect;
+    chain.push(...hoverChain(inner, x - box.left - (call(clientLeftOf, target) as number), y - box.top - (call(clientTopOf, target) as number)));
   }
   return chain;
 }
