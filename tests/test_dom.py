@@ -646,3 +646,16 @@ def test_rrweb_inlines_imports_and_drops_their_conditions(
         "html>head: stylesheet rule '.l { color: green; }' extra in replay",
         "html>head: stylesheet rule '.g { display: grid; }' extra in replay",
     ]
+
+
+def test_urls_and_handlers_are_read_as_browsers_read_them(page: Page, canon_js: str) -> None:
+    # A no-break space or a BOM before javascript: makes a relative URL (the URL parser strips
+    # only C0 controls and spaces); a tab inside the scheme is stripped; handlers in any case.
+    page.set_content(
+        "<a id=nbsp href='\u00a0javascript:x'>a</a><a id=tab href='java\tscript:x'>b</a>"
+        "<p id=p ONCLICK='x' onMouseOver='y'>c</p>"
+    )
+    tree = canonical(page, canon_js, {"url": "http://site.test/dir/page.html"})
+    assert find(tree, "a", id="nbsp")["attrs"]["href"] == "http://site.test/dir/%C2%A0javascript:x"
+    assert find(tree, "a", id="tab")["attrs"]["href"] == "javascript:"
+    assert find(tree, "p", id="p")["attrs"] == {"id": "p"}

@@ -92,7 +92,7 @@ const INJECTED_SELECTORS = new Set(["noscript", ".rr-block"]);
 /** Scripts never render; rrweb replays a <script> as a <noscript>. */
 const DROPPED_TAGS = new Set(["script", "noscript"]);
 /** Inline event handlers are script too (rrweb renames some to `_onclick` etc.). */
-const EVENT_HANDLER_ATTR = /^_?on[a-z]+$/;
+const EVENT_HANDLER_ATTR = /^(?:[\w-]+:)?_?on[a-z]+$/i;
 /** Text in these keeps its whitespace. */
 const PREFORMATTED_TAGS = new Set(["pre", "textarea", "listing", "plaintext", "xmp"]);
 /** Attributes holding one URL, compared in absolute form (recorders absolutise them). */
@@ -343,7 +343,7 @@ function attrValue(el: Element, name: string, value: string, base: string): stri
     return canonical === "" ? null : canonical;
   }
   // A script URL's code is script, not content: recorders need not carry it.
-  if (URL_ATTRS.has(name)) return /^javascript:/i.test(value.replace(/[\u0000-\u0020]/g, "")) ? "javascript:" : absoluteUrl(value, base);
+  if (URL_ATTRS.has(name)) return isScriptUrl(value) ? "javascript:" : absoluteUrl(value, base);
   if (SRCSET_ATTRS.has(name)) {
     return value
       .split(",")
@@ -587,12 +587,21 @@ function absoluteCssUrls(css: string, base: string): string {
   });
 }
 
+/** `value` resolved as browsers resolve it: the URL parser ignores leading and trailing C0
+ * controls and spaces, and tabs and newlines anywhere, but not a no-break space or a BOM. */
 function absoluteUrl(value: string, base: string): string {
-  const trimmed = value.trim();
-  if (trimmed === "") return value;
+  if (value.replace(/[\u0000-\u0020]/g, "") === "") return value;
   try {
-    return new URL(trimmed, base).href;
+    return new URL(value, base).href;
   } catch {
     return value;
+  }
+}
+
+function isScriptUrl(value: string): boolean {
+  try {
+    return new URL(value, "http://x/").protocol === "javascript:";
+  } catch {
+    return false;
   }
 }
