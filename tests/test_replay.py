@@ -824,6 +824,22 @@ def test_the_replay_loads_only_from_the_recorded_site_and_reports_what_it_blocke
         assert loaded == [4, 0]
         assert attacker.requests() == [], "nothing reached another origin"
         assert f"{attacker.origin}/beacon.png" in blocked and f"{attacker.origin}/bg.png" in blocked
+        # The replayed document's own policy, as the browser reports it enforcing.
+        policy = page.evaluate(
+            """(url) => new Promise((done) => {
+                 const doc = r.iframe.contentDocument;
+                 doc.addEventListener('securitypolicyviolation', (e) => done(e.originalPolicy));
+                 const img = doc.createElement('img');
+                 img.src = url;
+                 doc.body.append(img);
+               })""",
+            f"{attacker.origin}/probe.png",
+        )
+        directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
+        assert directives["default-src"] == ["'none'"] and directives["script-src"] == ["'none'"]
+        assert directives["frame-src"] == directives["object-src"] == ["'none'"]
+        assert directives["form-action"] == directives["base-uri"] == ["'none'"]
+        assert directives["img-src"] == ["'self'", site, "data:", "blob:"]
 
 
 def test_named_elements_do_not_shadow_the_methods_the_replayer_calls(page: Page) -> None:
@@ -853,6 +869,65 @@ def test_named_elements_do_not_shadow_the_methods_the_replayer_calls(page: Page)
            r.skipped])((id) => Document.prototype.getElementById.call(doc, id))""",
     )
     assert got == ["added later", "edited", ":target", 0]
+
+
+WIDE_OPEN = "allow-same-origin allow-scripts allow-forms allow-popups allow-top-navigation"
+
+
+def _gap(t: Tree, gap: str, attacker: str) -> tuple[Node, list[Event]]:
+    """A document carrying one of the filter gaps once seen (the replayer as a security
+    boundary), in the snapshot, and the mutations that carry it again."""
+    pwn = "top.__pwned = 1"
+    if gap == "doctype":
+        # Markup after a doctype whose public id holds `>`, were the doctype written as text.
+        doc = t.document(t.el("p", {"id": "x"}))
+        doc[2][0] = [DOCTYPE, t._id(), "html", f'x"><img src="{attacker}/doctype"><b "', ""]
+        return doc, []
+    if gap == "nbsp-bom":
+        kids = [
+            t.el("iframe", {"src": f"{prefix}javascript:{pwn}"}) for prefix in ("\u00a0", "\ufeff")
+        ]
+        return t.document(*kids), []
+    if gap == "script-case":
+        kids = [t.el(tag, {}, t.text(pwn)) for tag in ("SCRIPT", "Script")]
+        host = t.el("div", {}, shadow=[t.el("SCRIPT", {}, t.text(pwn))])
+        return t.document(*kids, host), []
+    if gap == "http-equiv":
+        refresh = f"0; url={attacker}/refresh"
+        first = t.el("meta", {"HTTP-EQUIV": "refresh", "content": refresh})
+        second = t.el("meta", {"content": refresh, "http-equiv": "Refresh"})
+        later = t.el("meta", {"id": "later"})
+        doc = t.document(first, second, later)
+        return doc, [
+            mutation(2, attrs=[[later[1], "content", refresh], [later[1], "http-equiv", "refresh"]])
+        ]
+    # srcdoc, with the frame's own sandbox letting scripts run
+    frame = t.el(
+        "iframe",
+        {"srcdoc": f"<script>{pwn}</script>", "sandbox": "allow-scripts allow-same-origin"},
+    )
+    return t.document(frame), []
+
+
+@pytest.mark.parametrize("gap", ["doctype", "nbsp-bom", "script-case", "http-equiv", "srcdoc"])
+def test_a_filter_gap_once_seen_is_closed_without_the_sandbox(page: Page, gap: str) -> None:
+    with Server(log_requests=True) as attacker:
+        t = Tree()
+        doc, later = _gap(t, gap, attacker.origin)
+        load(page, [meta(0), snapshot(1, doc), *later], sandbox=WIDE_OPEN)
+        seek(page, 2)
+        page.wait_for_timeout(400)  # a refresh or a frame's load, were they live
+        got = ev(
+            page,
+            """[window.__pwned, doc.compatMode, doc.querySelectorAll('img').length,
+               [...doc.querySelectorAll('meta')].filter((m) => m.hasAttribute('http-equiv')).length,
+               [...doc.querySelectorAll('iframe')].map((f) => f.getAttribute('src') ?? f.srcdoc),
+               [...doc.querySelectorAll('script')].map((s) => s.textContent).join('')]""",
+        )
+        frames = [f for f in got[4] if f]
+        assert got[:4] == [None, "CSS1Compat", 0, 0] and frames == [] and got[5] == ""
+        assert attacker.requests() == []
+        assert page.url.endswith("index.html"), "the page was not navigated"
 
 
 def test_the_replay_page_sends_a_strict_policy(worker: Worker) -> None:
