@@ -381,8 +381,9 @@ export function attrValue(el: Element, name: string, v: string, st: number): str
       Kind.Url,
     );
   if (n == "style") return maskText(cssUrls(v, base), st, Kind.Css);
-  // The HTML of a srcdoc frame is page text: the frame's own document is serialized besides.
-  if (n == "srcdoc") return maskText(v, st, Kind.Text);
+  // A srcdoc frame's own document is serialized besides; its markup (scripts and all) is not
+  // shipped a second time: the attribute stays, empty.
+  if (n == "srcdoc") return "";
   const kind =
     n == "value" && (tag == "option" || tag == "input" || tag == "textarea")
       ? tag == "input" && BUTTON.test((el as HTMLInputElement).type)
