@@ -31,6 +31,8 @@ SECURITY = FIXTURES / "security"
 WIDENED = (
     "allow-same-origin allow-scripts allow-forms allow-popups allow-top-navigation allow-modals"
 )
+# The sandbox attribute removed altogether.
+NO_SANDBOX = "none"
 LATER_CLICK = "clicked after the vectors"
 LATER_TEXT = "typed after the vectors"
 # Schemes that never leave the browser.
@@ -502,7 +504,8 @@ START = """([text, sandbox]) => {
   window.__messages = [];
   addEventListener("message", (e) => window.__messages.push(String(e.data)));
   const options = { root: document.getElementById("root"), speed: 8 };
-  if (sandbox) options.sandbox = sandbox;
+  if (sandbox === "none") options.sandbox = null;  // no sandbox attribute at all
+  else if (sandbox) options.sandbox = sandbox;
   const r = new replaycheckReplay.Replayer(JSON.parse(text), options);
   window.__replayer = r;
   window.__ended = new Promise((done) => r.on("end", done));
@@ -589,8 +592,8 @@ def replay(
         page.goto(url, wait_until="load")
         page.on("framenavigated", lambda f: seen.navigations.append(f.url))
         duration, frame_sandbox = page.evaluate(START, [text, sandbox])
-        if sandbox is not None and frame_sandbox != sandbox:
-            findings.append(f"the frame's sandbox is {frame_sandbox!r}, not the widened one")
+        if sandbox is not None and frame_sandbox != (None if sandbox == NO_SANDBOX else sandbox):
+            findings.append(f"the frame's sandbox is {frame_sandbox!r}, not {sandbox!r}")
         for at in (duration, 0, duration / 2, duration, duration / 3):
             try:
                 page.evaluate("t => window.__replayer.seek(t)", at)
@@ -678,6 +681,8 @@ MODES = [
     ("widened-sandbox", WIDENED, True),
     # The replayer's own layers alone: embedded in a page that sets no policy.
     ("widened-sandbox-no-page-policy", WIDENED, False),
+    # And with no sandbox attribute at all.
+    ("no-sandbox-no-page-policy", NO_SANDBOX, False),
 ]
 
 

@@ -13,8 +13,9 @@ export interface ReplayerOptions {
   speed?: Speed;
   showCursor?: boolean;
   /** The replay frame's sandbox tokens. Default "allow-same-origin": no script, no forms, no
-   * navigation. Tests widen it to show that the other layers (CSP, filters) hold on their own. */
-  sandbox?: string;
+   * navigation. Tests widen it, or remove it (null), to show that the other layers (policy,
+   * filters) hold on their own. */
+  sandbox?: string | null;
   /** Origins the replay may load images, media, fonts and styles from, besides the viewer's
    * own. Default: the recorded page's origin (from the stream). */
   origins?: string[];
@@ -89,7 +90,7 @@ export class Replayer {
     this.box.style.position = "relative";
     this.iframe = doc.createElement("iframe");
     // Same origin so the parent can build and read it; no allow-scripts: nothing recorded runs.
-    this.iframe.setAttribute("sandbox", options.sandbox ?? "allow-same-origin");
+    if (options.sandbox !== null) this.iframe.setAttribute("sandbox", options.sandbox ?? "allow-same-origin");
     // Out of keyboard focus (the player's controls are outside it), and no referrer from it.
     this.iframe.inert = true;
     this.iframe.tabIndex = -1; // Chromium tabs into an inert frame's document all the same
