@@ -56,6 +56,7 @@ class Server:
     def __init__(self, log_requests: bool = False) -> None:
         # With log_requests, "METHOD path" of every request answered (an attacker origin in tests).
         self._requests: list[str] | None = [] if log_requests else None
+        self._cookies: dict[str, str | None] = {}  # path -> Cookie header, with log_requests
         self._mounts: dict[tuple[Path, str | None], str] = {}
         self._assets: dict[str, tuple[bytes, str, dict[str, str]]] = {}
         self._batches: dict[str, list[Batch]] = defaultdict(list)
@@ -85,6 +86,11 @@ class Server:
         """Every request answered so far, as "METHOD path" (a server made with log_requests)."""
         with self._lock:
             return list(self._requests or [])
+
+    def cookie_sent(self, path: str) -> str | None:
+        """The Cookie header of the last request for `path` (a server made with log_requests)."""
+        with self._lock:
+            return self._cookies.get(path)
 
     # Static pages -----------------------------------------------------------------------------
 
@@ -221,6 +227,7 @@ def _handler_for(server: Server) -> type[BaseHTTPRequestHandler]:
             if server._requests is not None:
                 with server._lock:
                     server._requests.append(f"{self.command} {self.path}")
+                    server._cookies[self.path] = self.headers.get("Cookie")
 
         def _send(
             self,

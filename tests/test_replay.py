@@ -930,6 +930,27 @@ def test_a_filter_gap_once_seen_is_closed_without_the_sandbox(page: Page, gap: s
         assert page.url.endswith("index.html"), "the page was not navigated"
 
 
+@pytest.mark.parametrize("omit", [False, True])
+def test_without_credentials_the_viewers_cookies_stay_home(page: Page, omit: bool) -> None:
+    # Cookies ignore ports: a viewer on the recorded site's host sends its own cookies with
+    # every image the replay loads from the site, unless the replay loads without credentials.
+    viewer = page.url.split("/__rc/")[0] + "/"
+    page.context.add_cookies([{"name": "viewer_session", "value": "secret", "url": viewer}])
+    with Server(log_requests=True) as site:
+        image = site.add_asset("x.png", png(4, 4, (0, 0, 255)), "image/png")
+        t = Tree()
+        events = [
+            meta(0, href=f"{site.origin}/page.html"),
+            snapshot(1, t.document(t.el("img", {"id": "i", "src": image}))),
+        ]
+        load(page, events, **({"credentials": "omit"} if omit else {}))
+        page.wait_for_timeout(300)
+        width = ev(page, "doc.getElementById('i').naturalWidth")
+        cookie = site.cookie_sent("/__rc/x.png")
+    assert width == 4, "the image still loads (the site answers with CORS)"
+    assert cookie == (None if omit else "viewer_session=secret")
+
+
 def test_the_replay_page_sends_a_strict_policy(worker: Worker) -> None:
     url = BuiltinAdapter().replay_url(worker.server)
     with urllib.request.urlopen(url) as response:

@@ -19,6 +19,10 @@ export interface ReplayerOptions {
   /** Origins the replay may load images, media, fonts and styles from, besides the viewer's
    * own. Default: the recorded page's origin (from the stream). */
   origins?: string[];
+  /** Load images, media and sheets without credentials (`crossorigin=anonymous`), for a viewer
+   * whose cookies the recorded site would otherwise receive (cookies ignore ports: a viewer on
+   * the site's host sends its own). Needs CORS on what is loaded (or a proxy that adds it). */
+  credentials?: "omit";
 }
 
 type Listener = (name?: string) => void;
@@ -57,6 +61,7 @@ export class Replayer {
   private clock: { wall: number; from: number } | undefined;
   private frame = 0;
   private readonly origins: string[] | undefined;
+  private readonly anonymous: boolean;
   /** URLs the replay's policy kept from loading (an attacker's beacons, the recorded site's
    * resources when it is not allowed): what the viewer reports as blocked. */
   readonly blocked = new Set<string>();
@@ -71,6 +76,7 @@ export class Replayer {
     const wellFormed = events.filter((e) => Array.isArray(e) && Number.isInteger(e[0]) && Number.isFinite(e[1]));
     this.skipped = events.length - wellFormed.length;
     this.origins = options.origins;
+    this.anonymous = options.credentials === "omit";
     let last = -Infinity;
     this.events = wellFormed.map((e) => {
       if (e[1] >= last) {
@@ -246,7 +252,7 @@ export class Replayer {
         break;
       case EventType.Snapshot:
         this.base = index;
-        this.page = new Page(this.document(), this.url, e[2], [e[3], e[4]], this.origins ?? originOf(this.url), this.blocked);
+        this.page = new Page(this.document(), this.url, e[2], [e[3], e[4]], this.origins ?? originOf(this.url), this.blocked, this.anonymous);
         break;
       case EventType.Mutation:
         page?.mutate(e);

@@ -54,6 +54,8 @@ const stopActivation = (e: Event): void => {
   e.preventDefault();
   e.stopImmediatePropagation();
 };
+/** Elements that fetch what they show, for `anonymous`. */
+const LOADERS = new Set(["img", "video", "audio", "link", "image", "use"]);
 const ANIMATIONS = new Set(["set", "animate", "animatetransform", "animatemotion"]);
 /** The one policy of every replayed document: no script, no frame, no form, no base, no
  * referrer; images, media, fonts and styles only from `origins` (and the viewer's own). */
@@ -107,6 +109,9 @@ export class Page {
     private readonly origins: string[],
     /** URLs the policy kept from loading, for the viewer's report. */
     private readonly blocked: Set<string>,
+    /** Load what the replay shows without credentials (`crossorigin=anonymous`): cookies
+     * ignore ports, so a viewer on the recorded site's host would send its own. */
+    private readonly anonymous = false,
   ) {
     this.base = href;
     this.fill(doc, root);
@@ -198,6 +203,7 @@ export class Page {
     tag = asStyle ? "link" : localName(el);
     // A script (any namespace) is kept as an empty element: no attribute, no text, nothing to run.
     if (tag === "script") return el;
+    if (this.anonymous && LOADERS.has(tag)) call(E.setAttribute, el, "crossorigin", "anonymous");
     if (extra.frame) this.frames.add(el);
     // An iframe without its document could not be read (cross-origin): an empty frame here.
     if (extra.masked || (tag === "iframe" && !extra.frame)) this.masked.add(el);
@@ -286,6 +292,7 @@ export class Page {
       return;
     }
     if (lower.startsWith("on") || lower === "srcdoc") return; // handlers are script; frames are filled by us
+    if (this.anonymous && lower === "crossorigin") return; // ours: credentials stay omitted
     if (tag === "style" && lower === "href") return; // a <link> replayed as <style>
     if ((tag === "base" && lower === "href") || (EMBEDS.has(tag) && (lower === "src" || lower === "data"))) {
       // Resolved here (base) or never loaded (a frame's or object's document): kept inert.
