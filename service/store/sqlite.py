@@ -1,0 +1,104 @@
+"""The embedded default: one SQLite file in WAL mode (stdlib sqlite3)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from service.store._sql import Cursor, SqlStore
+from service.store.base import StoreError
+
+MIGRATIONS = [
+    (
+        1,
+        [
+            "CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+            " ingest_key TEXT NOT NULL UNIQUE, allowed_origins TEXT NOT NULL)",
+            # Times are Unix seconds (REAL): they compare and index as numbers.
+            "CREATE TABLE sessions (project TEXT NOT NULL, id TEXT NOT NULL,"
+            " first_seen REAL NOT NULL, last_seen REAL NOT NULL, PRIMARY KEY (project, id))",
+            "CREATE INDEX sessions_by_last_seen ON sessions (project, last_seen)",
+            "CREATE TABLE batches (project TEXT NOT NULL, session TEXT NOT NULL,"
+            " page REAL NOT NULL, seq INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+            " last INTEGER NOT NULL, events INTEGER, received_at REAL NOT NULL,"
+            " body BLOB NOT NULL, PRIMARY KEY (project, session, page, seq, chunk))",
+        ],
+    ),
+]
+
+
+class SqliteStore(SqlStore):
+    """Writes go through one connection under a lock (SQLite has one writer at a time anyway,
+    and its busy-wait is slower than a lock); reads use a connection per thread, which WAL lets
+    run beside a write.
+
+    synchronous=FULL: in WAL mode NORMAL already survives a killed process (the WAL is in the
+    OS's cache), but a commit could be lost to a power cut or an OS crash after the client got
+    its 2xx. FULL syncs the WAL at every commit, so an acknowledged batch is on disk.
+    """
+
+    migrations = MIGRATIONS
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._writer = self._connect()
+        mode = self._writer.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            raise StoreError(f"sqlite:///{path}: WAL mode refused (journal_mode={mode})")
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            # isolation_level=None: no implicit transactions; _write says BEGIN and COMMIT.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"sqlite:///{self.path}: {e}") from e
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Cursor]:
+        with self._lock:
+            cur = self._writer.cursor()
+            # IMMEDIATE takes the write lock now: another process's writer waits here
+            # (busy_timeout) instead of failing at its first write.
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        yield conn.cursor()
+
+    def _sql(self, query: str) -> str:
+        return query
+
+    def _time_in(self, when: datetime) -> object:
+        return when.timestamp()
+
+    def _time_out(self, value: Any) -> datetime:
+        return datetime.fromtimestamp(value, UTC)
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
