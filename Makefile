@@ -10,7 +10,7 @@ WORKERS ?= 2
 
 .PHONY: setup run test lint bench faults dist clean
 
-setup: $(STAMPS)/chromium $(STAMPS)/venv $(STAMPS)/js
+setup: $(STAMPS)/chromium $(STAMPS)/postgresql $(STAMPS)/venv $(STAMPS)/js
 
 # Debian's chromium where apt exists; elsewhere Playwright's own browser download.
 $(STAMPS)/chromium:
@@ -19,6 +19,16 @@ $(STAMPS)/chromium:
 	elif command -v apt-get >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	else $(MAKE) $(STAMPS)/venv && $(PY) -m playwright install chromium; fi
+	@touch $@
+
+# Debian's PostgreSQL server for the store's tests (tests/pg.py starts a throwaway cluster);
+# without apt they are skipped unless a server is installed under /usr/lib/postgresql.
+$(STAMPS)/postgresql:
+	@mkdir -p $(STAMPS)
+	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "no apt-get: install PostgreSQL for the store's tests (skipped without it)"; fi
 	@touch $@
 
 $(STAMPS)/venv: pyproject.toml

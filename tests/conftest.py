@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.worker import Worker
+from tests.pg import postgresql_server as postgresql_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPLAYCHECK = Path(sys.executable).with_name("replaycheck")
