@@ -41,6 +41,7 @@ Event = list[Any] | dict[str, Any]
 MAX_INT = 2**31 - 1
 # A session id: 1 to 128 of these characters (sites pick their own ids: UUIDs, "visit-123").
 SESSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+MAX_MEMBERS = 16  # gzip members in one body (the recorder's have one)
 MAX_KEY = 256  # characters of an ingest key handed to the lookup
 
 
@@ -247,7 +248,12 @@ def _gunzip(body: bytes, limit: int) -> bytes | Refusal:
     inflated beyond limit + 1 bytes)."""
     out = bytearray()
     rest = body
+    members = 0
     while rest:
+        if members == MAX_MEMBERS:
+            # Each member copies the rest of the body: many tiny ones would cost quadratic time.
+            return Refusal(400, f"over {MAX_MEMBERS} gzip members")
+        members += 1
         if rest[:2] != GZIP_MAGIC:
             return Refusal(400, "bytes after the gzip data")
         inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
