@@ -3,21 +3,23 @@
 Pure functions, no HTTP framework: the ASGI app hands over the method, the query string, the
 headers and the body, and gets back a typed result (never an exception): a `Refusal` to answer
 with its status, reason and headers, a `Preflight` to answer 204, or an `Accepted` batch to store.
-The protocol is docs/stream-format.md ("Batches", "Delivery") and /tmp/rc-notes/protocol.md.
+The protocol is docs/stream-format.md ("Batches", "Delivery", "Events"). A session id is 1 to 128
+characters of A-Z a-z 0-9 . _ : - (sites choose their own: UUIDs, "visit-123"); such an id goes
+into a URL, a file name or a log line as it is.
 
 The app calls `check_head` before it reads the body (a Content-Length over the limit is refused
 then), reads at most `limits.max_body + 1` bytes, and passes them to `check_body`. `validate`
 does both for a body already read.
 
 A project (service.store.Project) allows the origins it lists ("*": any). The ingest key is the
-`key` query parameter (`POST https://ingest.example.com/ingest?key=K`): the
-recorder's `ingestUrl` carries it unchanged, one route serves every project, and the key is no
-secret (every recorded page shows it in its snippet).
+`key` query parameter (`POST https://ingest.example.com/ingest?key=K`): the recorder's
+`ingestUrl` carries it unchanged, one route serves every project, and the key is no secret
+(every recorded page shows it in its snippet).
 
 Every refusal carries `Access-Control-Allow-Origin` for the request's origin: a browser hides a
-response without it from the recorder as a network failure, and the recorder retries those ten
-times; with it, the recorder reads 4xx and gives the batch up at once. A refusal reveals nothing,
-so this lets no origin read anything; an accepted batch needs an allowed origin.
+response without it from the recorder as a network failure, which the recorder retries ten
+times; with it, the recorder reads the 4xx and gives the batch up at once. A refusal shows
+nothing but its reason; only an accepted batch needs an allowed origin.
 """
 
 from __future__ import annotations

@@ -520,6 +520,9 @@ def test_every_body_the_builtin_recorder_sends_is_accepted(worker: Worker) -> No
         got.append(result.batch)
     assert {b.session for b in got} == {session} and {b.format for b in got} == {"builtin"}
     assert any(not b.last or b.chunk for b in got), "some batch went in chunks"
+    # gzip by fetch, and the End batch as plain text by sendBeacon
+    assert {b.body[:2] == b"\x1f\x8b" for b in sent} == {True, False}
+    assert {b.content_type for b in sent} == {"", "text/plain;charset=UTF-8"}
     # The events are the recorder's, whole batches and chunks joined.
     expected = whole_batches(sent)
     ours: dict[tuple[float, int], list[Any]] = {}
