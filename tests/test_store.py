@@ -141,6 +141,35 @@ def test_migrations_run_once_and_a_store_reopens(store_url: str) -> None:
     assert raw(store_url, "SELECT version FROM schema_version") == [(1,)]
 
 
+def open_at_once(store_url: str) -> None:
+    """Servers starting on one new database: one migrates, the others wait and find it done."""
+    errors: list[BaseException] = []
+
+    def open_close() -> None:
+        try:
+            open_store(store_url).close()
+        except BaseException as e:
+            errors.append(e)
+
+    pool = [threading.Thread(target=open_close) for _ in range(8)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert errors == []
+    assert raw(store_url, "SELECT version FROM schema_version") == [(1,)]
+
+
+def test_stores_opened_at_once_migrate_once(store_url: str) -> None:
+    open_at_once(store_url)
+
+
+def test_sqlite_stores_opened_at_once_on_new_files(tmp_path: Path) -> None:
+    # Switching a new file to WAL takes a lock SQLite's busy timeout does not wait for.
+    for n in range(80):
+        open_at_once(f"sqlite:///{tmp_path / f'{n}.db'}")
+
+
 def test_a_store_newer_than_the_code_is_refused(store_url: str) -> None:
     open_store(store_url).close()
     raw(store_url, "INSERT INTO schema_version VALUES (99, 'future')")

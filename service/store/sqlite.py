@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from typing import Any
 
 from service.store._sql import Cursor, SqlStore
 from service.store.base import StoreError
+
+BUSY_TIMEOUT_MS = 10_000
 
 MIGRATIONS = [
     (
@@ -50,10 +53,23 @@ class SqliteStore(SqlStore):
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._writer = self._connect()
-        mode = self._writer.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = self._enable_wal()
         if mode != "wal":
             raise StoreError(f"sqlite:///{path}: WAL mode refused (journal_mode={mode})")
         self._migrate()
+
+    def _enable_wal(self) -> str:
+        # Switching a new file to WAL takes its lock without SQLite's busy handler: another
+        # process (or thread) opening the same new file at that moment makes it fail at once.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                mode: str = self._writer.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                return mode
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -62,7 +78,7 @@ class SqliteStore(SqlStore):
         except sqlite3.OperationalError as e:
             raise StoreError(f"sqlite:///{self.path}: {e}") from e
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         with self._conns_lock:
             self._conns.append(conn)
         return conn
