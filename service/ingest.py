@@ -29,7 +29,7 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 from urllib.parse import parse_qs
@@ -86,6 +86,8 @@ class Limits:
 
     max_body: int = 8 * 2**20  # bytes on the wire
     max_decoded: int = 16 * 2**20  # bytes of JSON text, after gunzip
+    # bytes of a chunked batch's joined text (the recorder keeps at most 8 M characters queued)
+    max_batch: int = 32 * 2**20
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,38 @@ def validate(
     if isinstance(batch, Refusal):
         return Refusal(batch.status, batch.reason, {**head.headers, **batch.headers})
     return Accepted(head.project, batch, head.headers)
+
+
+def join_chunks(chunks: Sequence[Batch], limits: Limits) -> Batch | Refusal:
+    """The whole batch that chunks 0..K (K the one with `last`) of one (session, page, seq)
+    make, in any order, checked as a whole body is: its events too, and that it is the batch its
+    chunks said (session, page, seq, first, n events). The store calls it once all arrived."""
+    parts = sorted(chunks, key=lambda c: c.chunk)
+    if not parts or any(c.data is None for c in parts):
+        return Refusal(400, "not chunks")
+    one = parts[0]
+    said = (one.session, one.page, one.seq, one.first, one.n)
+    if any((c.session, c.page, c.seq, c.first, c.n) != said for c in parts):
+        return Refusal(400, "chunks of different batches")
+    numbers, lasts = [c.chunk for c in parts], [c.last for c in parts]
+    if numbers != list(range(len(parts))) or lasts != [False] * (len(parts) - 1) + [True]:
+        return Refusal(400, f"chunks 0 to the last expected, got {numbers} (last: {lasts})")
+    try:
+        text = "".join(c.data or "" for c in parts).encode("utf-8")
+    except UnicodeEncodeError as e:
+        return Refusal(400, f"joined data is not text (a lone surrogate at {e.start})")
+    if len(text) > limits.max_batch:
+        return Refusal(413, f"batch over {limits.max_batch} bytes")
+    parsed = _parse_json(text)
+    if isinstance(parsed, Refusal):
+        return parsed
+    batch = _batch(parsed, compressed(text))
+    if isinstance(batch, Refusal):
+        return batch
+    got = (batch.session, batch.page, batch.seq, batch.first, batch.n)
+    if batch.format != "builtin" or batch.data is not None or got != said:
+        return Refusal(400, "the joined batch is not the one its chunks said")
+    return batch
 
 
 def _gunzip(body: bytes, limit: int) -> bytes | Refusal:

@@ -31,6 +31,7 @@ from service.ingest import (
     check_body,
     check_head,
     cors,
+    join_chunks,
     validate,
 )
 from service.store import Project
@@ -157,6 +158,50 @@ def test_chunks_are_accepted_and_join_into_the_batch() -> None:
     assert all(b.events is None for b in got)
     joined = "".join(b.data or "" for b in got)
     assert joined == text and json.loads(joined)["events"] == events
+
+
+def test_chunks_join_into_a_checked_batch() -> None:
+    events = [*EVENTS, [10, 950, "x" * 3000]]
+    text = whole(seq=3, first=40, events=events).decode()
+    got = [accepted(b) for b in chunks(text, seq=3, first=40, n=len(events), size=1000)]
+    joined = join_chunks(got[::-1], LIMITS)  # in any order
+    assert isinstance(joined, Batch) and joined.events == events
+    assert (joined.seq, joined.first, joined.n, joined.chunk, joined.last) == (3, 40, 6, 0, True)
+    assert gzip.decompress(joined.body) == text.encode()
+    small = join_chunks(got, Limits(max_batch=len(text) - 1))
+    assert isinstance(small, Refusal) and small.status == 413
+
+
+def joined_reason(text: str, n: int, drop: int | None = None) -> str:
+    got = [accepted(b) for b in chunks(text, seq=0, first=0, n=n, size=100)]
+    if drop is not None:
+        del got[drop]
+    result = join_chunks(got, LIMITS)
+    assert isinstance(result, Refusal) and result.status == 400
+    return result.reason
+
+
+def test_joined_chunks_are_refused_when_wrong() -> None:
+    text = whole().decode()
+    assert joined_reason(text, len(EVENTS), drop=1).startswith("chunks 0 to the last expected")
+    assert joined_reason(text, len(EVENTS), drop=-1).startswith("chunks 0 to the last expected")
+    assert joined_reason(text, len(EVENTS) + 1) == "the joined batch is not the one its chunks said"
+    bad = whole(events=[*EVENTS, [99, 1]]).decode()
+    assert joined_reason(bad, len(EVENTS) + 1) == "event 5: unknown event type 99"
+    # A cut between the halves of a surrogate pair (the recorder never cuts there), each half
+    # escaped in its chunk as JSON.stringify writes a lone surrogate.
+    astral = whole(events=[[10, 1, "\U0001f600"]]).decode()
+    cut = astral.index("\U0001f600")
+    halves = [astral[:cut] + "\ud83d", "\ude00" + astral[cut + 1 :]]
+    bodies = [
+        f'{head(0)},"first":0,"n":1,"chunk":{i},"last":{dumps(i == 1)},"data":{json.dumps(h)}}}'
+        for i, h in enumerate(halves)
+    ]
+    split = join_chunks([accepted(b.encode()) for b in bodies], LIMITS)
+    assert isinstance(split, Refusal) and split.reason.startswith("joined data is not text")
+    a, b = accepted(chunks(text, 0, 0, 5, 100)[0]), accepted(chunks(text, 1, 0, 5, 100)[1])
+    assert join_chunks([a, b], LIMITS) == Refusal(400, "chunks of different batches")
+    assert join_chunks([accepted(whole())], LIMITS) == Refusal(400, "not chunks")
 
 
 def test_concatenated_gzip_members_are_one_body() -> None:
@@ -531,8 +576,9 @@ def test_every_body_the_builtin_recorder_sends_is_accepted(worker: Worker) -> No
         if parts[0].events is not None:
             ours[key] = parts[0].events
         else:
-            ours[key] = json.loads("".join(b.data or "" for b in parts))["events"]
-            assert len(ours[key]) == parts[0].n
+            joined = join_chunks(parts, LIMITS)
+            assert isinstance(joined, Batch), joined
+            ours[key] = joined.events or []
     assert ours == {k: v["events"] for k, v in expected.items()}
     kinds = [e[0] for k in sorted(ours) for e in ours[k]]
     assert kinds[:3] == [EventType.NAVIGATION, EventType.META, EventType.SNAPSHOT]
