@@ -199,9 +199,11 @@ def check_head(
         return Refusal(415, f"content encoding {encoding} not accepted: gzip or none", echo)
     length = h.get("content-length")
     if length is not None:
-        if not length.strip().isdigit():
+        digits = length.strip()
+        if not re.fullmatch(r"[0-9]+", digits):
             return Refusal(400, f"malformed Content-Length {length!r}", echo)
-        if int(length) > limits.max_body:
+        # int() of thousands of digits would raise; 18 digits is an exabyte
+        if len(digits) > 18 or int(digits) > limits.max_body:
             return Refusal(413, f"body over {limits.max_body} bytes", echo)
     return Head(project, allowed)
 

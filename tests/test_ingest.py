@@ -272,9 +272,12 @@ def test_a_content_length_over_the_limit_is_refused_before_the_body() -> None:
     assert isinstance(check_head("POST", "key=key-1", HEADERS, lookup, LIMITS), Head)
 
 
-def test_a_malformed_content_length_is_refused() -> None:
-    result = check_head("POST", "key=key-1", {"Content-Length": "-1"}, lookup, LIMITS)
-    assert isinstance(result, Refusal) and result.status == 400
+@pytest.mark.parametrize(
+    ("length", "status"), [("-1", 400), ("1e3", 400), ("\u0663", 400), ("9" * 5000, 413)]
+)
+def test_a_malformed_content_length_is_refused(length: str, status: int) -> None:
+    result = check_head("POST", "key=key-1", {"Content-Length": length}, lookup, LIMITS)
+    assert isinstance(result, Refusal) and result.status == status
 
 
 def test_a_body_over_the_limits_is_refused() -> None:
