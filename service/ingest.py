@@ -146,7 +146,9 @@ def cors(allowed: Collection[str], origin: str | None, preflight: bool) -> dict[
         return {}
     listed = {o.lower().rstrip("/") for o in allowed}
     if "*" not in listed and origin.lower() not in listed:
-        return Refusal(403, f"origin {origin} is not allowed for this project", _echo(origin))
+        return Refusal(
+            403, f"origin {_clip(origin)} is not allowed for this project", _echo(origin)
+        )
     headers = _echo(origin)
     if preflight:
         headers["Access-Control-Allow-Methods"] = "POST"
@@ -155,6 +157,11 @@ def cors(allowed: Collection[str], origin: str | None, preflight: bool) -> dict[
     else:
         headers["Access-Control-Expose-Headers"] = "Retry-After"
     return headers
+
+
+def _clip(text: str, size: int = 60) -> str:
+    """What a reason quotes of the request: short, so that the reason stays one short line."""
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 def _echo(origin: str | None) -> dict[str, str]:
@@ -176,7 +183,9 @@ def check_head(
     origin = h.get("origin")
     echo = _echo(origin)
     if method not in ("POST", "OPTIONS"):
-        return Refusal(405, f"method {method} not allowed", {**echo, "Allow": "POST, OPTIONS"})
+        return Refusal(
+            405, f"method {_clip(method)} not allowed", {**echo, "Allow": "POST, OPTIONS"}
+        )
     keys = parse_qs(query, keep_blank_values=True).get("key", [])
     if len(keys) != 1 or not keys[0]:
         return Refusal(401, "one ingest key expected in the key query parameter", echo)
@@ -190,18 +199,18 @@ def check_head(
         return Preflight(allowed)
     media = h.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("", "text/plain", "application/json"):
-        return Refusal(415, f"content type {media} not accepted: text/plain or none", echo)
+        return Refusal(415, f"content type {_clip(media)} not accepted: text/plain or none", echo)
     charset = re.search(r";\s*charset=\"?([^\";\s]+)", h.get("content-type", ""), re.I)
     if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
-        return Refusal(415, f"charset {charset.group(1)} not accepted: UTF-8 only", echo)
+        return Refusal(415, f"charset {_clip(charset.group(1))} not accepted: UTF-8 only", echo)
     encoding = h.get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity", "gzip"):
-        return Refusal(415, f"content encoding {encoding} not accepted: gzip or none", echo)
+        return Refusal(415, f"content encoding {_clip(encoding)} not accepted: gzip or none", echo)
     length = h.get("content-length")
     if length is not None:
         digits = length.strip()
         if not re.fullmatch(r"[0-9]+", digits):
-            return Refusal(400, f"malformed Content-Length {length!r}", echo)
+            return Refusal(400, f"malformed Content-Length {_clip(repr(length))}", echo)
         # int() of thousands of digits would raise; 18 digits is an exabyte
         if len(digits) > 18 or int(digits) > limits.max_body:
             return Refusal(413, f"body over {limits.max_body} bytes", echo)
@@ -262,7 +271,7 @@ def join_chunks(chunks: Sequence[Batch], limits: Limits) -> Batch | Refusal:
         return Refusal(400, "chunks of different batches")
     numbers, lasts = [c.chunk for c in parts], [c.last for c in parts]
     if numbers != list(range(len(parts))) or lasts != [False] * (len(parts) - 1) + [True]:
-        return Refusal(400, f"chunks 0 to the last expected, got {numbers} (last: {lasts})")
+        return Refusal(400, f"chunks 0 to the last expected, got {_clip(str(numbers))}")
     try:
         text = "".join(c.data or "" for c in parts).encode("utf-8")
     except UnicodeEncodeError as e:
@@ -321,7 +330,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _Malformed(f"duplicate key {key!r}")
+            raise _Malformed(f"duplicate key {_clip(repr(key))}")
         out[key] = value
     return out
 
@@ -353,7 +362,7 @@ def _int(value: object, name: str, low: int = 0) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise _Malformed(f"{name} is not an integer")
     if not low <= value <= MAX_INT:
-        raise _Malformed(f"{name} {value} out of range {low}..{MAX_INT}")
+        raise _Malformed(f"{name} {_clip(str(value))} out of range {low}..{MAX_INT}")
     return value
 
 
@@ -369,7 +378,7 @@ def _read(obj: dict[str, Any], stored: bytes) -> Batch:
     # a string, and rrweb's event objects.
     fmt: Literal["builtin", "rrweb"] = "builtin" if "v" in obj else "rrweb"
     if fmt == "builtin" and (obj["v"] != 1 or isinstance(obj["v"], bool)):
-        raise _Malformed(f"unknown format version {obj['v']!r}: 1 expected")
+        raise _Malformed(f"unknown format version {_clip(repr(obj['v']))}: 1 expected")
     session = obj.get("session")
     if not isinstance(session, str) or not SESSION_ID.fullmatch(session):
         raise _Malformed("session is not 1 to 128 of A-Z a-z 0-9 . _ : -")
@@ -407,7 +416,7 @@ def _builtin_event(event: object) -> str | None:
         return "not an array of type, time, ..."
     kind, t = event[0], event[1]
     if not isinstance(kind, int) or isinstance(kind, bool) or kind not in _TYPES:
-        return f"unknown event type {kind!r}"
+        return f"unknown event type {_clip(repr(kind))}"
     if not _number(t):
         return "time is not a number"
     return None
@@ -418,7 +427,7 @@ def _rrweb_event(event: object) -> str | None:
         return "not an rrweb event object"
     kind = event.get("type")
     if not isinstance(kind, int) or isinstance(kind, bool) or kind not in RRWEB_TYPES:
-        return f"unknown rrweb event type {kind!r}"
+        return f"unknown rrweb event type {_clip(repr(kind))}"
     if not _number(event.get("timestamp")):
         return "timestamp is not a number"
     return None

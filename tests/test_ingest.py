@@ -363,10 +363,33 @@ def test_a_duplicate_key_is_refused() -> None:
     assert refused(nested) == "duplicate key 'a'"
 
 
+def test_reasons_quote_the_body_briefly() -> None:
+    huge = "9" * 4000
+    body = whole(events=[[10, 1, "x"]]).replace(b'"x"', f'"{"k" * 10**6}"'.encode())
+    reasons = [
+        refused(whole(seq=1).replace(b'"seq":1', f'"seq":{huge}'.encode())),
+        refused(whole().replace(b'"v":1', f'"v":"{"x" * 10**6}"'.encode())),
+        refused(whole(events=[["t" * 10**6, 1]])),
+        refused(
+            body.replace(
+                b'"session"', b'"' + b"k" * 10**6 + b'":1,"' + b"k" * 10**6 + b'":2,"session"'
+            )
+        ),
+    ]
+    assert [r[:20] for r in reasons] == [
+        "seq 9999999999999999",
+        "unknown format versi",
+        "event 0: unknown eve",
+        "duplicate key 'kkkkk",
+    ]
+    assert all(len(r) < 120 for r in reasons), reasons
+
+
 @pytest.mark.parametrize(
     ("seq", "reason"),
     [
         (str(10**30), f"seq {10**30} out of range 0..{MAX_INT}"),
+        (str(10**100), f"seq {str(10**100)[:57]}... out of range 0..{MAX_INT}"),
         (str(MAX_INT + 1), f"seq {MAX_INT + 1} out of range 0..{MAX_INT}"),
         ("-1", f"seq -1 out of range 0..{MAX_INT}"),
         ("1.5", "seq is not an integer"),
