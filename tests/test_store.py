@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,11 +35,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(store_url: str) -> Store:
-    s = open_store(store_url)
-    s.add_project(A)
-    s.add_project(B)
-    return s
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as s:
+        s.add_project(A)
+        s.add_project(B)
+        yield s
 
 
 def put(
@@ -129,6 +131,31 @@ def test_delete_one_session_and_retention(store: Store) -> None:
     assert put(store, "long", 1.0, 0)
 
 
+def test_retention_spares_a_session_a_put_is_making_recent(
+    request: pytest.FixtureRequest,
+) -> None:
+    url = fresh_database(request.getfixturevalue("postgresql_server"))
+    store = open_store(url)
+    request.addfinalizer(store.close)
+    store.add_project(A)
+    put(store, "s", 1.0, 0, at=NOW - timedelta(days=40))
+    # A put in flight: it has made the session recent but not committed yet.
+    with psycopg.connect(url) as putting:
+        putting.execute(
+            "UPDATE sessions SET last_seen = %s WHERE project = 'a' AND id = 's'", (NOW,)
+        )
+        retention = threading.Thread(target=store.delete_older_than, args=("a", 30, NOW))
+        retention.start()
+        deadline = time.monotonic() + 10
+        while not raw(url, "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+            assert time.monotonic() < deadline, "retention never waited for the put"
+            time.sleep(0.01)
+        putting.commit()
+    retention.join()
+    assert [s.id for s in store.sessions("a")] == ["s"]
+    assert [b.seq for b in store.batches("a", "s")] == [0]
+
+
 def test_migrations_run_once_and_a_store_reopens(store_url: str) -> None:
     with open_store(store_url) as first:
         first.add_project(A)
@@ -215,6 +242,7 @@ def test_concurrent_puts_lose_nothing(store: Store) -> None:
 
 WRITER = """
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from service.store import open_store
 store = open_store(sys.argv[1])

@@ -231,15 +231,16 @@ class SqlStore(Store):
         require_aware(now)
         cutoff = self._time_in(now - timedelta(days=days))
         with self._write() as cur:
-            self._x(
+            # The sessions first: on PostgreSQL a put into one of them waits for this delete
+            # or, done first, makes it recent again (not deleted, its batches kept).
+            gone = self._x(
                 cur,
-                "DELETE FROM batches WHERE project = ? AND session IN"
-                " (SELECT id FROM sessions WHERE project = ? AND last_seen < ?)",
-                project,
+                "DELETE FROM sessions WHERE project = ? AND last_seen < ? RETURNING id",
                 project,
                 cutoff,
-            )
-            count = self._x(
-                cur, "DELETE FROM sessions WHERE project = ? AND last_seen < ?", project, cutoff
-            ).rowcount
-        return count
+            ).fetchall()
+            for (session,) in gone:
+                self._x(
+                    cur, "DELETE FROM batches WHERE project = ? AND session = ?", project, session
+                )
+        return len(gone)
