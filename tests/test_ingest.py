@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness import adapters
+from harness.scenario import RecorderConfig
 from harness.stream import decode_body, whole_batches
 from harness.worker import Worker
 from service.ingest import (
@@ -609,3 +611,32 @@ def test_every_body_the_builtin_recorder_sends_is_accepted(worker: Worker) -> No
     kinds = [e[0] for k in sorted(ours) for e in ours[k]]
     assert kinds[:3] == [EventType.NAVIGATION, EventType.META, EventType.SNAPSHOT]
     assert EventType.MOUSE in kinds and EventType.INPUT in kinds and kinds[-1] == EventType.END
+
+
+def test_every_body_rrwebs_harness_transport_sends_is_accepted(worker: Worker) -> None:
+    rrweb = adapters.get("rrweb")
+    session = uuid.uuid4().hex
+    server = worker.server
+    context = worker.browser.new_context(viewport={"width": 800, "height": 600})
+    try:
+        context.add_init_script(
+            rrweb.init_script(RecorderConfig(), server.ingest_url(session), session)
+        )
+        tab = context.new_page()
+        tab.goto(server.mount(PAGES) + "events.html")
+        tab.click("#btn")
+        tab.fill("#field", "hello")
+        rrweb.flush(tab, 20000)
+    finally:
+        context.close()
+    sent = server.batches(session)
+    project = Project("p", "P", "k", (server.origin,))
+    events: list[Any] = []
+    for b in sent:
+        headers = {"Origin": server.origin, "Content-Type": b.content_type}
+        result = validate("POST", "key=k", headers, b.body, lambda k: project, LIMITS)
+        assert isinstance(result, Accepted), result
+        assert (result.batch.format, result.batch.session) == ("rrweb", session)
+        assert result.batch.events == json.loads(decode_body(b))["events"]
+        events += result.batch.events or []
+    assert {e["type"] for e in events} >= {2, 3, 4}  # FullSnapshot, IncrementalSnapshot, Meta
