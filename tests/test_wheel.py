@@ -125,18 +125,19 @@ def _wheelhouse(wheel: Path, folder: Path) -> None:
         metadata = next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))
         requires = Parser().parsestr(whl.read(metadata).decode()).get_all("Requires-Dist") or []
     folder.mkdir()
-    todo = [Requirement(r) for r in requires]
+    # Each with the extras of the requirement that brought it (psycopg[binary]: psycopg-binary).
+    todo: list[tuple[Requirement, tuple[str, ...]]] = [(Requirement(r), ("",)) for r in requires]
     seen: set[str] = set()
     while todo:
-        req = todo.pop()
+        req, extras = todo.pop()
         if canonicalize_name(req.name) in seen or (
-            req.marker and not req.marker.evaluate({"extra": ""})
+            req.marker and not any(req.marker.evaluate({"extra": e}) for e in extras)
         ):
             continue
         seen.add(canonicalize_name(req.name))
         dist = importlib.metadata.distribution(req.name)
         _repack(dist, folder)
-        todo += [Requirement(r) for r in dist.requires or []]
+        todo += [(Requirement(r), ("", *req.extras)) for r in dist.requires or []]
 
 
 def _scenario_folder(folder: Path) -> Path:
