@@ -187,6 +187,11 @@ def test_installed_wheel_runs_every_command_outside_the_repository(
     out = _run([bin_ / "replaycheck", "audit", "pages/form.html"], cwd=work)
     assert "masking audit of" in out and "0 leaked" in out
 
+    # The service's store opens from the installed package (sqlite, no server needed).
+    store = "import service, service.store as s; s.open_store('sqlite:///t.db')"
+    store += "; print(service.__file__)"
+    assert Path(_run([bin_ / "python", "-c", store], cwd=work).strip()).is_relative_to(site)
+
     # The pytest11 entry point of the installed wheel collects the scenario file.
     out = _run([bin_ / "pytest", "-VV"], cwd=work)
     assert f"replaycheck-0.1.0 at {site / 'harness' / 'pytest_plugin.py'}" in out
