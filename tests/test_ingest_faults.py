@@ -170,12 +170,13 @@ def test_a_last_batch_lost_as_its_page_unloads_is_counted(worker: Worker, tmp_pa
     recording = record(worker.browser, worker.server, scenario, adapters.get("rrweb"))
     stream, delivery = recording.stream, recording.stream.delivery
     assert delivery is not None
-    # The first page sent nothing while visible: every request in the log is the next page's.
-    (next_page,) = {json.loads(decode_body(body))["page"] for body in recording.attempted}
+    # The next page's requests are in the log (and, on a slow machine, the first page's made
+    # while it was visible): the page whose events no batch holds is the one that was left.
+    pages = {float(json.loads(decode_body(body))["page"]) for body in recording.attempted}
     unseen = [lost for lost in stream.lost if lost.endswith("recorded events in no batch seen")]
     assert len(unseen) == 1
     first_page = unseen[0].split(":")[0].removeprefix("page ")
-    assert float(first_page) < float(next_page)
+    assert float(first_page) < max(pages)
     assert delivery.recorded == delivery.delivered + delivery.lost_unmarked
     assert "clicked 1" not in stream.to_json()  # the first page's click went in that batch
 
