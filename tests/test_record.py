@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,34 +20,13 @@ from playwright.sync_api import BrowserContext, Page
 from harness.server import Server
 from harness.stream import decode_body, whole_batches
 from harness.worker import Worker
+from service.ingest import EventType as T
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).parent / "fixtures" / "record"
 
 Event = list[Any]
 Node = list[Any]
-
-
-class T(IntEnum):
-    """EventType of format.ts."""
-
-    META = 0
-    SNAPSHOT = 1
-    MUTATION = 2
-    INPUT = 3
-    SCROLL = 4
-    MOUSE_MOVE = 5
-    MOUSE = 6
-    VIEWPORT = 7
-    NAVIGATION = 8
-    ERROR = 9
-    CHECKPOINT = 10
-    STYLE_SHEET = 11
-    ADOPTED_SHEETS = 12
-    FOCUS = 13
-    CANVAS = 14
-    DIALOG = 15
-    STOP = 16
 
 
 DOCUMENT, DOCTYPE, ELEMENT, TEXT, COMMENT = range(5)
