@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
+from harness.adapters.base import read_bundle
 from harness.worker import Worker
 from tests.pg import postgresql_server as postgresql_server
 
@@ -20,3 +23,16 @@ collect_ignore = ["fixtures"]
 @pytest.fixture(scope="session")
 def worker(replaycheck_worker: Worker) -> Worker:
     return replaycheck_worker
+
+
+@pytest.fixture
+def page(worker: Worker) -> Iterator[Page]:
+    """A blank page in a context of its own, closed after the test."""
+    context = worker.browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def load_harness(page: Page) -> None:
+    """The harness's page bundle (globalThis.__rcHarness) in `page`, as checkpoints load it."""
+    page.evaluate(read_bundle("harness.js") + "\n;void 0;")

@@ -12,12 +12,14 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from playwright.sync_api import Page
 
 from harness.adapters.builtin import BuiltinAdapter
 from harness.adapters.rrweb import RrwebAdapter
 from harness.compare import pixel
 from harness.scenario import RecorderConfig
 from harness.worker import Worker
+from tests.conftest import load_harness
 
 U8 = npt.NDArray[np.uint8]
 RED = [255, 0, 0, 255]
@@ -525,21 +527,17 @@ REPLAYED = """() => {
 }"""
 
 
-def test_what_masked_and_blocked_elements_paint_is_excluded(worker: Worker) -> None:
-    context = worker.browser.new_context(viewport={"width": 640, "height": 480})
-    try:
-        page = context.new_page()
-        page.add_init_script(path=str(DIST / "harness-init.js"))  # the password watcher
-        page.goto(worker.server.mount(VERDICTS) + "painted.html")
-        page.click("#show")  # a "show password" button: the field is a text field now
-        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
-        masks = {"block": [".ad", ".clip"], "text": [], "fields": [], "unmask": []}
-        rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
-        live = pixel.decode_png(page.screenshot())
-        page.evaluate(REPLAYED)
-        replay = pixel.decode_png(page.screenshot())
-    finally:
-        context.close()
+def test_what_masked_and_blocked_elements_paint_is_excluded(worker: Worker, page: Page) -> None:
+    page.set_viewport_size({"width": 640, "height": 480})
+    page.add_init_script(path=str(DIST / "harness-init.js"))  # the password watcher
+    page.goto(worker.server.mount(VERDICTS) + "painted.html")
+    page.click("#show")  # a "show password" button: the field is a text field now
+    load_harness(page)
+    masks = {"block": [".ad", ".clip"], "text": [], "fields": [], "unmask": []}
+    rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
+    live = pixel.decode_png(page.screenshot())
+    page.evaluate(REPLAYED)
+    replay = pixel.decode_png(page.screenshot())
     result = pixel.compare(live, replay, exclude=[(x, y, w, h) for x, y, w, h in rects])
     assert result.mismatched == 0
     ad, clip, field = rects
@@ -555,25 +553,20 @@ def test_what_masked_and_blocked_elements_paint_is_excluded(worker: Worker) -> N
     assert pixel.compare(live, replay, exclude=boxes).mismatched > 0
 
 
-def test_fields_whose_input_a_recorder_ignores_are_excluded(worker: Worker) -> None:
+def test_fields_whose_input_a_recorder_ignores_are_excluded(page: Page) -> None:
     # builtin ignores a field under an `ignore` selector (closest), rrweb one matching it.
     config = RecorderConfig(mask_all_inputs=False, ignore=(".no-track",))
-    context = worker.browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_content(
-            "<form class='no-track'><input id='inside'><p id='text'>t</p></form>"
-            "<input id='itself' class='no-track'><input id='kept'>"
+    page.set_content(
+        "<form class='no-track'><input id='inside'><p id='text'>t</p></form>"
+        "<input id='itself' class='no-track'><input id='kept'>"
+    )
+    load_harness(page)
+    found = {}
+    for adapter in (BuiltinAdapter(), RrwebAdapter()):
+        masks = adapter.masks(config)
+        found[adapter.name] = page.evaluate(
+            "s => [...document.querySelectorAll(s.join(','))].map(e => e.id)", masks["fields"]
         )
-        page.evaluate((DIST / "harness.js").read_text() + "\n;void 0;")
-        found = {}
-        for adapter in (BuiltinAdapter(), RrwebAdapter()):
-            masks = adapter.masks(config)
-            found[adapter.name] = page.evaluate(
-                "s => [...document.querySelectorAll(s.join(','))].map(e => e.id)", masks["fields"]
-            )
-            rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
-            assert len(rects) == len(found[adapter.name])
-    finally:
-        context.close()
+        rects = page.evaluate("m => __rcHarness.maskedRects(document, m)", masks)
+        assert len(rects) == len(found[adapter.name])
     assert found == {"builtin": ["inside", "itself"], "rrweb": ["itself"]}
