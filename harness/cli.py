@@ -18,6 +18,7 @@ from harness.audit import audit, audit_scenario, text_report
 from harness.browser import BrowserUnavailable
 from harness.junit import write_junit
 from harness.progress import RunProgress
+from harness.remote import TOKEN_ENV, RemoteError, RemoteIngest
 from harness.runner import ScenarioResult
 from harness.scenario import (
     Scenario,
@@ -28,6 +29,7 @@ from harness.scenario import (
     load_scenario,
 )
 from harness.worker import Worker
+from service import cli as service_cli
 
 DEFAULT_PATHS = ["scenarios"]
 DEFAULT_OVERHEAD_PATHS = ["bench/overhead"]
@@ -71,6 +73,18 @@ def _parser() -> argparse.ArgumentParser:
         help="run the I-th of N shares of the scenarios (for N parallel CI jobs)",
     )
     run.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    run.add_argument(
+        "--ingest",
+        metavar="URL",
+        help="send batches to a running `replaycheck serve` (its ingest URL with ?key=) and"
+        " verify what its store returns",
+    )
+    run.add_argument(
+        "--ingest-token",
+        metavar="TOKEN",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"API token for reading back (default ${TOKEN_ENV}; `user add NAME --token`)",
+    )
 
     audit = commands.add_parser("audit", help="masking audit of any page: what leaks, and the fix")
     audit.add_argument("target", metavar="URL_OR_PATH")
@@ -87,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", metavar="PATHS")
 
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+    service_cli.add_commands(commands)
     return parser
 
 
@@ -107,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "schema":
                 print(json.dumps(json_schema(), indent=2))
                 return EXIT_OK
+            case "serve" | "user" | "project":
+                return service_cli.dispatch(args)
     except (ScenarioError, BadInput, BrowserUnavailable) as e:
         print(f"replaycheck: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -174,6 +191,7 @@ def _run(args: argparse.Namespace) -> int:
     except baseline.BaselineError as e:
         raise BadInput(str(e)) from None
     scenarios = _scenarios(args.paths, args.shard)
+    remote = _remote(args.ingest, args.ingest_token)
     _writable(args.json, "--json")
     _writable(args.junit, "--junit")
     _writable(args.report, "--report", folder=True)
@@ -183,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
     results: list[ScenarioResult] = []
     progress = RunProgress(sys.stderr, len(jobs))
     try:
-        for result in _results(jobs, args.workers, args.browser_endpoint, args.report):
+        for result in _results(jobs, args.workers, args.browser_endpoint, args.report, remote):
             result.failures.extend(baseline.regressions(result, previous))
             progress.result(report.line(result), failed=not result.passed)
             results.append(result)
@@ -337,19 +355,36 @@ def _overhead(args: argparse.Namespace) -> int:
 Job = tuple[Path, str]
 
 
+Remote = tuple[str, str] | None  # (ingest URL, token): picklable for the pool's processes
+
+
+def _remote(url: str | None, token: str | None) -> Remote:
+    """--ingest, checked once before any scenario runs."""
+    if url is None:
+        return None
+    try:
+        RemoteIngest(url, token).check()
+    except RemoteError as e:
+        raise BadInput(str(e)) from None
+    assert token is not None
+    return url, token
+
+
 def _results(
-    jobs: list[Job], workers: int, endpoint: str | None, out: Path | None
+    jobs: list[Job], workers: int, endpoint: str | None, out: Path | None, remote: Remote = None
 ) -> Iterator[ScenarioResult]:
     """Results as they finish; a browser that cannot start stops the run."""
     if not jobs:
         return
     if workers <= 1:
-        with Worker(endpoint) as worker:
+        with Worker(endpoint, remote and RemoteIngest(*remote)) as worker:
             for file, recorder in jobs:
                 yield worker.run(load_scenario(file), recorder, out)
         return
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), initializer=_start_worker, initargs=(endpoint,)
+        max_workers=min(workers, len(jobs)),
+        initializer=_start_worker,
+        initargs=(endpoint, remote),
     ) as pool:
         for outcome in pool.map(_run_job, jobs, [out] * len(jobs)):
             if isinstance(outcome, str):
@@ -360,10 +395,10 @@ def _results(
 _worker: Worker | str | None = None
 
 
-def _start_worker(endpoint: str | None) -> None:
+def _start_worker(endpoint: str | None, remote: Remote = None) -> None:
     global _worker
     try:
-        _worker = Worker(endpoint)
+        _worker = Worker(endpoint, remote and RemoteIngest(*remote))
     except BrowserUnavailable as e:
         _worker = str(e)  # said by the first job: an initializer's exception breaks the pool
 

@@ -6,6 +6,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,6 +24,7 @@ from harness.capture import (
     sensitive_content,
 )
 from harness.masking import Sensitive, page_errors
+from harness.remote import RemoteIngest
 from harness.scenario import PageRef, Scenario, ScenarioError, Step
 from harness.server import Attempt, Batch, Server
 from harness.stream import Stream
@@ -111,14 +113,21 @@ def record(
     scenario: Scenario,
     adapter: Adapter,
     inject: Injection = "init-script",
+    remote: RemoteIngest | None = None,
 ) -> Recording:
+    """`remote`: batches go to a running `replaycheck serve` and come back from its store."""
     session = uuid.uuid4().hex
+    if remote is not None and scenario.ingest_faults:
+        raise ScenarioError(
+            scenario.file, None, "ingest_faults need the harness's own ingest: run without --ingest"
+        )
+    ingest_to = remote or server
     context = browser.new_context(
         viewport={"width": scenario.viewport.width, "height": scenario.viewport.height}
     )
     context.set_default_timeout(STEP_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-    config, ingest = scenario.recorder, server.ingest_url(session)
+    config, ingest = scenario.recorder, ingest_to.ingest_url(session)
     if inject == "script-tag" and scenario.url is None:
 
         def asset(suffix: str, body: str) -> str:
@@ -153,7 +162,7 @@ def record(
                 checkpoints.append(_checkpoint(page, world, scenario, adapter, step.args["name"]))
             else:
                 _run_step(page, scenario, step, site, adapter)
-        _deliver(page, server, session, scenario, adapter, wire)
+        _deliver(page, server, ingest_to.batches, session, scenario, adapter, wire)
         if not page.is_closed():
             for stats in page.evaluate(_EMITTED):
                 _note_emitted(emitted, stats)
@@ -163,7 +172,7 @@ def record(
     finally:
         server.clear_faults(session)
         context.close()
-    stream = adapter.decode(server.batches(session), attempted, emitted)
+    stream = adapter.decode(ingest_to.batches(session), attempted, emitted)
     return Recording(stream, checkpoints, errors, attempted, attempts)
 
 
@@ -196,7 +205,13 @@ class _Wire:
 
 
 def _deliver(
-    page: Page, server: Server, session: str, scenario: Scenario, adapter: Adapter, wire: _Wire
+    page: Page,
+    server: Server,
+    ingested: Callable[[str], list[Batch]],
+    session: str,
+    scenario: Scenario,
+    adapter: Adapter,
+    wire: _Wire,
 ) -> None:
     """The end of a recording: the faults run their course, then the recorder has until the
     deadline to deliver what it holds (its final flush gets the time left, so a hanging
@@ -222,7 +237,7 @@ def _deliver(
         return  # the flush has seen every answer
     heard, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        now = len(server.batches(session)) + len(server.attempts(session))
+        now = len(ingested(session)) + len(server.attempts(session))
         if now != heard or wire.in_flight or server.in_flight(session):
             heard, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= QUIET_S:

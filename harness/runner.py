@@ -15,6 +15,7 @@ from harness import adapters, events, masking
 from harness.capture import Capture
 from harness.compare import dom, pixel
 from harness.drive import Recording, StepFailed, is_crash, record
+from harness.remote import RemoteIngest
 from harness.replay import ReplayFailed, replay
 from harness.scenario import Expect, Scenario, ScenarioError
 from harness.server import Server
@@ -86,7 +87,12 @@ class ScenarioResult:
 
 
 def run_scenario(
-    browser: Browser, server: Server, scenario: Scenario, recorder: str, report: Path | None
+    browser: Browser,
+    server: Server,
+    scenario: Scenario,
+    recorder: str,
+    report: Path | None,
+    remote: RemoteIngest | None = None,
 ) -> ScenarioResult:
     """Every problem is a failure in the result; bad input (an unreachable URL) is also named in
     `bad_input`, for exit status 2."""
@@ -97,7 +103,7 @@ def run_scenario(
     if out:
         out.mkdir(parents=True, exist_ok=True)
     try:
-        recording = record(browser, server, scenario, adapter)
+        recording = record(browser, server, scenario, adapter, remote=remote)
         _verify(browser, server, scenario, recording, result, out)
     except StepFailed as e:
         result.failures.append(str(e))

@@ -7,14 +7,16 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from harness.browser import launch
+from harness.remote import RemoteIngest
 from harness.runner import ScenarioResult, run_scenario
 from harness.scenario import Scenario
 from harness.server import Server
 
 
 class Worker:
-    def __init__(self, endpoint: str | None = None) -> None:
+    def __init__(self, endpoint: str | None = None, remote: RemoteIngest | None = None) -> None:
         self._endpoint = endpoint
+        self.remote = remote
         self._playwright = sync_playwright().start()
         try:
             self.browser = launch(self._playwright, endpoint)
@@ -27,7 +29,7 @@ class Worker:
         if not self.browser.is_connected():
             # The last scenario crashed or lost the browser: it failed; the next one runs.
             self.browser = launch(self._playwright, self._endpoint)
-        return run_scenario(self.browser, self.server, scenario, recorder, report)
+        return run_scenario(self.browser, self.server, scenario, recorder, report, self.remote)
 
     def close(self) -> None:
         self.server.close()

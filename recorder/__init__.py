@@ -14,6 +14,16 @@ from pathlib import Path
 
 DIST = Path(__file__).resolve().parent / "dist"
 
+# The Content-Security-Policy a page hosting the replayer sends (the harness's replay page, the
+# viewer): its replay frame is about:blank and inherits it, so recorded inline styles must pass
+# and nothing recorded may run, load from elsewhere, submit or navigate (docs/replay-security.md).
+REPLAY_PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
+    "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
 
 def bundle_path(name: str, dist: Path = DIST) -> Path:
     """The built bundle `name` in `dist`; FileNotFoundError says how to build it."""

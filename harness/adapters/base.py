@@ -216,12 +216,7 @@ REPLAY_PAGE_CSS = (
     "iframe{border:0;display:block}"
     ".replayer-mouse,.replayer-mouse-tail,canvas.replayer-mouse-tail{display:none!important}"
 )
-# The replay page's own policy, inherited by the replay frame's documents: only the replayer's
-# script (from this server) runs; what a replay may load comes from this server (where the
-# harness serves the recorded pages) or data:/blob: URLs; no plugin, form, base or framing.
-REPLAY_PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; media-src 'self' data: blob:; font-src 'self' data:; "
-    "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
-)
+# The replay page's own policy (recorder.REPLAY_PAGE_CSP), inherited by the replay frame's
+# documents: what a replay may load comes from this server (where the harness serves the
+# recorded pages) or data:/blob: URLs.
+REPLAY_PAGE_CSP = recorder.REPLAY_PAGE_CSP

@@ -9,12 +9,19 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from service import index
 from service.store.base import (
+    SORTS,
     Batch,
+    Login,
+    Marker,
     Project,
+    SessionQuery,
+    SessionRow,
     SessionSummary,
     Store,
     StoreError,
+    User,
     compressed,
     require_aware,
 )
@@ -22,6 +29,71 @@ from service.store.base import (
 # (version, statements): applied in order, each version once, in one transaction with its row
 # in schema_version. Never edit a released version: add the next one.
 Migrations = Sequence[tuple[int, Sequence[str]]]
+
+# Tables the index adds to a session (version 2), and what deleting a session deletes.
+SESSION_TABLES = ("batches", "indexed", "session_pages", "session_marks", "session_clicks",
+                  "session_props")  # fmt: skip
+
+
+def index_migration(real: str) -> list[str]:
+    """Version 2, the index and the logins, in either backend's name for a double (`real`).
+    Event times are epoch milliseconds as the recorder gives them."""
+    counts = ("clicks", "inputs", "errors", "rage_clicks", "navigations")
+    return [
+        f"ALTER TABLE projects ADD COLUMN sample_rate {real} NOT NULL DEFAULT 1",
+        "ALTER TABLE sessions ADD COLUMN format TEXT",
+        f"ALTER TABLE sessions ADD COLUMN start_ms {real}",
+        f"ALTER TABLE sessions ADD COLUMN end_ms {real}",
+        # Merged activity spans as JSON [[from, to], ...]: active time is their total length.
+        "ALTER TABLE sessions ADD COLUMN activity TEXT NOT NULL DEFAULT '[]'",
+        f"ALTER TABLE sessions ADD COLUMN active_ms {real} NOT NULL DEFAULT 0",
+        *(f"ALTER TABLE sessions ADD COLUMN {c} INTEGER NOT NULL DEFAULT 0" for c in counts),
+        "ALTER TABLE sessions ADD COLUMN browser TEXT",
+        "ALTER TABLE sessions ADD COLUMN vw INTEGER",
+        "ALTER TABLE sessions ADD COLUMN vh INTEGER",
+        "ALTER TABLE sessions ADD COLUMN user_id TEXT",
+        "ALTER TABLE sessions ADD COLUMN user_props TEXT NOT NULL DEFAULT '{}'",
+        f"ALTER TABLE sessions ADD COLUMN last_page {real}",
+        "ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX sessions_by_start ON sessions (project, start_ms)",
+        "CREATE INDEX sessions_by_user ON sessions (project, user_id)",
+        f"CREATE TABLE indexed (project TEXT NOT NULL, session TEXT NOT NULL, page {real}"
+        " NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (project, session, page, seq))",
+        f"CREATE TABLE session_pages (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" url TEXT NOT NULL, first_ms {real} NOT NULL, PRIMARY KEY (project, session, url))",
+        f"CREATE TABLE session_marks (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL)",
+        "CREATE INDEX session_marks_by_session ON session_marks (project, session, t)",
+        f"CREATE TABLE session_clicks (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, x {real}, y {real}, target INTEGER, label TEXT NOT NULL)",
+        "CREATE INDEX session_clicks_by_session ON session_clicks (project, session, t)",
+        "CREATE TABLE session_props (project TEXT NOT NULL, session TEXT NOT NULL,"
+        " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (project, session, key))",
+        "CREATE TABLE users (name TEXT PRIMARY KEY, project TEXT NOT NULL, password TEXT NOT NULL)",
+        f"CREATE TABLE logins (token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL,"
+        f" project TEXT NOT NULL, csrf TEXT NOT NULL, expires {real})",
+    ]
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern matching it anywhere, its own % and _ literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+_ORDER = {
+    "start": "COALESCE(s.start_ms, 0)",
+    "duration": "COALESCE(s.end_ms - s.start_ms, 0)",
+    "active": "s.active_ms",
+    "errors": "s.errors",
+    "clicks": "s.clicks",
+}
+assert set(_ORDER) == set(SORTS)
+_ROW = (
+    "s.id, s.format, s.start_ms, s.end_ms, s.active_ms, s.clicks, s.inputs, s.errors,"
+    " s.rage_clicks, s.navigations, s.browser, s.vw, s.vh, s.user_id, s.user_props, s.ended,"
+    " s.last_seen"
+)
 
 
 class Cursor(Protocol):
@@ -59,6 +131,9 @@ class SqlStore(Store):
 
     def _lock_migrations(self, cur: Cursor) -> None:
         """Keep two processes opening one new store from both migrating it."""
+
+    # Appended to a SELECT of the session row that index_batch then rewrites.
+    _for_update = ""
 
     def _x(self, cur: Cursor, query: str, *params: Any) -> Cursor:
         cur.execute(self._sql(query), params)
@@ -102,21 +177,26 @@ class SqlStore(Store):
         with self._write() as cur:
             self._x(
                 cur,
-                "INSERT INTO projects (id, name, ingest_key, allowed_origins) VALUES (?, ?, ?, ?)",
+                "INSERT INTO projects (id, name, ingest_key, allowed_origins, sample_rate)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                " ingest_key = excluded.ingest_key, allowed_origins = excluded.allowed_origins,"
+                " sample_rate = excluded.sample_rate",
                 project.id,
                 project.name,
                 project.ingest_key,
                 json.dumps(list(project.allowed_origins)),
+                project.sample_rate,
             )
 
     def _projects(self, where: str, *params: Any) -> list[Project]:
         with self._read() as cur:
             rows = self._x(
                 cur,
-                f"SELECT id, name, ingest_key, allowed_origins FROM projects {where} ORDER BY id",
+                f"SELECT id, name, ingest_key, allowed_origins, sample_rate FROM projects {where}"
+                " ORDER BY id",
                 *params,
             ).fetchall()
-        return [Project(i, n, k, tuple(json.loads(o))) for i, n, k, o in rows]
+        return [Project(i, n, k, tuple(json.loads(o)), float(r)) for i, n, k, o, r in rows]
 
     def project(self, project_id: str) -> Project | None:
         found = self._projects("WHERE id = ?", project_id)
@@ -216,9 +296,13 @@ class SqlStore(Store):
             for i, f, la, p, b, g in rows
         ]
 
+    def _purge(self, cur: Cursor, project: str, session: str) -> None:
+        for table in SESSION_TABLES:
+            self._x(cur, f"DELETE FROM {table} WHERE project = ? AND session = ?", project, session)
+
     def delete_session(self, project: str, session: str) -> bool:
         with self._write() as cur:
-            self._x(cur, "DELETE FROM batches WHERE project = ? AND session = ?", project, session)
+            self._purge(cur, project, session)
             deleted = (
                 self._x(
                     cur, "DELETE FROM sessions WHERE project = ? AND id = ?", project, session
@@ -240,7 +324,388 @@ class SqlStore(Store):
                 cutoff,
             ).fetchall()
             for (session,) in gone:
-                self._x(
-                    cur, "DELETE FROM batches WHERE project = ? AND session = ?", project, session
-                )
+                self._purge(cur, project, session)
         return len(gone)
+
+    # The index.
+
+    def chunks(self, project: str, session: str, page: float, seq: int) -> list[Batch]:
+        with self._read() as cur:
+            rows = self._x(
+                cur,
+                "SELECT page, seq, chunk, last, body, events, received_at FROM batches"
+                " WHERE project = ? AND session = ? AND page = ? AND seq = ? ORDER BY chunk",
+                project,
+                session,
+                page,
+                seq,
+            ).fetchall()
+        return [
+            Batch(p, s, c, bool(last), bytes(body), n, self._time_out(at))
+            for p, s, c, last, body, n, at in rows
+        ]
+
+    def index_batch(
+        self,
+        project: str,
+        session: str,
+        page: float,
+        seq: int,
+        fmt: str,
+        summary: index.Summary,
+        browser: str | None,
+    ) -> bool:
+        with self._write() as cur:
+            fresh = self._x(
+                cur,
+                "INSERT INTO indexed (project, session, page, seq) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (project, session, page, seq) DO NOTHING",
+                project,
+                session,
+                page,
+                seq,
+            ).rowcount
+            if fresh != 1:
+                return False
+            row = self._x(
+                cur,
+                "SELECT start_ms, end_ms, activity, browser, vw, user_id, user_props, last_page,"
+                " ended, format FROM sessions WHERE project = ? AND id = ?" + self._for_update,
+                project,
+                session,
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"index_batch before put_batch for session {session!r}")
+            start, end, activity, had_browser, vw, user_id, props, last_page, ended, had = row
+            starts = [t for t in (start, summary.start) if t is not None]
+            ends = [t for t in (end, summary.end) if t is not None]
+            spans = index.merge_spans(
+                tuple((a, b) for a, b in json.loads(activity)), summary.activity
+            )
+            merged_props = {**json.loads(props), **summary.user_props}
+            if last_page is None or page > last_page:
+                last_page, ended = page, summary.ended
+            elif page == last_page:
+                ended = bool(ended) or summary.ended
+            viewport = (
+                (None, None) if vw is not None or summary.viewport is None else summary.viewport
+            )
+            self._x(
+                cur,
+                "UPDATE sessions SET format = ?, start_ms = ?, end_ms = ?, activity = ?,"
+                " active_ms = ?, clicks = clicks + ?, inputs = inputs + ?,"
+                " errors = errors + ?, navigations = navigations + ?, browser = ?,"
+                " vw = COALESCE(vw, ?), vh = COALESCE(vh, ?), user_id = ?, user_props = ?,"
+                " last_page = ?, ended = ? WHERE project = ? AND id = ?",
+                had or fmt,
+                min(starts) if starts else None,
+                max(ends) if ends else None,
+                json.dumps(spans),
+                index.active_ms(spans, max(ends) if ends else None),
+                len(summary.clicks),
+                summary.inputs,
+                sum(m.kind == "error" for m in summary.marks),
+                summary.navigations,
+                had_browser or browser,
+                viewport[0],
+                viewport[1],
+                summary.user_id or user_id,
+                json.dumps(merged_props),
+                last_page,
+                int(bool(ended)),
+                project,
+                session,
+            )
+            for url in dict.fromkeys(summary.urls):
+                self._x(
+                    cur,
+                    "INSERT INTO session_pages (project, session, url, first_ms)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (project, session, url) DO UPDATE SET"
+                    " first_ms = CASE WHEN excluded.first_ms < session_pages.first_ms"
+                    " THEN excluded.first_ms ELSE session_pages.first_ms END",
+                    project,
+                    session,
+                    url,
+                    summary.start if summary.start is not None else page,
+                )
+            for key, value in summary.user_props.items():
+                self._x(
+                    cur,
+                    "INSERT INTO session_props (project, session, key, value) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (project, session, key) DO UPDATE SET value = excluded.value",
+                    project,
+                    session,
+                    key,
+                    _prop_text(value),
+                )
+            for mark in summary.marks:
+                self._mark(cur, project, session, mark.t, mark.kind, mark.label)
+            for click in summary.clicks:
+                self._x(
+                    cur,
+                    "INSERT INTO session_clicks (project, session, t, x, y, target, label)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    project,
+                    session,
+                    click.t,
+                    click.x,
+                    click.y,
+                    click.target,
+                    click.label,
+                )
+            if summary.clicks:
+                self._rerate(cur, project, session)
+        return True
+
+    def _mark(
+        self, cur: Cursor, project: str, session: str, t: float, kind: str, label: str
+    ) -> None:
+        self._x(
+            cur,
+            "INSERT INTO session_marks (project, session, t, kind, label) VALUES (?, ?, ?, ?, ?)",
+            project,
+            session,
+            t,
+            kind,
+            label,
+        )
+
+    def _rerate(self, cur: Cursor, project: str, session: str) -> None:
+        """Rage clicks again over all the session's clicks: a burst may span two batches, and
+        batches may arrive in any order."""
+        rows = self._x(
+            cur,
+            "SELECT t, x, y, target, label FROM session_clicks"
+            " WHERE project = ? AND session = ? ORDER BY t",
+            project,
+            session,
+        ).fetchall()
+        rage = index.rage_marks(
+            index.Click(t, x, y, target, label) for t, x, y, target, label in rows
+        )
+        self._x(
+            cur,
+            "DELETE FROM session_marks WHERE project = ? AND session = ? AND kind = 'rage_click'",
+            project,
+            session,
+        )
+        for mark in rage:
+            self._mark(cur, project, session, mark.t, mark.kind, mark.label)
+        self._x(
+            cur,
+            "UPDATE sessions SET rage_clicks = ? WHERE project = ? AND id = ?",
+            len(rage),
+            project,
+            session,
+        )
+
+    def unindexed(self) -> list[tuple[str, str, float, int]]:
+        with self._read() as cur:
+            rows = self._x(
+                cur,
+                "SELECT b.project, b.session, b.page, b.seq FROM batches b"
+                " WHERE b.last = ? AND NOT EXISTS (SELECT 1 FROM indexed i"
+                "  WHERE i.project = b.project AND i.session = b.session"
+                "  AND i.page = b.page AND i.seq = b.seq)"
+                " AND (SELECT COUNT(*) FROM batches c WHERE c.project = b.project"
+                "  AND c.session = b.session AND c.page = b.page AND c.seq = b.seq) = b.chunk + 1"
+                " ORDER BY b.project, b.session, b.page, b.seq",
+                True,
+            ).fetchall()
+        return [(p, s, float(page), int(seq)) for p, s, page, seq in rows]
+
+    def query_sessions(self, project: str, query: SessionQuery) -> tuple[int, list[SessionRow]]:
+        where: list[str] = ["s.project = ?"]
+        params: list[object] = [project]
+        if query.url:
+            where.append(
+                "EXISTS (SELECT 1 FROM session_pages p WHERE p.project = s.project"
+                " AND p.session = s.id AND LOWER(p.url) LIKE ? ESCAPE '\\')"
+            )
+            params.append(_like(query.url))
+        if query.error:
+            where.append("s.errors > 0")
+        if query.rage:
+            where.append("s.rage_clicks > 0")
+        if query.min_duration is not None:
+            where.append("COALESCE(s.end_ms - s.start_ms, 0) >= ?")
+            params.append(query.min_duration)
+        if query.max_duration is not None:
+            where.append("COALESCE(s.end_ms - s.start_ms, 0) <= ?")
+            params.append(query.max_duration)
+        if query.start_from is not None:
+            where.append("s.start_ms >= ?")
+            params.append(query.start_from)
+        if query.start_to is not None:
+            where.append("s.start_ms <= ?")
+            params.append(query.start_to)
+        if query.user is not None:
+            where.append("s.user_id = ?")
+            params.append(query.user)
+        for key, value in query.props:
+            where.append(
+                "EXISTS (SELECT 1 FROM session_props q WHERE q.project = s.project"
+                " AND q.session = s.id AND q.key = ? AND q.value = ?)"
+            )
+            params += [key, value]
+        condition = " AND ".join(where)
+        order = f"{_ORDER[query.sort]} {'DESC' if query.descending else 'ASC'}, s.id"
+        with self._read() as cur:
+            total = int(
+                self._x(
+                    cur, f"SELECT COUNT(*) FROM sessions s WHERE {condition}", *params
+                ).fetchone()[0]
+            )
+            rows = self._x(
+                cur,
+                f"SELECT {_ROW} FROM sessions s WHERE {condition} ORDER BY {order}"
+                " LIMIT ? OFFSET ?",
+                *params,
+                query.limit,
+                query.offset,
+            ).fetchall()
+            return total, self._rows(cur, project, rows)
+
+    def _rows(self, cur: Cursor, project: str, rows: list[Any]) -> list[SessionRow]:
+        """Session rows with their pages and gaps, read in two queries for all of them."""
+        ids = [r[0] for r in rows]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        pages: dict[str, list[str]] = {i: [] for i in ids}
+        for session, url in self._x(
+            cur,
+            f"SELECT session, url FROM session_pages WHERE project = ? AND session IN ({marks})"
+            " ORDER BY first_ms, url",
+            project,
+            *ids,
+        ).fetchall():
+            pages[session].append(url)
+        gaps: dict[str, int] = dict.fromkeys(ids, 0)
+        for session, n, top in self._x(
+            cur,
+            "SELECT session, COUNT(DISTINCT seq), MAX(seq) FROM batches"
+            f" WHERE project = ? AND session IN ({marks}) GROUP BY session, page",
+            project,
+            *ids,
+        ).fetchall():
+            gaps[session] += int(top) + 1 - int(n)
+        out = []
+        for (i, fmt, start, end, active, clicks, inputs, errors, rage, navs, browser, vw, vh,
+             user_id, props, ended, last_seen) in rows:  # fmt: skip
+            out.append(
+                SessionRow(
+                    i,
+                    fmt,
+                    start,
+                    end,
+                    float(active),
+                    tuple(pages[i]),
+                    int(clicks),
+                    int(inputs),
+                    int(errors),
+                    int(rage),
+                    int(navs),
+                    browser,
+                    None if vw is None else (int(vw), int(vh)),
+                    user_id,
+                    json.loads(props),
+                    gaps[i],
+                    bool(ended),
+                    self._time_out(last_seen),
+                )
+            )
+        return out
+
+    def session(self, project: str, session: str) -> SessionRow | None:
+        with self._read() as cur:
+            rows = self._x(
+                cur, f"SELECT {_ROW} FROM sessions s WHERE s.project = ? AND s.id = ?",
+                project, session,
+            ).fetchall()  # fmt: skip
+            found = self._rows(cur, project, rows)
+        return found[0] if found else None
+
+    def markers(self, project: str, session: str) -> list[Marker]:
+        with self._read() as cur:
+            marks = self._x(
+                cur,
+                "SELECT t, kind, label FROM session_marks WHERE project = ? AND session = ?",
+                project,
+                session,
+            ).fetchall()
+            clicks = self._x(
+                cur,
+                "SELECT t, label FROM session_clicks WHERE project = ? AND session = ?",
+                project,
+                session,
+            ).fetchall()
+        found = [Marker(t, k, label) for t, k, label in marks]
+        found += [Marker(t, "click", label) for t, label in clicks]
+        return sorted(found, key=lambda m: (m.t, m.kind))
+
+    def delete_user(self, project: str, user_id: str) -> int:
+        with self._write() as cur:
+            gone = self._x(
+                cur,
+                "DELETE FROM sessions WHERE project = ? AND user_id = ? RETURNING id",
+                project,
+                user_id,
+            ).fetchall()
+            for (session,) in gone:
+                self._purge(cur, project, session)
+        return len(gone)
+
+    # Logins.
+
+    def add_user(self, user: User) -> None:
+        with self._write() as cur:
+            self._x(
+                cur,
+                "INSERT INTO users (name, project, password) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET project = excluded.project,"
+                " password = excluded.password",
+                user.name,
+                user.project,
+                user.password,
+            )
+            # A new password signs the old ones out.
+            self._x(cur, "DELETE FROM logins WHERE user_name = ?", user.name)
+
+    def user(self, name: str) -> User | None:
+        with self._read() as cur:
+            row = self._x(
+                cur, "SELECT name, project, password FROM users WHERE name = ?", name
+            ).fetchone()
+        return None if row is None else User(*row)
+
+    def add_login(self, token_hash: str, login: Login) -> None:
+        with self._write() as cur:
+            self._x(
+                cur,
+                "INSERT INTO logins (token_hash, user_name, project, csrf, expires)"
+                " VALUES (?, ?, ?, ?, ?)",
+                token_hash,
+                login.user,
+                login.project,
+                login.csrf,
+                login.expires,
+            )
+
+    def login(self, token_hash: str) -> Login | None:
+        with self._read() as cur:
+            row = self._x(
+                cur,
+                "SELECT user_name, project, csrf, expires FROM logins WHERE token_hash = ?",
+                token_hash,
+            ).fetchone()
+        return None if row is None else Login(*row)
+
+    def delete_login(self, token_hash: str) -> None:
+        with self._write() as cur:
+            self._x(cur, "DELETE FROM logins WHERE token_hash = ?", token_hash)
+
+
+def _prop_text(value: object) -> str:
+    """A property as the filter compares it: JSON's spelling for true/false and numbers."""
+    return value if isinstance(value, str) else json.dumps(value)

@@ -6,6 +6,10 @@ import gzip
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.index import Summary
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -20,6 +24,9 @@ class Project:
     name: str
     ingest_key: str
     allowed_origins: tuple[str, ...] = ()
+    # The share of sessions kept: the server enforces a lower rate than a recorder's (the
+    # recorder's own rule on the session id, so a visit is kept on all its pages or none).
+    sample_rate: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,80 @@ class Batch:
 
     def text(self) -> str:
         return gzip.decompress(self.body_gz).decode()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    project: str
+    password: str  # the KDF's encoded hash (service/auth.py), never the password
+
+
+@dataclass(frozen=True)
+class Login:
+    """A signed-in browser (cookie) or an API token: what a request's credential maps to."""
+
+    user: str
+    project: str
+    csrf: str
+    expires: float | None  # Unix seconds; None: an API token, until revoked
+
+
+@dataclass(frozen=True)
+class Marker:
+    t: float  # absolute epoch ms
+    kind: str  # navigation, click, error, rage_click, checkpoint
+    label: str
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as the index has it (the API's SESSION, docs/serve.md)."""
+
+    id: str
+    format: str | None
+    start: float | None  # epoch ms of the first event
+    end: float | None
+    active_ms: float
+    pages: tuple[str, ...]
+    clicks: int
+    inputs: int
+    errors: int
+    rage_clicks: int
+    navigations: int
+    browser: str | None
+    viewport: tuple[int, int] | None
+    user_id: str | None
+    user_props: dict[str, str | int | float | bool]
+    gaps: int
+    ended: bool  # the last page said End (a page killed without one ends by timeout in the API)
+    last_seen: datetime
+
+    @property
+    def duration_ms(self) -> float:
+        return 0.0 if self.start is None or self.end is None else self.end - self.start
+
+
+SORTS = ("start", "duration", "active", "errors", "clicks")
+
+
+@dataclass(frozen=True)
+class SessionQuery:
+    """The list's filters, all combined with AND (docs/serve.md, QUERY)."""
+
+    url: str | None = None
+    error: bool = False
+    rage: bool = False
+    min_duration: float | None = None
+    max_duration: float | None = None
+    start_from: float | None = None  # epoch ms
+    start_to: float | None = None
+    user: str | None = None
+    props: tuple[tuple[str, str], ...] = ()
+    sort: str = "start"  # one of SORTS
+    descending: bool = True
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,7 +146,8 @@ class Store(ABC):
     """Every session query takes the project: no project reads another's sessions."""
 
     @abstractmethod
-    def add_project(self, project: Project) -> None: ...
+    def add_project(self, project: Project) -> None:
+        """Create the project, or update the one with its id."""
 
     @abstractmethod
     def project(self, project_id: str) -> Project | None: ...
@@ -111,6 +193,62 @@ class Store(ABC):
     @abstractmethod
     def delete_older_than(self, project: str, days: float, now: datetime) -> int:
         """Delete the project's sessions last seen more than `days` before `now`; their count."""
+
+    @abstractmethod
+    def chunks(self, project: str, session: str, page: float, seq: int) -> list[Batch]:
+        """The stored chunks of one batch, in chunk order."""
+
+    @abstractmethod
+    def index_batch(
+        self,
+        project: str,
+        session: str,
+        page: float,
+        seq: int,
+        fmt: str,
+        summary: Summary,
+        browser: str | None,
+    ) -> bool:
+        """Add what one whole batch says to its session's index, once per (session, page, seq):
+        False for a batch already indexed. Committed when it returns."""
+
+    @abstractmethod
+    def unindexed(self) -> list[tuple[str, str, float, int]]:
+        """(project, session, page, seq) of batches whose every chunk is stored but that were
+        never indexed: a server killed between a chunk's put and its index (repaired at start)."""
+
+    @abstractmethod
+    def query_sessions(self, project: str, query: SessionQuery) -> tuple[int, list[SessionRow]]:
+        """The total matching and one page of them."""
+
+    @abstractmethod
+    def session(self, project: str, session: str) -> SessionRow | None: ...
+
+    @abstractmethod
+    def markers(self, project: str, session: str) -> list[Marker]:
+        """Navigations, clicks, errors, rage clicks and checkpoints, in time order."""
+
+    @abstractmethod
+    def delete_user(self, project: str, user_id: str) -> int:
+        """Erase every session identified as `user_id`; their count."""
+
+    # Logins.
+
+    @abstractmethod
+    def add_user(self, user: User) -> None:
+        """Create or replace the login `user.name`."""
+
+    @abstractmethod
+    def user(self, name: str) -> User | None: ...
+
+    @abstractmethod
+    def add_login(self, token_hash: str, login: Login) -> None: ...
+
+    @abstractmethod
+    def login(self, token_hash: str) -> Login | None: ...
+
+    @abstractmethod
+    def delete_login(self, token_hash: str) -> None: ...
 
     @abstractmethod
     def schema_version(self) -> int: ...

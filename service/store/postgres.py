@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from service.store._sql import Cursor, SqlStore
+from service.store._sql import Cursor, SqlStore, index_migration
 from service.store.base import StoreError
 
 MIGRATIONS = [
@@ -30,6 +30,7 @@ MIGRATIONS = [
             " body BYTEA NOT NULL, PRIMARY KEY (project, session, page, seq, chunk))",
         ],
     ),
+    (2, index_migration("DOUBLE PRECISION")),
 ]
 
 # pg_advisory_xact_lock's key for migrations: any constant the app uses for nothing else.
@@ -53,6 +54,8 @@ class PostgresStore(SqlStore):
     """
 
     migrations = MIGRATIONS
+    # Two batches of one session indexed at once: the second waits for the first's row.
+    _for_update = " FOR UPDATE"
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from service.store._sql import Cursor, SqlStore
+from service.store._sql import Cursor, SqlStore, index_migration
 from service.store.base import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -31,6 +31,7 @@ MIGRATIONS = [
             " body BLOB NOT NULL, PRIMARY KEY (project, session, page, seq, chunk))",
         ],
     ),
+    (2, index_migration("REAL")),
 ]
 
 

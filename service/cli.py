@@ -1,0 +1,193 @@
+"""The service's commands in `replaycheck` (SPEC.md): serve, user add, project add."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import re
+import secrets
+import sys
+from typing import Any
+
+from service import auth
+from service.store import Project, Store, StoreError, open_store
+from service.store.base import User
+
+DEFAULT_STORE = "sqlite:///replaycheck.db"
+DEFAULT_PORT = 8377
+DEFAULT_PROJECT = "default"
+
+
+class CommandError(Exception):
+    """One line on stderr, exit status 2."""
+
+
+def add_commands(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="ingest endpoint + session store + viewer")
+    serve.add_argument(
+        "--store",
+        default=DEFAULT_STORE,
+        metavar="URL",
+        help=f"sqlite:///PATH or postgresql://... (default {DEFAULT_STORE})",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument(
+        "--retention-days",
+        type=_positive,
+        metavar="N",
+        help="delete sessions last seen more than N days ago (checked hourly)",
+    )
+    serve.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark the login cookie Secure (serving over https)",
+    )
+
+    user = commands.add_parser("user", help="viewer logins")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="create or reset a login (prompts for a password)")
+    add.add_argument("name")
+    add.add_argument("--project", default=DEFAULT_PROJECT)
+    add.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--token",
+        action="store_true",
+        help="also print an API token (Authorization: Bearer) for scripts and run --ingest",
+    )
+
+    project = commands.add_parser("project", help="projects: ingest keys, origins, sampling")
+    project_commands = project.add_subparsers(dest="project_command", required=True)
+    padd = project_commands.add_parser("add", help="create or update a project; prints its key")
+    padd.add_argument("name")
+    padd.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an origin allowed to send batches (repeat; '*' any; default any)",
+    )
+    padd.add_argument("--sample-rate", type=_rate, default=1.0)
+    padd.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number > 0 expected")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = _positive(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a rate from 0 to 1 expected")
+    return value
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    try:
+        match args.command:
+            case "serve":
+                return _serve(args)
+            case "user":
+                return _user_add(args)
+            case "project":
+                return _project_add(args)
+    except (StoreError, CommandError) as e:
+        print(f"replaycheck: {e}", file=sys.stderr)
+        return 2
+    raise AssertionError(args.command)
+
+
+def _open(url: str) -> Store:
+    return open_store(url)
+
+
+def ensure_project(store: Store, project_id: str) -> Project:
+    """The project, created (any origin, a random key) when it is new."""
+    found = store.project(project_id)
+    if found is None:
+        found = Project(project_id, project_id, secrets.token_urlsafe(18), ("*",))
+        store.add_project(found)
+    return found
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    if not 1 <= len(args.name) <= 256 or not args.name.isprintable():
+        raise CommandError(f"user name {args.name[:40]!r}: 1 to 256 printable characters")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandError("the two passwords differ")
+    if len(password) < 8 or len(password) > auth.MAX_PASSWORD:
+        raise CommandError(f"a password of 8 to {auth.MAX_PASSWORD} characters is required")
+    with _open(args.store) as store:
+        project = ensure_project(store, args.project)
+        store.add_user(User(args.name, project.id, auth.hash_password(password)))
+        print(f"user {args.name} can log in to project {project.id}")
+        print(f"ingest key of {project.id}: {project.ingest_key}")
+        if args.token:
+            from service.store.base import Login
+
+            token = auth.new_token()
+            store.add_login(auth.token_hash(token), Login(args.name, project.id, "", None))
+            print(f"API token: {token}")
+    return 0
+
+
+def _project_add(args: argparse.Namespace) -> int:
+    with _open(args.store) as store:
+        old = store.project(args.name)
+        key = old.ingest_key if old else secrets.token_urlsafe(18)
+        origins = tuple(o.rstrip("/") for o in args.origin) or ("*",)
+        store.add_project(Project(args.name, args.name, key, origins, args.sample_rate))
+        print(
+            f"project {args.name}: ingest key {key}, origins {' '.join(origins)},"
+            f" sample rate {args.sample_rate:g}"
+        )
+    return 0
+
+
+class _NoKeys(logging.Filter):
+    """Access log lines without ingest keys: public, but a log is no place to collect them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                KEY_IN_QUERY.sub("key=***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+KEY_IN_QUERY = re.compile(r"key=[^&\s]*")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import Settings, create_app
+
+    store = _open(args.store)
+    projects = store.projects() or [ensure_project(store, DEFAULT_PROJECT)]
+    base = f"http://{args.host}:{args.port}"
+    print(f"replaycheck serve: store {args.store}, viewer {base}/", flush=True)
+    for project in projects:
+        print(f"  project {project.id}: ingest {base}/ingest?key={project.ingest_key}", flush=True)
+    app = create_app(
+        store,
+        Settings(retention_days=args.retention_days, secure_cookies=args.secure_cookies),
+    )
+    logging.getLogger("uvicorn.access").addFilter(_NoKeys())
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    finally:
+        store.close()
+    return 0
