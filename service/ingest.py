@@ -71,6 +71,7 @@ class EventType(enum.IntEnum):
     STATES = 18
     END = 19
     LOST = 20
+    IDENTIFY = 21
 
 
 _TYPES = frozenset(EventType)

@@ -109,6 +109,7 @@ export const enum EventType {
   States = 18,
   End = 19,
   Lost = 20,
+  Identify = 21,
 }
 
 export const enum MouseKind {
@@ -180,6 +181,10 @@ export type LostEntry = [seq: number, events: number, reason: string];
 export type EndEvent = [type: EventType.End, t: number, lost: LostEntry[]];
 /** Batches this page gave up on, said as soon as it did. */
 export type LostEvent = [type: EventType.Lost, t: number, lost: LostEntry[]];
+/** What the site says of the user (`identify`): an id (at most 256 characters) and at most 50
+ * properties (keys at most 64 characters, strings at most 256), sent as given, not masked. */
+export type UserProps = Record<string, string | number | boolean>;
+export type IdentifyEvent = [type: EventType.Identify, t: number, id: string, props: UserProps];
 
 export type Event =
   | MetaEvent
@@ -202,4 +207,5 @@ export type Event =
   | DefineEvent
   | StatesEvent
   | EndEvent
-  | LostEvent;
+  | LostEvent
+  | IdentifyEvent;

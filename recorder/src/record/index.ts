@@ -3,7 +3,7 @@
 // into ~5 ms tasks. Events held until that snapshot is out keep their order behind it.
 
 import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, NavigationKind } from "../format";
-import type { Event as RcEvent, SerializedNode } from "../format";
+import type { Event as RcEvent, SerializedNode, UserProps } from "../format";
 import { Kind, St, cfg, configure, hit, maskText, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
 import { mutations, parentId } from "./mutations";
@@ -53,7 +53,7 @@ import {
 import { enqueue, hide, online, readStats, send, settled, setup, shown } from "./transport";
 import type { Stats } from "./transport";
 
-export type { RecordOptions, Stats };
+export type { RecordOptions, Stats, UserProps };
 
 export interface Recorder {
   checkpoint(name: string): void;
@@ -62,6 +62,7 @@ export interface Recorder {
   /** Delivery so far (batches, sent, retried, dropped, queued), for a site's own monitoring. */
   stats(): Stats;
   stop(): void;
+  identify: typeof identify;
 }
 
 const OBSERVE: MutationObserverInit = { childList: true, subtree: true, attributes: true, characterData: true };
@@ -107,6 +108,7 @@ let pointer = [0, 0];
 const timers = { scroll: 0, move: 0, canvas: 0, sheets: 0, resize: 0 };
 let lastHref = location.href;
 let lastFocus = 0;
+let who: [string, UserProps] | undefined; // the last identify(): sent when recording starts
 
 /** Our code never throws into the page: failures are counted, and too many switch recording off. */
 function guard<A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void {
@@ -606,6 +608,32 @@ function sampled(session: string, rate: number): boolean {
   return (h >>> 0) / 4294967296 < rate;
 }
 
+/**
+ * Who the user is, as the site knows it: one Identify event, now or when recording starts (the
+ * last call before then). Per page: the site calls it on every page. The id is clipped to 256
+ * characters; of `props`, at most 50 are kept, keys of at most 64 characters with a string (clipped
+ * to 256), finite number or boolean value. Never throws; anything else is ignored.
+ */
+export function identify(id: string, props?: UserProps): void {
+  try {
+    if (typeof id != "string") return;
+    const p: UserProps = {};
+    let n = 0;
+    for (const k in typeof props == "object" ? props : {}) {
+      const v = props![k],
+        type = typeof v;
+      if (n < 50 && k.length <= 64 && (type == "string" || type == "boolean" || (type == "number" && isFinite(v as number)))) {
+        p[k] = type == "string" ? (v as string).slice(0, 256) : v!;
+        n++;
+      }
+    }
+    who = [id.slice(0, 256), p];
+    if (live) out([EventType.Identify, ts(), ...who]);
+  } catch {
+    // a hostile props object (a throwing getter, a Proxy): not sent
+  }
+}
+
 export function record(options: RecordOptions): Recorder | null {
   try {
     if (started || !MO || !doFetch || !sampled(options.session, options.sampleRate ?? 1)) return null;
@@ -616,6 +644,7 @@ export function record(options: RecordOptions): Recorder | null {
     observer = new MO(guard(onRecords));
     hooks.found = found;
     t0 = ts();
+    if (who) out([EventType.Identify, t0, ...who]);
 
     patchWindow(win);
     const history = proto(History);
@@ -689,6 +718,7 @@ export function record(options: RecordOptions): Recorder | null {
         return settled(ms);
       },
       stats: readStats,
+      identify,
       stop: guard(() => {
         drain();
         halt("stopped");
