@@ -34,13 +34,14 @@ from starlette.routing import Route
 
 import recorder
 from service import auth, index, ingest, query
-from service.store.base import Login, Marker, SessionRow, Store
+from service.store.base import IndexEntry, Login, Marker, Project, SessionRow, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "rc_session"
 LOGIN_SECONDS = 12 * 3600
 # A page that sent no End (a discarded tab) counts as ended after this long without a batch.
 SESSION_TIMEOUT_S = 30 * 60
+KEY_CACHE_S = 5.0
 MAX_JSON = 64 * 1024  # bytes of an API request body (a login)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 log = logging.getLogger("replaycheck.serve")
@@ -69,6 +70,29 @@ class Service:
         self.store = store
         self.settings = settings
         self.throttle = auth.Throttle()
+        # Projects by ingest key, read again every KEY_CACHE_S: a request's key is checked on
+        # the event loop, without a thread hop to the store (a changed key or origin list
+        # applies within that time).
+        self._keys: dict[str, Project] = {}
+        self._keys_read = -KEY_CACHE_S
+
+    def project_by_key(self, key: str) -> Project | None:
+        """Blocking. A key not in the cache (a new project, or garbage) is looked up in the
+        store each time: refusing a new project's batches would lose them."""
+        now = time.monotonic()
+        if now - self._keys_read > KEY_CACHE_S:
+            self._keys = {p.ingest_key: p for p in self.store.projects()}
+            self._keys_read = now
+        found = self._keys.get(key)
+        if found is None and key:
+            found = self.store.project_by_key(key)
+            if found is not None:
+                self._keys[key] = found
+        return found
+
+    def cached(self, key: str) -> bool:
+        """The key's project is known without asking the store."""
+        return key in self._keys and time.monotonic() - self._keys_read <= KEY_CACHE_S
 
     # Ingest.
 
@@ -81,23 +105,22 @@ class Service:
         project = head.project
         if not sampled(batch.session, project.sample_rate):
             return None  # answered 2xx: a recorder must not retry what the project samples out
+        browser = index.browser(agent)
+        # A whole batch is stored and indexed in one transaction; a chunk is indexed with its
+        # batch once all chunks are in (index_batch keeps one of a repeat).
+        whole = None if batch.events is None else self._entry(batch, browser)
         self.store.put_batch(
             project.id, batch.session, batch.page, batch.seq, batch.chunk, batch.last,
-            batch.body, batch.n if batch.events is not None else None, datetime.now(UTC),
+            batch.body, batch.n if whole else None, datetime.now(UTC), whole,
         )  # fmt: skip
-        browser = index.browser(agent)
-        if batch.events is not None:
-            # A repeat is indexed again: index_batch keeps one, and a server killed between the
-            # put and the index is repaired by the retry.
-            self._index(project.id, batch, browser)
+        if whole is not None:
             return None
         return self.index_stored(project.id, batch.session, batch.page, batch.seq, browser)
 
-    def _index(self, project: str, batch: ingest.Batch, browser: str | None) -> None:
+    @staticmethod
+    def _entry(batch: ingest.Batch, browser: str | None) -> IndexEntry:
         summary = index.summarize(batch.format, batch.page, batch.events or [])
-        self.store.index_batch(
-            project, batch.session, batch.page, batch.seq, batch.format, summary, browser
-        )
+        return IndexEntry(batch.format, summary, browser)
 
     def index_stored(
         self, project: str, session: str, page: float, seq: int, browser: str | None
@@ -119,7 +142,7 @@ class Service:
         )
         if isinstance(whole, ingest.Refusal):
             return whole
-        self._index(project, whole, browser)
+        self.store.index_batch(project, session, page, seq, self._entry(whole, browser))
         return None
 
     def repair(self) -> int:
@@ -278,13 +301,15 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
     async def ingest_route(request: Request) -> Response:
         headers = dict(request.headers)
         limits = service.settings.limits
-        head = await run_in_threadpool(
-            ingest.check_head,
-            request.method,
-            request.url.query,
-            headers,
-            store.project_by_key,
-            limits,
+        key = request.query_params.get("key", "")
+        # The store is asked off the loop; check_head then only reads the cache.
+        project = (
+            service._keys.get(key)
+            if service.cached(key)
+            else await run_in_threadpool(service.project_by_key, key)
+        )
+        head = ingest.check_head(
+            request.method, request.url.query, headers, lambda _: project, limits
         )
         if isinstance(head, ingest.Refusal):
             return _refuse(head)

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -55,9 +56,20 @@ def _as_server_user() -> tuple[list[str], str | None]:
 @pytest.fixture(scope="session")
 def postgresql_server() -> Iterator[str]:
     """The URL of a superuser connection to a running throwaway cluster's `postgres` database."""
+    if server_bin() is None:
+        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin): `make setup`")
+    with cluster() as url:
+        yield url
+
+
+@contextmanager
+def cluster() -> Iterator[str]:
+    """A throwaway cluster (for tests and benchmarks): its superuser URL while it runs."""
     bin_dir = server_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin): `make setup`")
+        raise RuntimeError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin): `make setup`"
+        )
     prefix, user = _as_server_user()
     root = Path(tempfile.mkdtemp(prefix="rc-pg-"))
     if user is not None:

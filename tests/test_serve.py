@@ -7,6 +7,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from service.app import sampled
 from service.ingest import EventType
 from service.store import open_store
 from tests.pg import fresh_database
-from tests.serve_helpers import PASSWORD, Running, add_user, running_server, start, stop
+from tests.serve_helpers import PASSWORD, Running, add_user, cli, running_server, start, stop
 
 HREF = "https://shop.test/cart"
 
@@ -342,20 +343,17 @@ def test_retention_deletes_old_sessions_at_start(tmp_path: Path) -> None:
 
 
 def test_sampling_follows_the_recorders_rule(server: Running, client: Client) -> None:
-    with open_store(server.store_url) as store:
-        project = store.project("default")
-        assert project is not None
-        store.add_project(type(project)(project.id, project.name, project.ingest_key, ("*",), 0.5))
-    try:
-        kept = {f"sample-{n}": sampled(f"sample-{n}", 0.5) for n in range(40)}
-        assert 5 < sum(kept.values()) < 35
-        for session in kept:
-            assert client.post(server.key, batch(session, 0, opening()))[0] == 204
-        stored = {s: server.api(f"/api/sessions/{s}")[0] == 200 for s in kept}
-        assert stored == kept
-    finally:
-        with open_store(server.store_url) as store:
-            store.add_project(project)
+    done = cli("project", "add", "sampled", "--sample-rate", "0.5", "--store", server.store_url)
+    assert done.returncode == 0, done.stderr
+    key = re.search(r"ingest key (\S+),", done.stdout)
+    assert key, done.stdout
+    _, token = add_user(server.store_url, "sam", "sampled")
+    kept = {f"sample-{n}": sampled(f"sample-{n}", 0.5) for n in range(40)}
+    assert 5 < sum(kept.values()) < 35
+    for session in kept:
+        assert client.post(key.group(1), batch(session, 0, opening()))[0] == 204
+    stored = {s: server.api(f"/api/sessions/{s}", token=token)[0] == 200 for s in kept}
+    assert stored == kept
 
 
 def test_sampling_matches_the_recorder_in_the_browser(page: Any) -> None:

@@ -13,6 +13,7 @@ from service import index
 from service.store.base import (
     SORTS,
     Batch,
+    IndexEntry,
     Login,
     Marker,
     Project,
@@ -55,6 +56,9 @@ def index_migration(real: str) -> list[str]:
         "ALTER TABLE sessions ADD COLUMN user_props TEXT NOT NULL DEFAULT '{}'",
         f"ALTER TABLE sessions ADD COLUMN last_page {real}",
         "ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 0",
+        # Page loads counted (JSON list of time origins), and [page, node] of the last input.
+        "ALTER TABLE sessions ADD COLUMN loads TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE sessions ADD COLUMN input_tail TEXT",
         "CREATE INDEX sessions_by_start ON sessions (project, start_ms)",
         "CREATE INDEX sessions_by_user ON sessions (project, user_id)",
         f"CREATE TABLE indexed (project TEXT NOT NULL, session TEXT NOT NULL, page {real}"
@@ -222,6 +226,7 @@ class SqlStore(Store):
         body_gz: bytes,
         events: int | None,
         received_at: datetime,
+        indexed: IndexEntry | None = None,
     ) -> bool:
         require_aware(received_at)
         when = self._time_in(received_at)
@@ -260,6 +265,8 @@ class SqlStore(Store):
                     when,
                     when,
                 )
+            if indexed is not None:
+                self._index_in(cur, project, session, page, seq, indexed)
         return new
 
     def batches(self, project: str, session: str) -> list[Batch]:
@@ -346,115 +353,130 @@ class SqlStore(Store):
         ]
 
     def index_batch(
-        self,
-        project: str,
-        session: str,
-        page: float,
-        seq: int,
-        fmt: str,
-        summary: index.Summary,
-        browser: str | None,
+        self, project: str, session: str, page: float, seq: int, entry: IndexEntry
     ) -> bool:
         with self._write() as cur:
-            fresh = self._x(
-                cur,
-                "INSERT INTO indexed (project, session, page, seq) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (project, session, page, seq) DO NOTHING",
-                project,
-                session,
-                page,
-                seq,
-            ).rowcount
-            if fresh != 1:
-                return False
-            row = self._x(
-                cur,
-                "SELECT start_ms, end_ms, activity, browser, vw, user_id, user_props, last_page,"
-                " ended, format FROM sessions WHERE project = ? AND id = ?" + self._for_update,
-                project,
-                session,
-            ).fetchone()
-            if row is None:
-                raise StoreError(f"index_batch before put_batch for session {session!r}")
-            start, end, activity, had_browser, vw, user_id, props, last_page, ended, had = row
-            starts = [t for t in (start, summary.start) if t is not None]
-            ends = [t for t in (end, summary.end) if t is not None]
-            spans = index.merge_spans(
-                tuple((a, b) for a, b in json.loads(activity)), summary.activity
-            )
-            merged_props = {**json.loads(props), **summary.user_props}
-            if last_page is None or page > last_page:
-                last_page, ended = page, summary.ended
-            elif page == last_page:
-                ended = bool(ended) or summary.ended
-            viewport = (
-                (None, None) if vw is not None or summary.viewport is None else summary.viewport
-            )
+            return self._index_in(cur, project, session, page, seq, entry)
+
+    def _index_in(
+        self, cur: Cursor, project: str, session: str, page: float, seq: int, entry: IndexEntry
+    ) -> bool:
+        fmt, summary, browser = entry.format, entry.summary, entry.browser
+        fresh = self._x(
+            cur,
+            "INSERT INTO indexed (project, session, page, seq) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (project, session, page, seq) DO NOTHING",
+            project,
+            session,
+            page,
+            seq,
+        ).rowcount
+        if fresh != 1:
+            return False
+        row = self._x(
+            cur,
+            "SELECT start_ms, end_ms, activity, browser, vw, user_id, user_props, last_page,"
+            " ended, format, loads, input_tail FROM sessions WHERE project = ? AND id = ?"
+            + self._for_update,
+            project,
+            session,
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"index_batch before put_batch for session {session!r}")
+        (start, end, activity, had_browser, vw, user_id, props, last_page, ended, had,
+         loads, tail) = row  # fmt: skip
+        # A page's load counts once (rrweb repeats its Meta at a checkout), and an edit typed
+        # across a flush is one edit: the harness's counts (service/index.py `combine`).
+        seen = set(json.loads(loads))
+        new_loads = [load for load in summary.loads if load not in seen]
+        navigations = summary.navigations if new_loads or not summary.loads else 0
+        marks = [m for m in summary.marks if navigations or m.kind != "navigation"]
+        tail_page, tail_node = json.loads(tail) if tail else (None, None)
+        goes_on = (
+            summary.inputs > 0
+            and tail_page == page
+            and summary.first_input is not None
+            and summary.first_input == tail_node
+        )
+        if summary.inputs:
+            tail = json.dumps([page, summary.last_input])
+        starts = [t for t in (start, summary.start) if t is not None]
+        ends = [t for t in (end, summary.end) if t is not None]
+        spans = index.merge_spans(tuple((a, b) for a, b in json.loads(activity)), summary.activity)
+        merged_props = {**json.loads(props), **summary.user_props}
+        if last_page is None or page > last_page:
+            last_page, ended = page, summary.ended
+        elif page == last_page:
+            ended = bool(ended) or summary.ended
+        viewport = (None, None) if vw is not None or summary.viewport is None else summary.viewport
+        self._x(
+            cur,
+            "UPDATE sessions SET format = ?, start_ms = ?, end_ms = ?, activity = ?,"
+            " active_ms = ?, clicks = clicks + ?, inputs = inputs + ?,"
+            " errors = errors + ?, navigations = navigations + ?, browser = ?,"
+            " vw = COALESCE(vw, ?), vh = COALESCE(vh, ?), user_id = ?, user_props = ?,"
+            " last_page = ?, ended = ?, loads = ?, input_tail = ?"
+            " WHERE project = ? AND id = ?",
+            had or fmt,
+            min(starts) if starts else None,
+            max(ends) if ends else None,
+            json.dumps(spans),
+            index.active_ms(spans, max(ends) if ends else None),
+            len(summary.clicks),
+            summary.inputs - goes_on,
+            sum(m.kind == "error" for m in summary.marks),
+            navigations,
+            had_browser or browser,
+            viewport[0],
+            viewport[1],
+            summary.user_id or user_id,
+            json.dumps(merged_props),
+            last_page,
+            int(bool(ended)),
+            json.dumps(sorted(seen | set(new_loads))),
+            tail,
+            project,
+            session,
+        )
+        for url in dict.fromkeys(summary.urls):
             self._x(
                 cur,
-                "UPDATE sessions SET format = ?, start_ms = ?, end_ms = ?, activity = ?,"
-                " active_ms = ?, clicks = clicks + ?, inputs = inputs + ?,"
-                " errors = errors + ?, navigations = navigations + ?, browser = ?,"
-                " vw = COALESCE(vw, ?), vh = COALESCE(vh, ?), user_id = ?, user_props = ?,"
-                " last_page = ?, ended = ? WHERE project = ? AND id = ?",
-                had or fmt,
-                min(starts) if starts else None,
-                max(ends) if ends else None,
-                json.dumps(spans),
-                index.active_ms(spans, max(ends) if ends else None),
-                len(summary.clicks),
-                summary.inputs,
-                sum(m.kind == "error" for m in summary.marks),
-                summary.navigations,
-                had_browser or browser,
-                viewport[0],
-                viewport[1],
-                summary.user_id or user_id,
-                json.dumps(merged_props),
-                last_page,
-                int(bool(ended)),
+                "INSERT INTO session_pages (project, session, url, first_ms)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (project, session, url) DO UPDATE SET"
+                " first_ms = CASE WHEN excluded.first_ms < session_pages.first_ms"
+                " THEN excluded.first_ms ELSE session_pages.first_ms END",
                 project,
                 session,
+                url,
+                summary.start if summary.start is not None else page,
             )
-            for url in dict.fromkeys(summary.urls):
-                self._x(
-                    cur,
-                    "INSERT INTO session_pages (project, session, url, first_ms)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT (project, session, url) DO UPDATE SET"
-                    " first_ms = CASE WHEN excluded.first_ms < session_pages.first_ms"
-                    " THEN excluded.first_ms ELSE session_pages.first_ms END",
-                    project,
-                    session,
-                    url,
-                    summary.start if summary.start is not None else page,
-                )
-            for key, value in summary.user_props.items():
-                self._x(
-                    cur,
-                    "INSERT INTO session_props (project, session, key, value) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (project, session, key) DO UPDATE SET value = excluded.value",
-                    project,
-                    session,
-                    key,
-                    _prop_text(value),
-                )
-            for mark in summary.marks:
-                self._mark(cur, project, session, mark.t, mark.kind, mark.label)
-            for click in summary.clicks:
-                self._x(
-                    cur,
-                    "INSERT INTO session_clicks (project, session, t, x, y, target, label)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    project,
-                    session,
-                    click.t,
-                    click.x,
-                    click.y,
-                    click.target,
-                    click.label,
-                )
-            if summary.clicks:
-                self._rerate(cur, project, session)
+        for key, value in summary.user_props.items():
+            self._x(
+                cur,
+                "INSERT INTO session_props (project, session, key, value) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (project, session, key) DO UPDATE SET value = excluded.value",
+                project,
+                session,
+                key,
+                _prop_text(value),
+            )
+        for mark in marks:
+            self._mark(cur, project, session, mark.t, mark.kind, mark.label)
+        for click in summary.clicks:
+            self._x(
+                cur,
+                "INSERT INTO session_clicks (project, session, t, x, y, target, label)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                project,
+                session,
+                click.t,
+                click.x,
+                click.y,
+                click.target,
+                click.label,
+            )
+        if summary.clicks:
+            self._rerate(cur, project, session)
         return True
 
     def _mark(

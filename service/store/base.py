@@ -46,6 +46,15 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class IndexEntry:
+    """What a whole batch adds to its session's index (service/index.py reads it)."""
+
+    format: str  # builtin | rrweb
+    summary: Summary
+    browser: str | None  # from the request's User-Agent
+
+
+@dataclass(frozen=True)
 class User:
     name: str
     project: str
@@ -170,8 +179,10 @@ class Store(ABC):
         body_gz: bytes,
         events: int | None,
         received_at: datetime,
+        indexed: IndexEntry | None = None,
     ) -> bool:
-        """Store one request body once per (project, session, page, seq, chunk).
+        """Store one request body once per (project, session, page, seq, chunk), and with
+        `indexed` (a whole batch) add it to the index in the same transaction.
 
         `body_gz` is kept as received when it is gzip (magic 1f 8b), compressed when plain.
         True when it was new; False for a repeat (the first body stays). A put that returned
@@ -200,14 +211,7 @@ class Store(ABC):
 
     @abstractmethod
     def index_batch(
-        self,
-        project: str,
-        session: str,
-        page: float,
-        seq: int,
-        fmt: str,
-        summary: Summary,
-        browser: str | None,
+        self, project: str, session: str, page: float, seq: int, entry: IndexEntry
     ) -> bool:
         """Add what one whole batch says to its session's index, once per (session, page, seq):
         False for a batch already indexed. Committed when it returns."""
