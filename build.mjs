@@ -12,6 +12,10 @@ for (const [name, globalName] of [["record", "replaycheckRecord"], ["replay", "r
   }
 }
 
+// The viewer of `replaycheck serve` (docs/serve.md): the session list and the player, one bundle
+// for every viewer page; the app serves it with the replayer (recorder/dist/replay.js).
+await build({ ...common, entryPoints: ["viewer/src/index.ts"], outfile: "service/static/viewer.js", format: "iife" });
+
 // Page-side helpers of the harness.
 await build({
   ...common,
