@@ -5,16 +5,20 @@ through the UI, asserting what the page shows."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from harness.worker import Worker
+from service.ingest import EventType
 from tests.serve_helpers import Running, record_scenario, running_server
 
 ROOT = Path(__file__).parents[1]
@@ -83,6 +87,31 @@ class Served:
     shop: str  # id of the builtin session through catalogue and cart
     billing: str  # id of the builtin rage-click session (one page, no error)
     rrweb: str  # id of a session recorded by rrweb: listed, not playable
+    known: str  # a session whose page identified its user (u-42, plan pro), posted by hand
+
+
+def post_identified(server: Running, session: str) -> None:
+    """One batch as the recorder sends it, with Identify: the harness's recorder adapter has
+    no identify() to call from a scenario."""
+    href = "https://app.example/account"
+    tree = [0, 1, [[2, 2, "html", {}, [[2, 3, "body", {}, [[3, 4, "My account"]]]]]]]
+    events = [
+        [EventType.NAVIGATION, 0, 0, href],
+        [EventType.META, 0, href, "Account", 1024, 640, 1],
+        [EventType.SNAPSHOT, 1, tree, 0, 0],
+        [EventType.IDENTIFY, 2, "u-42", {"plan": "pro", "seats": 3}],
+        [EventType.MOUSE, 400, 2, 4, 50, 30],
+        [EventType.CHECKPOINT, 900, "end"],
+    ]
+    page = time.time() * 1000 - 1000  # the page's time origin: a second ago, the newest
+    body = {"v": 1, "session": session, "page": page, "seq": 0, "first": 0, "events": events}
+    request = Request(
+        server.ingest_url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "text/plain", "Origin": "https://app.example"},
+    )
+    with urlopen(request, timeout=30) as answer:
+        assert answer.status < 300
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +126,8 @@ def served(worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         _, shop = record_scenario(worker, server, site / "viewer-shop.yaml")
         _, billing = record_scenario(worker, server, ROOT / "scenarios/rage-click.yaml")
         _, rrweb = record_scenario(worker, server, ROOT / "scenarios/js-error.yaml", "rrweb")
-        yield Served(server, shop, billing, rrweb)
+        post_identified(server, "known-visit-1")
+        yield Served(server, shop, billing, rrweb, "known-visit-1")
 
 
 @pytest.fixture
@@ -155,7 +185,13 @@ def query_is(page: Page, key: str, value: str) -> None:
     )
 
 
-def shown(n: int, total: int = 3) -> str:
+def first_is(page: Page, session: str) -> None:
+    page.wait_for_function(
+        "id => document.querySelector('table#sessions tbody tr')?.dataset.id === id", arg=session
+    )
+
+
+def shown(n: int, total: int = 4) -> str:
     """The pager's text for the n-th of `total` sessions alone on its page (an en dash)."""
     return f"{n}\u2013{n} of {total}"
 
@@ -206,25 +242,30 @@ def test_list_filters_sorts_and_opens(viewer: Page, served: Served) -> None:
     page = viewer
     log_in(page, served)
     page.wait_for_selector("table#sessions tbody tr[data-id]")
-    listed = rows(page)
-    assert set(listed) == {served.shop, served.billing, served.rrweb}
-    assert "3 sessions" in (page.text_content("#total") or "")
-    # Newest first by default: the order they were recorded in, reversed.
-    assert listed == [served.rrweb, served.billing, served.shop]
+    every = [served.known, served.rrweb, served.billing, served.shop]  # newest first
+    assert rows(page) == every
+    assert "4 sessions" in (page.text_content("#total") or "")
     rrweb_row = page.locator(f"table#sessions tr[data-id='{served.rrweb}']")
     assert "rrweb" in (rrweb_row.text_content() or "")
     shop_row = page.locator(f"table#sessions tr[data-id='{served.shop}']")
     assert "shop.html" in (shop_row.text_content() or "")
+    known_row = page.locator(f"table#sessions tr[data-id='{served.known}'] td.user")
+    assert "u-42" in (known_row.text_content() or "")
+    assert "plan: pro" in (known_row.text_content() or "")
     page.screenshot(path=str(DOCS / "viewer-list.png"))
 
-    # Sorting by duration, longest first: the shop visit (with its 7 s pause) leads.
+    # Sorting by duration, longest first (the shop visit with its pause leads), then reversed.
     page.click("th[data-sort=duration] button")
     query_is(page, "sort", "-duration")
+    first_is(page, served.shop)
+    assert page.get_attribute("th[data-sort=duration]", "aria-sort") == "descending"
+    page.click("th[data-sort=duration] button")
+    query_is(page, "sort", "duration")
     page.wait_for_function(
-        "id => document.querySelector('table#sessions tbody tr')?.dataset.id === id",
+        "id => [...document.querySelectorAll('table#sessions tbody tr')].at(-1)?.dataset.id === id",
         arg=served.shop,
     )
-    assert page.get_attribute("th[data-sort=duration]", "aria-sort") == "descending"
+    assert page.get_attribute("th[data-sort=duration]", "aria-sort") == "ascending"
 
     # A filter narrows the list and lands in the URL; a reload keeps it.
     page.fill("#filters input[name=url]", "cart.html")
@@ -237,40 +278,76 @@ def test_list_filters_sorts_and_opens(viewer: Page, served: Served) -> None:
     page.wait_for_selector("table#sessions tbody tr[data-id]")
     assert rows(page) == [served.shop]
     assert page.input_value("#filters input[name=url]") == "cart.html"
+    assert parse_qs(urlsplit(page.url).query)["sort"] == ["duration"]  # kept with the filter
 
-    # Has error: the rage-click session has none, the shop one does (the rrweb one too).
+    # Has error: the rage-click session and the identified one have none.
     page.click("#clear-filters")
-    wait_rows(page, 3)
+    wait_rows(page, 4)
     page.check("#filters input[name=error]")
     query_is(page, "error", "1")
     wait_rows(page, 2)
     assert set(rows(page)) == {served.shop, served.rrweb}
-    # A minimum duration above the one-page session's: only the shop visit is that long.
+    # And a minimum duration the one-page sessions do not reach: only the shop visit.
     page.fill("#filters input[name=min_duration]", str(IDLE_S))
     page.press("#filters input[name=min_duration]", "Enter")
     query_is(page, "min_duration", str(IDLE_S * 1000))
     wait_rows(page, 1)
     assert rows(page) == [served.shop]
+    page.uncheck("#filters input[name=error]")
+    page.fill("#filters input[name=min_duration]", "")
+    page.check("#filters input[name=rage]")
+    wait_rows(page, 2)
+    assert set(rows(page)) == {served.shop, served.billing}
+
+    # The user id and a user property, as the page identified its user.
+    page.click("#clear-filters")
+    wait_rows(page, 4)
+    page.fill("#filters input[name=user]", "u-42")
+    page.press("#filters input[name=user]", "Enter")
+    wait_rows(page, 1)
+    assert rows(page) == [served.known]
+    page.fill("#filters input[name=user]", "")
+    page.fill("#filters input[name=prop]", "plan:free")
+    page.press("#filters input[name=prop]", "Enter")
+    query_is(page, "prop", "plan:free")
+    page.wait_for_selector("table#sessions tbody tr.empty")
+    assert "No sessions match" in (page.text_content("table#sessions tbody") or "")
+    page.fill("#filters input[name=prop]", "plan:pro")
+    page.press("#filters input[name=prop]", "Enter")
+    wait_rows(page, 1)
+    assert rows(page) == [served.known]
+
+    # The date range: from today on, everything; up to yesterday, nothing.
+    page.click("#clear-filters")
+    wait_rows(page, 4)
+    today = page.evaluate("() => new Date().toLocaleDateString('sv')")  # yyyy-mm-dd, local
+    yesterday = page.evaluate("() => new Date(Date.now() - 864e5).toLocaleDateString('sv')")
+    page.fill("#filters input[name=from]", today)
+    query_is(page, "from", str(page.evaluate("d => new Date(d + 'T00:00').getTime()", today)))
+    wait_rows(page, 4)
+    page.fill("#filters input[name=from]", "")
+    page.fill("#filters input[name=to]", yesterday)
+    page.wait_for_selector("table#sessions tbody tr.empty")
 
     # Paging, as a shared URL asks: one per page, newest first, then the next one.
     page.goto(f"{served.server.base}/?limit=1")
     wait_rows(page, 1)
-    assert rows(page) == [served.rrweb]
+    assert rows(page) == [served.known]
     assert page.text_content("#page-info") == shown(1)
     assert page.is_disabled("#prev") and not page.is_disabled("#next")
-    page.click("#next")
-    query_is(page, "offset", "1")
-    page_info_is(page, shown(2))
-    assert rows(page) == [served.billing]
-    page.click("#next")
-    page_info_is(page, shown(3))
-    assert rows(page) == [served.shop] and page.is_disabled("#next")
+    for n in [2, 3, 4]:
+        page.click("#next")
+        page_info_is(page, shown(n))
+        assert rows(page) == [every[n - 1]]
+    query_is(page, "offset", "3")
+    assert page.is_disabled("#next")
     page.go_back()  # history holds each page of the list
-    page_info_is(page, shown(2))
+    page_info_is(page, shown(3))
+    assert rows(page) == [served.billing]
 
     # A row opens its session.
     page.goto(served.server.base)
-    wait_rows(page, 3)
+    wait_rows(page, 4)
     page.click(f"table#sessions tr[data-id='{served.shop}'] td.session")
     page.wait_for_url(f"**/sessions/{served.shop}")
     page.wait_for_selector("#stage[data-ready]")
@@ -395,3 +472,22 @@ def test_rrweb_session_is_listed_but_does_not_play(viewer: Page, served: Served)
     page.wait_for_selector("#unsupported")
     assert "builtin" in (page.text_content("#unsupported") or "")
     assert page.locator("#play").count() == 0
+
+
+def test_delete_and_log_out_send_the_csrf_token(viewer: Page, served: Served) -> None:
+    page = viewer
+    post_identified(served.server, "doomed-visit")
+    log_in(page, served, "/sessions/doomed-visit")
+    page.wait_for_selector("#stage[data-ready]")
+    assert "u-42" in (page.text_content("#session-meta") or "")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-session")
+    page.wait_for_url(f"{served.server.base}/")
+    page.wait_for_selector("table#sessions tbody tr[data-id]")
+    assert "doomed-visit" not in rows(page)
+    assert served.server.api("/api/sessions/doomed-visit")[0] == 404
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    page.goto(served.server.base + "/")
+    page.wait_for_selector("#login")
+    assert urlsplit(page.url).path == "/login"

@@ -24,7 +24,7 @@ export interface Session {
   browser: string | null;
   viewport: { width: number; height: number } | null;
   user_id: string | null;
-  user_props: Record<string, string> | null;
+  user_props: Record<string, string | number | boolean> | null;
   gaps: number;
   ended: boolean;
 }
