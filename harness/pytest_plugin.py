@@ -22,6 +22,7 @@ import pytest
 from harness import adapters, overhead, report
 from harness.browser import BrowserUnavailable
 from harness.cli import DEFAULT_RECORDER, bounded, shard_arg
+from harness.remote import TOKEN_ENV, RemoteError, RemoteIngest
 from harness.runner import ScenarioResult
 from harness.scenario import ScenarioError, Shard, load_scenario
 from harness.worker import Worker
@@ -40,6 +41,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--report", dest="rc_report", type=Path, metavar="DIR")
     group.addoption("--browser-endpoint", dest="rc_endpoint", metavar="WS_URL")
+    group.addoption(
+        "--ingest",
+        dest="rc_ingest",
+        metavar="URL",
+        help="scenarios send their batches to a running `replaycheck serve` (its ingest URL"
+        f" with ?key=) and are verified from its store; the API token from ${TOKEN_ENV}",
+    )
     group.addoption(
         "--shard",
         dest="rc_shard",
@@ -121,7 +129,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _worker(config: pytest.Config) -> Worker:
     # Playwright's sync API allows one instance per thread: everything in this process shares it.
     if WORKER_KEY not in config.stash:
-        config.stash[WORKER_KEY] = Worker(config.getoption("rc_endpoint"))
+        url = config.getoption("rc_ingest")
+        remote = None
+        if url is not None:
+            try:
+                remote = RemoteIngest(url, os.environ.get(TOKEN_ENV))
+                remote.check()
+            except RemoteError as e:
+                raise pytest.UsageError(str(e)) from None
+        config.stash[WORKER_KEY] = Worker(config.getoption("rc_endpoint"), remote)
     return config.stash[WORKER_KEY]
 
 
