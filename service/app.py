@@ -428,8 +428,11 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
     async def viewer_page(request: Request, login: Login) -> Response:
         return _shell()
 
-    async def replay_bundle(request: Request) -> Response:
-        return FileResponse(recorder.bundle_path("replay.js"), media_type="text/javascript")
+    async def bundle(request: Request) -> Response:
+        # The recorder and its loader are for any site's pages (a script tag needs no CORS);
+        # the replayer is the viewer's.
+        name = request.url.path.removeprefix("/static/")
+        return FileResponse(recorder.bundle_path(name), media_type="text/javascript")
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
@@ -465,7 +468,7 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/login", login_page),
         Route("/", viewer_page),
         Route("/sessions/{id}", viewer_page),
-        Route("/static/replay.js", replay_bundle),
+        *(Route(f"/static/{name}", bundle) for name in ("replay.js", "record.js", "loader.js")),
         Route("/static/{name}", static),
     ]
     app = Starlette(

@@ -7,6 +7,7 @@ import getpass
 import logging
 import re
 import secrets
+import socket
 import sys
 from typing import Any
 
@@ -170,11 +171,31 @@ class _NoKeys(logging.Filter):
 KEY_IN_QUERY = re.compile(r"key=[^&\s]*")
 
 
+def _check_port(host: str, port: int) -> None:
+    """One clear line for a port in use or a host that is not this machine's, before the
+    server's own multi-line error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        raise CommandError(f"--host {host}: not an address of this machine ({e})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            raise CommandError(
+                f"--port {port}: cannot listen on {host}:{port} ({e.strerror}); another server"
+                " may be using it: choose another with --port"
+            ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import Settings, create_app
 
+    _check_port(args.host, args.port)
     store = _open(args.store)
     projects = store.projects() or [ensure_project(store, DEFAULT_PROJECT)]
     base = f"http://{args.host}:{args.port}"

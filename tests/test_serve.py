@@ -433,3 +433,30 @@ def test_logs_carry_no_credentials_or_content(server: Running, client: Client) -
     assert "POST /ingest?key=***" in log  # the access log is on
     for leaked in (server.key, server.token, server.password, "Jane Roe", "4111"):
         assert leaked not in log
+
+
+def test_serve_refuses_a_port_in_use_and_a_bad_store_in_one_line(
+    server: Running, tmp_path: Path
+) -> None:
+    port = urlsplit(server.base).port
+    done = cli("serve", "--store", f"sqlite:///{tmp_path / 'x.db'}", "--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"replaycheck: --port {port}: cannot listen on 127.0.0.1:{port} (Address already in use);"
+        " another server may be using it: choose another with --port"
+    ]
+    done = cli("serve", "--store", "mysql://x", "--port", "0")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "replaycheck: unknown store URL 'mysql://x': use sqlite:///PATH or"
+        " postgresql://USER@HOST:PORT/DB"
+    ]
+
+
+def test_the_recorder_bundles_are_served_for_site_snippets(server: Running, client: Client) -> None:
+    for name in ("record.js", "loader.js", "replay.js"):
+        status, headers, body = client.request("GET", f"/static/{name}")
+        assert status == 200 and headers["content-type"].startswith("text/javascript")
+        assert body.startswith(b"var replaycheck") or b"replaycheck" in body[:200]
+    assert client.request("GET", "/static/../app.py")[0] == 404
+    assert client.request("GET", "/static/viewer.html")[0] == 404
