@@ -491,3 +491,20 @@ def test_delete_and_log_out_send_the_csrf_token(viewer: Page, served: Served) ->
     page.goto(served.server.base + "/")
     page.wait_for_selector("#login")
     assert urlsplit(page.url).path == "/login"
+
+
+def test_an_api_401_sends_the_viewer_to_login_and_back(viewer: Page, served: Served) -> None:
+    page = viewer
+    log_in(page, served)
+    wait_rows(page, len(rows(page)) or 1)
+    page.context.clear_cookies()  # the login ends (expired, logged out elsewhere)
+    page.check("#filters input[name=error]")  # the list asks the API again: 401
+    page.wait_for_url("**/login?**")
+    assert parse_qs(urlsplit(page.url).query)["next"] == ["/?error=1"]
+    page.fill("#login input[name=name]", served.server.user)
+    page.fill("#login input[name=password]", served.server.password)
+    page.click("#login-submit")
+    page.wait_for_url(f"{served.server.base}/?error=1")
+    page.wait_for_selector("table#sessions tbody tr[data-id]")
+    assert page.is_checked("#filters input[name=error]")
+    assert set(rows(page)) == {served.shop, served.rrweb}

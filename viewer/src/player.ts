@@ -156,6 +156,8 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
       "data-t": m.t,
       title: `${KIND_NAME[m.kind] ?? m.kind} · ${clock(m.t)}\n${m.label}`,
       "aria-label": `${KIND_NAME[m.kind] ?? m.kind} at ${clock(m.t)}: ${m.label}`,
+      // Hundreds of clicks would be hundreds of tab stops: the events panel lists them.
+      tabindex: m.kind === "click" ? -1 : null,
     });
     marker.style.setProperty("left", `${pct(m.t)}%`);
     marker.addEventListener("click", () => seekTo(m.t));
@@ -415,7 +417,7 @@ function renderHead(head: HTMLElement, s: SessionDetail, back: string): void {
       chip("Duration", span(s.duration_ms)),
       chip("Active", span(s.active_ms)),
       chip("User", s.user_id ?? "anonymous"),
-      ...props.map(([k, v]) => chip(k, v)),
+      ...props.map(([k, v]) => chip(k, String(v))),
       chip("Browser", `${s.browser ?? "unknown"}${s.viewport ? ` · ${s.viewport.width}×${s.viewport.height}` : ""}`),
       chip("Pages", String(s.pages.length)),
       s.errors ? chip("Errors", String(s.errors), "error") : null,
