@@ -28,6 +28,7 @@ BUNDLES = [
             "rrweb-replay.css",
         )
     ),
+    "service/static/viewer.js",
 ]
 
 

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -18,6 +21,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tests.pg import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "form.yaml"
@@ -46,7 +51,7 @@ def _env() -> dict[str, str]:
 
 
 def _call(
-    args: list[str | Path], cwd: Path, env: dict[str, str] | None = None
+    args: list[str | Path], cwd: Path, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Runs a command to its end; whatever its exit status, no traceback."""
     done = subprocess.run(
@@ -56,9 +61,25 @@ def _call(
         timeout=300,
         cwd=cwd,
         env=env or _env(),
+        input=input,
     )
     assert "Traceback" not in done.stderr, f"{args}\n{done.stderr}"
     return done
+
+
+def _get(url: str, wait_s: float = 30.0) -> int:
+    """The status of a GET, waiting for a server that is starting."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as e:
+            return e.code
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _run(args: list[str | Path], cwd: Path) -> str:
@@ -191,6 +212,20 @@ def test_installed_wheel_runs_every_command_outside_the_repository(
     store = "import service, service.store as s; s.open_store('sqlite:///t.db')"
     store += "; print(service.__file__)"
     assert Path(_run([bin_ / "python", "-c", store], cwd=work).strip()).is_relative_to(site)
+    # ... and serve answers with the viewer and the bundles the wheel ships.
+    _call([bin_ / "replaycheck", "user", "add", "ada", "--password-stdin"], cwd=work,
+          input="a long password\n")  # fmt: skip
+    port = free_port()
+    serve = subprocess.Popen(
+        [bin_ / "replaycheck", "serve", "--port", str(port)], cwd=work,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for path in ("/login", "/static/viewer.js", "/static/viewer.css", "/static/record.js"):
+            assert _get(f"http://127.0.0.1:{port}{path}") == 200, path
+    finally:
+        serve.terminate()
+        serve.wait()
 
     # The pytest11 entry point of the installed wheel collects the scenario file.
     out = _run([bin_ / "pytest", "-VV"], cwd=work)
