@@ -48,6 +48,19 @@ export function simulateHover(sheet: CSSStyleSheet | null): void {
   }
 }
 
+/** Whether simulateHover() gave `sheet` twin rules (it gives all or, once the sheet is parsed again, none). */
+export function hasTwins(sheet: CSSStyleSheet | null): boolean {
+  const visit = (rules: CSSRuleList): boolean =>
+    Array.from(rules).some(
+      (rule) => (rule.type === 1 && TWIN.test((rule as CSSStyleRule).selectorText)) || ((rule as Partial<CSSGroupingRule>).cssRules ? visit((rule as CSSGroupingRule).cssRules) : false),
+    );
+  try {
+    return !!sheet && visit(sheet.cssRules);
+  } catch {
+    return false;
+  }
+}
+
 function hoverRules(rules: CSSRuleList): void {
   for (const rule of Array.from(rules)) {
     if (rule.type === 1 /* STYLE_RULE */) {

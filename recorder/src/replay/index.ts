@@ -2,9 +2,9 @@
 // iframe, with seeking, playback at 1-8x, a cursor overlay and simulated :hover.
 
 import { EventType, MouseKind, NavigationKind } from "../format";
-import type { Batch, Event as RcEvent, MouseEvent as RcMouseEvent, MouseMoveEvent } from "../format";
+import type { Batch, Event as RcEvent, MouseEvent as RcMouseEvent, MouseMoveEvent, SnapshotEvent } from "../format";
 import { Overlay } from "./overlay";
-import { Page } from "./page";
+import { Keyframe, Page } from "./page";
 
 export type Speed = 1 | 2 | 4 | 8;
 
@@ -23,7 +23,29 @@ export interface ReplayerOptions {
    * whose cookies the recorded site would otherwise receive (cookies ignore ports: a viewer on
    * the site's host sends its own). Needs CORS on what is loaded (or a proxy that adds it). */
   credentials?: "omit";
+  /** Derive keyframes in the background (see Keyframes): by default for a page load long
+   * enough to need them (KEYFRAMES_FROM events), one per KEYFRAME_COST_MS of applying events.
+   * Tests force them on or off, or give the milliseconds between two (0: after every event). */
+  keyframes?: boolean | number;
 }
+
+/**
+ * Seeking on long sessions. A seek rebuilds the page load from its Snapshot and applies every
+ * event up to the target; measured on a 30-minute single-page session (bench/bench_viewer.py,
+ * 12k events on a 3k-node page, 2-core machine): up to ~195 ms, growing with the time since
+ * the snapshot, mostly from a few costly events (a modal dialog shown: ~20 ms of style, a
+ * route's subtree: ~5 ms) and ~6 us per small one. Keyframes bound it: a background copy of
+ * the replay (a second, hidden frame that no step ever touches) applies the events once, in
+ * idle slices, and keeps a copy of its state (Page.capture) each time KEYFRAME_COST_MS of
+ * applying has passed since the last one. A seek then starts from the last keyframe at or
+ * before the target (a restore costs about what building the snapshot does) and applies only
+ * the events after it. Derived in the replayer, not on the server: the state is the replay
+ * DOM's own (form values and dirty flags, sheets, dialogs, focus), which only a browser holds;
+ * and the stream format stays what the recorder sends.
+ */
+const KEYFRAMES_FROM = 1000;
+const KEYFRAME_COST_MS = 15;
+const SLICE_MS = 12;
 
 type Listener = (name?: string) => void;
 
@@ -67,6 +89,7 @@ export class Replayer {
   readonly blocked = new Set<string>();
   /** Events not replayed because they are malformed (or broke while applied). */
   skipped = 0;
+  private readonly keys: Keyframes | undefined;
 
   constructor(events: RcEvent[], options: ReplayerOptions) {
     // The given order is the replay order (never interleave page loads: ids are per page load);
@@ -107,6 +130,11 @@ export class Replayer {
     this.overlay.setVisible(options.showCursor ?? true);
     this.box.append(this.iframe, this.overlay.el);
     options.root.append(this.box);
+    const keyframes = options.keyframes ?? longestPageLoad(this.events) >= KEYFRAMES_FROM;
+    if (keyframes !== false) {
+      const every = keyframes === true ? KEYFRAME_COST_MS : keyframes;
+      this.keys = new Keyframes(this.events, this.box, options.sandbox, every, (doc, url, root, scroll, blocked) => this.newPage(doc, url, root, scroll, blocked));
+    }
     // Open on the first page as it was snapshotted, not on the blank moment before.
     const first = this.events.find((e) => e[0] === EventType.Snapshot);
     this.seek(first ? first[1] - this.start : 0);
@@ -139,6 +167,12 @@ export class Replayer {
     return this.page?.maskedElements() ?? [];
   }
 
+  /** Resolves once keyframes are derived for the whole stream (at once without keyframes):
+   * from then on any seek starts from one. */
+  keyframesReady(): Promise<number> {
+    return this.keys?.done ?? Promise.resolve(0);
+  }
+
   /** Images and fonts loaded: what a screenshot should wait for after a seek. */
   ready(): Promise<void> {
     return this.page?.ready() ?? Promise.resolve();
@@ -151,10 +185,19 @@ export class Replayer {
     const target = this.indexAt(this.time);
     let snapshot = target;
     while (snapshot >= 0 && this.events[snapshot]![0] !== EventType.Snapshot) snapshot--;
-    // Forwards within the same page load only the missing events; anything else rebuilds.
-    if (snapshot !== this.base || target < this.applied) this.rebuild(snapshot);
+    // Forwards within the same page load only the missing events, unless a keyframe skips
+    // more work than restoring it costs; anything else starts from the last keyframe before
+    // the target, or rebuilds from the snapshot.
+    const forward = snapshot === this.base && target >= this.applied;
+    const key = this.keys?.at(snapshot, target);
+    const skips = key && (!forward || key.cost - (this.keys?.at(snapshot, this.applied)?.cost ?? 0) > KEYFRAME_COST_MS);
+    if (key && skips && key.index > (forward ? this.applied : -1)) {
+      this.restore(snapshot, key);
+    } else if (!forward) {
+      this.rebuild(snapshot);
+    }
     this.advance(target, false);
-    this.step();
+    this.step(true);
   }
 
   play(): void {
@@ -199,6 +242,30 @@ export class Replayer {
       }
     }
     return lo - 1;
+  }
+
+  /** Start from keyframe `key` of the page load whose Snapshot is at `snapshot`. */
+  private restore(snapshot: number, key: KeyframeAt): void {
+    this.rebuild(snapshot);
+    if (snapshot < 0) return;
+    try {
+      if (key.size) this.resize(key.size[0], key.size[1]);
+      this.url = key.url;
+      this.mouse = undefined;
+      for (let i = key.index; i >= 0 && !this.mouse; i--) {
+        const e = this.events[i]!;
+        if (e[0] === EventType.Mouse || e[0] === EventType.MouseMove) this.mouse = e;
+      }
+      this.page = this.newPage(this.document(), key.url, key.frame, [0, 0], this.blocked);
+      this.applied = key.index;
+    } catch {
+      // A keyframe that cannot be built: from the snapshot, as without keyframes.
+      this.rebuild(snapshot);
+    }
+  }
+
+  private newPage(doc: Document, url: string, root: SnapshotEvent[2] | Keyframe, scroll: [number, number], blocked: Set<string>): Page {
+    return new Page(doc, url, root, scroll, this.origins ?? originOf(url), blocked, this.anonymous);
   }
 
   /** Start over from the Snapshot at `index` (-1: an empty document), with the viewport of then. */
@@ -252,16 +319,7 @@ export class Replayer {
         break;
       case EventType.Snapshot:
         this.base = index;
-        this.page = new Page(this.document(), this.url, e[2], [e[3], e[4]], this.origins ?? originOf(this.url), this.blocked, this.anonymous);
-        break;
-      case EventType.Mutation:
-        page?.mutate(e);
-        break;
-      case EventType.Input:
-        page?.input(e[2], e[3], e[4]);
-        break;
-      case EventType.Scroll:
-        page?.scroll(e[2], e[3], e[4]);
+        this.page = this.newPage(this.document(), this.url, e[2], [e[3], e[4]], this.blocked);
         break;
       case EventType.MouseMove:
         this.mouse = e;
@@ -280,33 +338,14 @@ export class Replayer {
       case EventType.Checkpoint:
         if (live) for (const fn of this.listeners.checkpoint) fn(e[2]);
         break;
-      case EventType.StyleSheet:
-        page?.sheet(e[2], e[3]);
-        break;
-      case EventType.AdoptedSheets:
-        page?.adopted(e[2], e[3]);
-        break;
-      case EventType.Focus:
-        page?.focus(e[2], e[3]);
-        break;
-      case EventType.Canvas:
-        page?.canvas(e[2], e[3]);
-        break;
-      case EventType.Dialog:
-        page?.dialog(e[2], e[3]);
-        break;
-      case EventType.Define:
-        page?.define(e[2]);
-        break;
-      case EventType.States:
-        page?.states(e[2], e[3]);
-        break;
-      // Error and Stop change nothing on screen.
+      default:
+        if (page) applyToPage(page, e);
     }
   }
 
-  /** What depends on the whole step being applied: scroll, focus, cursor, hover. */
-  private step(): void {
+  /** What depends on the whole step being applied: scroll, focus, cursor, hover; after a seek
+   * (`seeked`) every held scroll position, as a replay built straight to this moment has. */
+  private step(seeked = false): void {
     // Each part on its own: a malformed pointer position or URL must not stop the others, nor
     // the seek or the playback that called this.
     let valid: [number, number] | null = null;
@@ -318,7 +357,7 @@ export class Replayer {
     }
     for (const part of [
       () => this.overlay.moveCursor(valid),
-      () => this.page?.flush(),
+      () => this.page?.flush(seeked),
       () => this.page?.hover(valid),
       () => this.page?.target(String(this.url)),
     ])
@@ -341,13 +380,11 @@ export class Replayer {
   }
 
   private resize(width: number, height: number): void {
-    if (!(width > 0 && height > 0)) return;
-    // A recorded size is attacker-controlled: within what a screen can be.
-    width = Math.min(Math.round(width), 16384);
-    height = Math.min(Math.round(height), 16384);
+    const size = screenSize(width, height);
+    if (!size) return;
     for (const style of [this.box.style, this.iframe.style]) {
-      style.width = `${width}px`;
-      style.height = `${height}px`;
+      style.width = `${size[0]}px`;
+      style.height = `${size[1]}px`;
     }
   }
 
@@ -355,6 +392,190 @@ export class Replayer {
     const doc = this.iframe.contentDocument;
     if (!doc) throw new Error("replaycheck: the replay root must be in a document");
     return doc;
+  }
+}
+
+/** A recorded size within what a screen can be (it is attacker-controlled); null if none. */
+function screenSize(width: number, height: number): [number, number] | null {
+  if (!(width > 0 && height > 0)) return null;
+  return [Math.min(Math.round(width), 16384), Math.min(Math.round(height), 16384)];
+}
+
+/** What an event does to the page load it belongs to (the ones a Page applies). */
+function applyToPage(page: Page, e: RcEvent): void {
+  switch (e[0]) {
+    case EventType.Mutation:
+      page.mutate(e);
+      break;
+    case EventType.Input:
+      page.input(e[2], e[3], e[4]);
+      break;
+    case EventType.Scroll:
+      page.scroll(e[2], e[3], e[4]);
+      break;
+    case EventType.StyleSheet:
+      page.sheet(e[2], e[3]);
+      break;
+    case EventType.AdoptedSheets:
+      page.adopted(e[2], e[3]);
+      break;
+    case EventType.Focus:
+      page.focus(e[2], e[3]);
+      break;
+    case EventType.Canvas:
+      page.canvas(e[2], e[3]);
+      break;
+    case EventType.Dialog:
+      page.dialog(e[2], e[3]);
+      break;
+    case EventType.Define:
+      page.define(e[2]);
+      break;
+    case EventType.States:
+      page.states(e[2], e[3]);
+      break;
+    // Error and Stop change nothing on screen.
+  }
+}
+
+/** The most events any page load has from its Snapshot on. */
+function longestPageLoad(events: RcEvent[]): number {
+  let longest = 0;
+  let from = -1;
+  events.forEach((e, i) => {
+    if (e[0] === EventType.Snapshot) from = i;
+    if (from >= 0) longest = Math.max(longest, i - from);
+  });
+  return longest;
+}
+
+interface KeyframeAt {
+  /** Events up to this index are applied in `frame`. */
+  index: number;
+  /** The Snapshot its page load was built from. */
+  base: number;
+  frame: Keyframe;
+  url: string;
+  size: [number, number] | null;
+  /** Milliseconds the background copy spent applying events from the Snapshot to here. */
+  cost: number;
+}
+
+type PageMaker = (doc: Document, url: string, root: SnapshotEvent[2], scroll: [number, number], blocked: Set<string>) => Page;
+
+/**
+ * The background copy that keyframes come from: the stream applied once, in slices of at most
+ * SLICE_MS between the viewer's own work, in a hidden frame of its own with the replay's
+ * sandbox and filters (it builds the same untrusted content). No step runs there: no hover,
+ * focus or scroll is applied, so its state is the one a replay built straight to a moment has
+ * before its step. Hidden in a closed shadow root: the viewer's document holds one replay frame.
+ */
+class Keyframes {
+  readonly done: Promise<number>;
+  private readonly list: KeyframeAt[] = [];
+  private readonly iframe: HTMLIFrameElement;
+  private page: Page | undefined;
+  private base = -1;
+  private next = 0;
+  private url = "";
+  private size: [number, number] | null = null;
+  private cost = 0;
+  private since = 0;
+
+  constructor(
+    private readonly events: RcEvent[],
+    box: HTMLElement,
+    sandbox: string | null | undefined,
+    private readonly every: number,
+    private readonly makePage: PageMaker,
+  ) {
+    const doc = box.ownerDocument;
+    const holder = doc.createElement("div");
+    holder.style.cssText = "position:absolute;left:0;top:0;width:0;height:0;overflow:hidden;pointer-events:none";
+    this.iframe = doc.createElement("iframe");
+    if (sandbox !== null) this.iframe.setAttribute("sandbox", sandbox ?? "allow-same-origin");
+    this.iframe.inert = true;
+    this.iframe.tabIndex = -1;
+    this.iframe.referrerPolicy = "no-referrer";
+    this.iframe.setAttribute("aria-hidden", "true");
+    this.iframe.style.cssText = "position:absolute;left:0;top:0;border:0;display:block";
+    holder.attachShadow({ mode: "closed" }).append(this.iframe);
+    box.append(holder);
+    const win = doc.defaultView;
+    // In idle time (after the first frame: opening is not slowed down), a slice at most.
+    const later = (fn: () => void): void => {
+      if (win?.requestIdleCallback) win.requestIdleCallback(fn, { timeout: 200 });
+      else setTimeout(fn, 0);
+    };
+    this.done = new Promise((resolve) => {
+      const slice = (): void => {
+        const until = performance.now() + SLICE_MS;
+        while (this.next < this.events.length && performance.now() < until) this.apply(this.next++);
+        if (this.next < this.events.length) later(slice);
+        else resolve(this.list.length);
+      };
+      later(slice);
+    });
+  }
+
+  /** The last keyframe of the page load built from Snapshot `base` at or before `index`. */
+  at(base: number, index: number): KeyframeAt | undefined {
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.list[mid]!.index <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    const key = this.list[lo - 1];
+    return key && key.base === base ? key : undefined;
+  }
+
+  private apply(i: number): void {
+    const e = this.events[i]!;
+    const started = performance.now();
+    try {
+      switch (e[0]) {
+        case EventType.Meta:
+          this.url = e[2];
+          this.resize(e[4], e[5]);
+          break;
+        case EventType.Viewport:
+          this.resize(e[2], e[3]);
+          break;
+        case EventType.Navigation:
+          if (e[2] !== NavigationKind.Load) this.url = e[3];
+          break;
+        case EventType.Snapshot: {
+          const doc = this.iframe.contentDocument;
+          if (!doc) return;
+          this.page = this.makePage(doc, this.url, e[2], [e[3], e[4]], new Set());
+          this.base = i;
+          this.cost = this.since = 0;
+          break;
+        }
+        default:
+          if (this.page) applyToPage(this.page, e);
+      }
+    } catch {
+      // Skipped, as the replay skips it.
+    }
+    // A snapshot's own building is no work a keyframe saves.
+    const spent = e[0] === EventType.Snapshot ? 0 : performance.now() - started;
+    this.cost += spent;
+    this.since += spent;
+    if (this.page && this.since >= this.every) {
+      this.list.push({ index: i, base: this.base, frame: this.page.capture(), url: this.url, size: this.size, cost: this.cost });
+      this.since = 0;
+    }
+  }
+
+  private resize(width: number, height: number): void {
+    const size = screenSize(width, height);
+    if (!size) return;
+    this.size = size;
+    this.iframe.style.width = `${size[0]}px`;
+    this.iframe.style.height = `${size[1]}px`;
   }
 }
 

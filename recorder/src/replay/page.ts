@@ -4,7 +4,7 @@
 
 import { DialogState, DOCUMENT_TARGET, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra, Id, MutationEvent, SerializedNode } from "../format";
-import { HOVER_CLASS, TARGET_CLASS, USER_INVALID_CLASS, USER_VALID_CLASS, absoluteCss, absoluteUrl, simulateHover } from "./css";
+import { HOVER_CLASS, TARGET_CLASS, USER_INVALID_CLASS, USER_VALID_CLASS, absoluteCss, absoluteUrl, hasTwins, simulateHover } from "./css";
 
 type Tasks = (() => void)[];
 type ScrollTarget = Element | Document;
@@ -86,11 +86,21 @@ export class Page {
   /** Scroll positions to hold, re-applied when late images make the layout grow. */
   private readonly scrolls = new Map<ScrollTarget, [number, number]>();
   private readonly unscrolled = new Set<ScrollTarget>();
-  /** Iframes filled from `extra.frame`: their src must not navigate them away. */
-  private readonly frames = new WeakSet<Element>();
+  /** Iframes filled from `extra.frame`, and the document each was filled with. */
+  private readonly frames = new Map<Element, Document>();
   /** Replayer-only rules, one <style> per document or shadow root (see paint()). */
   private readonly injected = new Map<Node, CSSStyleSheet>();
-  private readonly paints = new WeakMap<Element, [rule: CSSStyleRule, className: string]>();
+  private readonly paints = new Map<Element, [rule: CSSStyleRule, className: string]>();
+  // What a keyframe (capture()) needs beyond the tree, which the DOM does not say:
+  /** The doctype written for each filled document's compat mode (see fill()). */
+  private readonly modes = new Map<Document, string>();
+  /** Each adopted sheet's CSS text as given to replaceSync. */
+  private readonly sources = new WeakMap<CSSStyleSheet, string>();
+  /** Modal dialogs by when they were shown: their order in the top layer. */
+  private readonly modals = new Map<Element, number>();
+  private shown = 0;
+  /** Tags defined (define()) per document's window. */
+  private readonly defined = new Map<Document, Set<string>>();
   private hovered = new Set<Element>();
   private targeted: Element | null = null;
   /** Nodes the recorder masked on purpose (extra.masked, flagged texts and attribute values). */
@@ -103,7 +113,8 @@ export class Page {
   constructor(
     private readonly doc: Document,
     href: string,
-    root: SerializedNode,
+    /** A Snapshot's root, or a keyframe (then `scroll` is unused: it holds its own). */
+    root: SerializedNode | Keyframe,
     scroll: [number, number],
     /** Origins the replay may load images, media, fonts and styles from (and the viewer's own). */
     private readonly origins: string[],
@@ -114,6 +125,10 @@ export class Page {
     private readonly anonymous = false,
   ) {
     this.base = href;
+    if (root instanceof Keyframe) {
+      this.restore(doc, root);
+      return;
+    }
     this.fill(doc, root);
     this.holdScroll(doc, scroll);
   }
@@ -147,21 +162,27 @@ export class Page {
     const doctype = children.find((c) => c[0] === NodeKind.Doctype);
     // Only the parser sets the compat mode: it reads a doctype of ours for the recorded one's
     // mode (recorded text is never parsed here), then the recorded doctype is built by DOM.
-    call(D.open, doc);
-    // The policy outlives its <meta>: nothing here runs, submits or loads a frame, and what
-    // loads comes from the recorded site (the replay is a security boundary).
-    call(D.write, doc, modeDoctype(doctype?.[0] === NodeKind.Doctype ? doctype : null) + policy(this.origins));
-    call(D.close, doc);
-    call(D.replaceChildren, doc);
-    call(N.addEventListener, doc, "securitypolicyviolation", (e: SecurityPolicyViolationEvent) => this.blocked.add(e.blockedURI));
-    for (const type of ACTIVATIONS) call(N.addEventListener, doc, type, stopActivation, true);
+    this.open(doc, modeDoctype(doctype?.[0] === NodeKind.Doctype ? doctype : null));
     this.nodes.set(id, doc);
     const tasks: Tasks = [];
     for (const child of children) insert(doc, this.build(child, doc, tasks, ""), null);
     this.adopt(doc, adopted ?? []);
+    runTasks(tasks);
+  }
+
+  /** `doc` emptied, in the compat mode `mode` (a doctype of ours) gives, with the policy. */
+  private open(doc: Document, mode: string): void {
+    call(D.open, doc);
+    // The policy outlives its <meta>: nothing here runs, submits or loads a frame, and what
+    // loads comes from the recorded site (the replay is a security boundary).
+    call(D.write, doc, mode + policy(this.origins));
+    call(D.close, doc);
+    call(D.replaceChildren, doc);
+    this.modes.set(doc, mode);
+    call(N.addEventListener, doc, "securitypolicyviolation", (e: SecurityPolicyViolationEvent) => this.blocked.add(e.blockedURI));
+    for (const type of ACTIVATIONS) call(N.addEventListener, doc, type, stopActivation, true);
     // document.open() dropped any earlier listener. Image loads do not bubble: capture them.
     call(N.addEventListener, doc, "load", () => this.flushScroll(true), true);
-    runTasks(tasks);
   }
 
   /** A node for `sn`; work that needs it connected (form state, frames, sheets) goes to `tasks`. */
@@ -204,7 +225,6 @@ export class Page {
     // A script (any namespace) is kept as an empty element: no attribute, no text, nothing to run.
     if (tag === "script") return el;
     if (this.anonymous && LOADERS.has(tag)) call(E.setAttribute, el, "crossorigin", "anonymous");
-    if (extra.frame) this.frames.add(el);
     // An iframe without its document could not be read (cross-origin): an empty frame here.
     if (extra.masked || (tag === "iframe" && !extra.frame)) this.masked.add(el);
     if (extra.defined) this.define(tag, doc);
@@ -232,7 +252,7 @@ export class Page {
     }
     if (tag === "dialog") {
       const state = extra.dialog ?? ("open" in attrs ? DialogState.Open : DialogState.Closed);
-      tasks.push(() => setDialog(el, state));
+      tasks.push(() => this.setDialog(el, state));
     }
     if (extra.scroll) this.holdScroll(el, extra.scroll);
     // A blob: image's pixels are painted the way a canvas's are.
@@ -242,7 +262,10 @@ export class Page {
       // An iframe without src holds an about:blank document once connected: fill that one.
       tasks.push(() => {
         const inner = (el as HTMLIFrameElement).contentDocument;
-        if (inner) this.fill(inner, frame);
+        if (inner) {
+          this.frames.set(el, inner);
+          this.fill(inner, frame);
+        }
       });
     }
     return el;
@@ -251,7 +274,7 @@ export class Page {
   private shadow(host: Element, children: SerializedNode[], sheets: string[], doc: Document, tasks: Tasks): void {
     let root: ShadowRoot;
     try {
-      root = host.attachShadow({ mode: "open" });
+      root = attachShadow(host);
     } catch {
       return; // not a valid shadow host in this browser
     }
@@ -288,7 +311,7 @@ export class Page {
     const tag = localName(el);
     if (tag === "script") return; // kept empty (see element())
     if (tag === "dialog" && lower === "open") {
-      if (value === null || !(el as HTMLDialogElement).open) setDialog(el, value === null ? DialogState.Closed : DialogState.Open);
+      if (value === null || !(el as HTMLDialogElement).open) this.setDialog(el, value === null ? DialogState.Closed : DialogState.Open);
       return;
     }
     if (lower.startsWith("on") || lower === "srcdoc") return; // handlers are script; frames are filled by us
@@ -368,12 +391,216 @@ export class Page {
   private adopt(target: Document | ShadowRoot, sheets: string[]): void {
     const win = view(ownerDoc(target) ?? (target as Document)) as (Window & typeof globalThis) | null;
     if (!win) return;
-    target.adoptedStyleSheets = sheets.map((css) => {
+    this.adoptTexts(target, win, sheets.map((css) => absoluteCss(css, this.base)));
+  }
+
+  private adoptTexts(target: Document | ShadowRoot, win: Window & typeof globalThis, texts: string[]): void {
+    target.adoptedStyleSheets = texts.map((text) => {
       const sheet = new win.CSSStyleSheet();
-      sheet.replaceSync(absoluteCss(css, this.base));
+      sheet.replaceSync(text);
       simulateHover(sheet);
+      this.sources.set(sheet, text);
       return sheet;
     });
+  }
+
+  // --- keyframes ------------------------------------------------------------------------------
+
+  /**
+   * This page's state as a keyframe: what a Page built from it (restore()) holds, exactly as
+   * if every event applied here had been applied there. Taken from a page no step has touched
+   * (no hover, focus or scroll applied: the replayer's background copy), so the state is the
+   * one a replay built straight to this moment has before its step. The tree is copied by the
+   * browser (cloneNode: attributes, text, open shadow roots, template contents, form values
+   * and their dirty flags); the rest is listed: sheets the CSSOM changed, option selectedness,
+   * dialogs' modality, focus, held scroll positions and the replayer's own records.
+   */
+  capture(): Keyframe {
+    const copy = new Map<Node, Node>(); // live node -> its copy
+    const frame = new Keyframe();
+    const docs = new Map<Document, number>();
+    const iframes: [twin: Element, live: Element][] = [];
+    const visit = (doc: Document): number => {
+      const index = frame.docs.length;
+      docs.set(doc, index);
+      const children = (Array.from(call(childNodesOf, doc) as NodeList) as Node[]).map((child) => {
+        const clone = call(N.cloneNode, child, true) as Node;
+        pair(child, clone, copy, (live, twin) => this.note(frame, live, twin, iframes));
+        return clone;
+      });
+      frame.docs.push({
+        mode: this.modes.get(doc) ?? "<!DOCTYPE html>",
+        children,
+        adopted: this.texts(doc.adoptedStyleSheets),
+        defined: [...(this.defined.get(doc) ?? [])],
+      });
+      return index;
+    };
+    visit(this.doc);
+    // Frames' documents, once their iframe's copy is known (nested frames join the list).
+    for (let i = 0; i < iframes.length; i++) {
+      const [twin, live] = iframes[i]!;
+      const inner = this.frames.get(live);
+      frame.frameOf.push([twin, inner && call(connectedOf, live) ? visit(inner) : -1]);
+    }
+    const ref = (n: Node): Node | number | undefined => (nodeType(n) === DOCUMENT_NODE ? docs.get(n as Document) : copy.get(n));
+    for (const [id, node] of this.nodes) {
+      // Nothing ever puts a detached node back (an add builds new nodes), so what an event
+      // does to one shows nowhere, and its id can be forgotten; but a Focus event naming a
+      // detached element leaves the focus as it is, where an unknown id blurs: an element stands in.
+      const r = ref(node) ?? (isEl(node) && typeof (node as HTMLElement).focus === "function" ? DETACHED : undefined);
+      if (r !== undefined) frame.nodes.push([id, r]);
+    }
+    for (const n of this.masked) {
+      const r = copy.get(n);
+      if (r) frame.masked.push(r);
+    }
+    for (const [target, at] of this.scrolls) {
+      const r = ref(target as Node);
+      if (r !== undefined) frame.scrolls.push([r, at]);
+    }
+    for (const [el, [rule, className]] of this.paints) {
+      const r = copy.get(el);
+      const sheet = rule.parentStyleSheet;
+      if (r && sheet) frame.paints.push([r as Element, Array.from(sheet.cssRules).indexOf(rule), className]);
+    }
+    for (const [root, sheet] of this.injected) {
+      const owner = sheet.ownerNode && copy.get(sheet.ownerNode);
+      const r = ref(root);
+      if (owner && r !== undefined) frame.injected.push([r, owner as Element, Array.from(sheet.cssRules, (rule) => rule.cssText)]);
+    }
+    for (const [el] of [...this.modals].sort((a, b) => a[1] - b[1])) {
+      const r = copy.get(el);
+      if (r && (el as HTMLDialogElement).open && el.matches(":modal")) frame.modals.push(r as Element);
+    }
+    let active = call(activeOf, this.doc) as Element | null;
+    for (let inner = active && shadowOf(active)?.activeElement; inner; inner = shadowOf(inner)?.activeElement) active = inner;
+    // Only a dialog's focusing steps move the focus in a page no step touched (focus() is the step's).
+    const body = call(D.querySelector, this.doc, "body");
+    const focused = active && active !== body && active !== this.doc.documentElement && copy.get(active);
+    if (focused) frame.active = [focused as Element, active!.matches(":focus-visible")];
+    frame.focus = this.focusTarget === undefined ? undefined : [this.focusTarget, this.focusVisible];
+    frame.base = this.base;
+    return frame;
+  }
+
+  /** What the copy of `live` (`twin`) needs besides the clone itself. */
+  private note(frame: Keyframe, live: Node, twin: Node, iframes: [Element, Element][]): void {
+    if (nodeType(live) === FRAGMENT_NODE) {
+      const sheets = (live as ShadowRoot).adoptedStyleSheets;
+      if (sheets.length) frame.shadowSheets.push([twin, this.texts(sheets)]);
+      return;
+    }
+    if (!isEl(live)) return;
+    const tag = localName(live);
+    if (tag === "style") {
+      // The text is copied; the twin rules simulateHover added are made again, if they were there.
+      if (hasTwins((live as HTMLStyleElement).sheet)) frame.twinned.push(twin as Element);
+    } else if (tag === "option") {
+      frame.selected.push([twin as Element, (live as HTMLOptionElement).selected]);
+    } else if (tag === "input" || tag === "textarea") {
+      if ((live as HTMLInputElement).validity.customError) frame.invalid.push(twin as Element);
+    } else if (tag === "iframe" && this.frames.has(live)) {
+      iframes.push([twin as Element, live]);
+    }
+  }
+
+  private texts(sheets: readonly CSSStyleSheet[]): string[] {
+    return sheets.map((sheet) => this.sources.get(sheet) ?? Array.from(sheet.cssRules, (rule) => rule.cssText).join("\n"));
+  }
+
+  /** Build this page from a keyframe (see capture()): the copies are copied again, into `doc`. */
+  private restore(doc: Document, frame: Keyframe): void {
+    const copy = new Map<Node, Node>(); // keyframe node -> node here
+    const docs: Document[] = [];
+    const fill = (target: Document, index: number): void => {
+      const state = frame.docs[index]!;
+      docs[index] = target;
+      this.open(target, state.mode);
+      for (const tag of state.defined) this.define(tag, target);
+      for (const child of state.children) {
+        const node = call(D.importNode, target, child, true) as Node;
+        pair(child, node, copy);
+        insert(target, node, null);
+      }
+      const win = view(target) as (Window & typeof globalThis) | null;
+      if (win && state.adopted.length) this.adoptTexts(target, win, state.adopted);
+      // Frames are filled once connected (an iframe's about:blank document exists from then on).
+      for (const [twin, inner] of frame.frameOf) {
+        const el = copy.get(twin) as HTMLIFrameElement | undefined;
+        if (inner < 0 || !el || docs[inner] || ownerDoc(el) !== target) continue;
+        const innerDoc = el.contentDocument;
+        if (innerDoc) {
+          this.frames.set(el, innerDoc);
+          fill(innerDoc, inner);
+        }
+      }
+    };
+    fill(doc, 0);
+    const get = (r: Node | number): Node | undefined => (typeof r === "number" ? docs[r] : copy.get(r));
+    for (const [twin, texts] of frame.shadowSheets) {
+      const root = copy.get(twin) as ShadowRoot | undefined;
+      const win = root && (view(ownerDoc(root)) as (Window & typeof globalThis) | null);
+      if (root && win) this.adoptTexts(root, win, texts);
+    }
+    for (const twin of frame.twinned) simulateHover((copy.get(twin) as HTMLStyleElement | undefined)?.sheet ?? null);
+    for (const [root, owner, rules] of frame.injected) {
+      const sheet = (copy.get(owner) as HTMLStyleElement | undefined)?.sheet;
+      const target = get(root);
+      if (!sheet || !target) continue;
+      for (const rule of rules) sheet.insertRule(rule, sheet.cssRules.length);
+      this.injected.set(target, sheet);
+    }
+    for (const [twin, index, className] of frame.paints) {
+      const el = copy.get(twin) as Element | undefined;
+      const sheet = el && this.injected.get(call(N.getRootNode, el) as Node);
+      const rule = sheet?.cssRules[index];
+      if (el && rule) this.paints.set(el, [rule as CSSStyleRule, className]);
+    }
+    runTasks(
+      frame.selected.map(([twin, selected]) => () => {
+        const option = copy.get(twin) as HTMLOptionElement | undefined;
+        if (option && option.selected !== selected) option.selected = selected;
+      }),
+    );
+    for (const twin of frame.invalid) (copy.get(twin) as HTMLInputElement | undefined)?.setCustomValidity("masked");
+    // Open dialogs are open (the attribute was copied); modal ones are shown again, in order,
+    // while the document is not rendered: showModal() brings the whole document's style up to
+    // date (~20 ms on a 3k-node page), which the first frame of this new document does anyway.
+    // Its focusing steps then find nothing to focus: the focus is set below, as it was.
+    if (frame.modals.length) {
+      const win = view(doc) as (Window & typeof globalThis) | null;
+      const hide = win && new win.CSSStyleSheet();
+      hide?.replaceSync(":root { display: none !important }");
+      const sheets = [...doc.adoptedStyleSheets]; // a live array: a copy
+      if (hide) doc.adoptedStyleSheets = [...sheets, hide];
+      runTasks(frame.modals.map((twin) => () => copy.has(twin) && this.setDialog(copy.get(twin) as Element, DialogState.Modal)));
+      if (hide) doc.adoptedStyleSheets = sheets;
+    }
+    let stand: Node | undefined;
+    for (const [id, r] of frame.nodes) {
+      // A detached node's id: one detached element stands in for all (see capture()).
+      const node = r === DETACHED ? (stand ??= call(D.createElement, doc, "span") as Node) : get(r);
+      if (node) this.nodes.set(id, node);
+    }
+    for (const r of frame.masked) {
+      const node = copy.get(r);
+      if (node) this.masked.add(node);
+    }
+    for (const [r, at] of frame.scrolls) {
+      const target = get(r);
+      if (target) this.holdScroll(target as ScrollTarget, at);
+    }
+    if (frame.active) {
+      const el = copy.get(frame.active[0]) as HTMLElement | undefined;
+      try {
+        el?.focus({ preventScroll: true, focusVisible: frame.active[1] } as FocusOptions);
+      } catch {
+        // not focusable here: the document keeps the focus on its body, as it would
+      }
+    }
+    if (frame.focus) [this.focusTarget, this.focusVisible] = frame.focus;
+    this.base = frame.base;
   }
 
   // --- incremental events --------------------------------------------------------------------
@@ -385,7 +612,7 @@ export class Page {
       // A shadow root has no id of its own: it is named by minus its host's id.
       // A root attached after its host was sent (a custom element upgraded late) arrives this way.
       const host = parentId < 0 ? (this.nodes.get(-parentId) as Element | undefined) : undefined;
-      const parent = parentId < 0 ? (host?.shadowRoot ?? host?.attachShadow({ mode: "open" })) : this.nodes.get(parentId);
+      const parent = parentId < 0 ? (host?.shadowRoot ?? (host && attachShadow(host))) : this.nodes.get(parentId);
       if (!parent) continue;
       const tag = isEl(parent) ? (parent as Element).localName : "";
       const node = this.build(sn, ownerDoc(parent) ?? (parent as Document), tasks, tag);
@@ -472,6 +699,7 @@ export class Page {
     const win = view(doc) as (Window & typeof globalThis) | null;
     try {
       if (win && !win.customElements.get(tag)) win.customElements.define(tag, class extends win.HTMLElement {});
+      if (win?.customElements.get(tag)) this.defined.set(doc, (this.defined.get(doc) ?? new Set()).add(tag));
     } catch {
       // not a valid custom element name here
     }
@@ -494,9 +722,16 @@ export class Page {
     this.targeted = el;
   }
 
+  /** setDialog(), keeping the order modal dialogs were shown in (the top layer's). */
+  private setDialog(el: Element, state: DialogState): void {
+    setDialog(el, state);
+    this.modals.delete(el);
+    if ((el as HTMLDialogElement).open && el.matches(":modal")) this.modals.set(el, ++this.shown);
+  }
+
   dialog(id: Id, state: DialogState): void {
     const el = this.nodes.get(id);
-    if (isEl(el)) setDialog(el as Element, state);
+    if (isEl(el)) this.setDialog(el as Element, state);
   }
 
   /** Focus is applied once per step (flush): intermediate focus changes have no visible effect. */
@@ -551,9 +786,13 @@ export class Page {
     this.unscrolled.add(target);
   }
 
-  /** Scroll positions and focus, after the DOM of a step is complete (layout needs it all). */
-  flush(): void {
-    this.flushScroll(false);
+  /**
+   * Scroll positions and focus, after the DOM of a step is complete (layout needs it all).
+   * `all`: every held position again (after a seek: as a replay built straight to this moment
+   * would, on this layout), not only the ones that changed.
+   */
+  flush(all = false): void {
+    this.flushScroll(all);
     if (this.focusTarget !== undefined) {
       const el = this.nodes.get(this.focusTarget) as HTMLElement | undefined;
       if (el?.focus) {
@@ -597,7 +836,59 @@ export class Page {
   }
 }
 
+const DETACHED = -1;
+
+/** A page's state at one moment, made by Page.capture() and built by new Page(..., keyframe). */
+export class Keyframe {
+  /** The top document (0) and same-origin frames' documents: copies of their children. */
+  readonly docs: { mode: string; children: Node[]; adopted: string[]; defined: string[] }[] = [];
+  /** Node ids: a copied node, a document's index, or DETACHED (an element not in the tree). */
+  readonly nodes: [Id, Node | number][] = [];
+  readonly frameOf: [iframe: Element, doc: number][] = [];
+  readonly shadowSheets: [root: Node, texts: string[]][] = [];
+  readonly twinned: Element[] = [];
+  readonly selected: [option: Element, selected: boolean][] = [];
+  readonly invalid: Element[] = [];
+  readonly masked: Node[] = [];
+  readonly scrolls: [target: Node | number, at: [number, number]][] = [];
+  readonly paints: [el: Element, rule: number, className: string][] = [];
+  readonly injected: [root: Node | number, owner: Element, rules: string[]][] = [];
+  readonly modals: Element[] = [];
+  active: [el: Element, visible: boolean] | undefined;
+  focus: [Id, boolean] | undefined;
+  base = "";
+}
+
 // --- helpers without page state ----------------------------------------------------------------
+
+/**
+ * Walk `a` and its copy `b` (same shape) together: shadow roots and template contents too,
+ * mapping each node of `a` to its twin; `each` sees every pair.
+ */
+function pair(a: Node, b: Node, map: Map<Node, Node>, each?: (a: Node, b: Node) => void): void {
+  map.set(a, b);
+  each?.(a, b);
+  if (isEl(a) && isEl(b)) {
+    const ra = shadowOf(a as Element);
+    const rb = shadowOf(b as Element);
+    if (ra && rb) pair(ra, rb, map, each);
+    if (localName(a as Element) === "template" && localName(b as Element) === "template") {
+      pair((a as HTMLTemplateElement).content, (b as HTMLTemplateElement).content, map, each);
+    }
+  }
+  let x = call(firstChildOf, a) as Node | null;
+  let y = call(firstChildOf, b) as Node | null;
+  while (x && y) {
+    pair(x, y, map, each);
+    x = call(nextSiblingOf, x) as Node | null;
+    y = call(nextSiblingOf, y) as Node | null;
+  }
+}
+
+/** An open shadow root the browser copies with its host (keyframes copy trees by cloneNode). */
+function attachShadow(host: Element): ShadowRoot {
+  return host.attachShadow({ mode: "open", clonable: true } as ShadowRootInit);
+}
 
 /**
  * `value` as a URL the replay may hold: parsed as browsers parse it (leading and trailing
@@ -665,6 +956,9 @@ const shadowRootOf = getter(E, "shadowRoot");
 const clientLeftOf = getter(E, "clientLeft");
 const clientTopOf = getter(E, "clientTop");
 const frameDocOf = getter(HTMLIFrameElement.prototype, "contentDocument");
+const childNodesOf = getter(N, "childNodes");
+const firstChildOf = getter(N, "firstChild");
+const nextSiblingOf = getter(N, "nextSibling");
 const classes = (el: Element): DOMTokenList => call(classListOf, el) as DOMTokenList;
 const nodeType = (n: Node | null | undefined): number | undefined => (n ? (call(nodeTypeOf, n) as number) : undefined);
 const isEl = (n: Node | null | undefined): n is Element => nodeType(n) === ELEMENT_NODE;
