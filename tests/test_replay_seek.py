@@ -216,7 +216,7 @@ def test_generated_long_session_seeks_to_the_same_state_from_keyframes(
     # Two minutes, two page loads: every kind of event the generator makes (shadow-root
     # texts, adopted sheets, style rules, dialogs, canvas, inputs, scrolls, focus, routes).
     events = events_of(page, long_session(minutes=2, seed=3, page_loads=2))
-    restores = check_seeks(page, fresh_page, events, moments_of(events, 16, seed=5), every=3)
+    restores = check_seeks(page, fresh_page, events, moments_of(events, 12, seed=5), every=3)
     assert restores >= 5
 
 

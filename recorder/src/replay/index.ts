@@ -31,17 +31,21 @@ export interface ReplayerOptions {
 
 /**
  * Seeking on long sessions. A seek rebuilds the page load from its Snapshot and applies every
- * event up to the target; measured on a 30-minute single-page session (bench/bench_viewer.py,
- * 12k events on a 3k-node page, 2-core machine): up to ~195 ms, growing with the time since
- * the snapshot, mostly from a few costly events (a modal dialog shown: ~20 ms of style, a
- * route's subtree: ~5 ms) and ~6 us per small one. Keyframes bound it: a background copy of
- * the replay (a second, hidden frame that no step ever touches) applies the events once, in
- * idle slices, and keeps a copy of its state (Page.capture) each time KEYFRAME_COST_MS of
- * applying has passed since the last one. A seek then starts from the last keyframe at or
- * before the target (a restore costs about what building the snapshot does) and applies only
- * the events after it. Derived in the replayer, not on the server: the state is the replay
- * DOM's own (form values and dirty flags, sheets, dialogs, focus), which only a browser holds;
- * and the stream format stays what the recorder sends.
+ * event up to the target, so its cost grows with the time since the snapshot. Measured with
+ * bench/bench_viewer.py on a generated 30-minute single-page session (12k events, a 3k-node
+ * page; 2 shared cores): seeks p50 ~85 ms, max 195 ms on a quiet machine and 300-560 ms under
+ * load, mostly from a few costly events (a modal dialog shown: ~20 ms of style; a route's
+ * subtree: ~5 ms) and ~6 us per small one. Keyframes bound it: a background copy of the
+ * replay (a second, hidden frame no step ever touches) applies the events once, in slices,
+ * and keeps a copy of its state (Page.capture) each time KEYFRAME_COST_MS of applying has
+ * passed since the last one. A seek then starts from the last keyframe at or before the
+ * target (a restore costs 10-30 ms, about what building the snapshot does) and applies only
+ * the events after it: seeks p50 ~50 ms, max ~90-110 ms under the same load once keyframes
+ * are derived (0.2-1.4 s after opening). A cheaper rebuild alone could not do this: the
+ * costly events are the page's own. Derived in the replayer, not on the server: the state is
+ * the replay DOM's (form values and their dirty flags, sheets, dialogs, focus), which only a
+ * browser holds, and the stream stays what the recorder sent. Short streams (under
+ * KEYFRAMES_FROM events per page load) have none: a seek there costs a few milliseconds.
  */
 const KEYFRAMES_FROM = 1000;
 const KEYFRAME_COST_MS = 15;
@@ -502,19 +506,18 @@ class Keyframes {
     holder.attachShadow({ mode: "closed" }).append(this.iframe);
     box.append(holder);
     const win = doc.defaultView;
-    // In idle time (after the first frame: opening is not slowed down), a slice at most.
-    const later = (fn: () => void): void => {
-      if (win?.requestIdleCallback) win.requestIdleCallback(fn, { timeout: 200 });
-      else setTimeout(fn, 0);
-    };
     this.done = new Promise((resolve) => {
+      // One slice per task: the viewer's own work (a seek, a frame) waits SLICE_MS at most.
+      // Not only in idle time: a viewer busy seeking would starve it, and keyframes are what
+      // its seeks need. The first slice waits for idle time (after the first frame).
       const slice = (): void => {
         const until = performance.now() + SLICE_MS;
         while (this.next < this.events.length && performance.now() < until) this.apply(this.next++);
-        if (this.next < this.events.length) later(slice);
+        if (this.next < this.events.length) setTimeout(slice, 0);
         else resolve(this.list.length);
       };
-      later(slice);
+      if (win?.requestIdleCallback) win.requestIdleCallback(slice, { timeout: 200 });
+      else setTimeout(slice, 0);
     });
   }
 
