@@ -5,6 +5,7 @@
 import type { Batch } from "../../recorder/src/format";
 import type { Replayer, Speed } from "../../recorder/src/replay/index";
 import { activityTimes, inactiveSpans, spanAt } from "./activity";
+import { clickLabels } from "./labels";
 import type { Span } from "./activity";
 import { ApiError, batches, deleteSession, session } from "./api";
 import type { Marker, MarkerKind, SessionDetail } from "./api";
@@ -78,9 +79,10 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   }
   renderHead(head, detail, back);
   const markers = [...detail.markers].sort((a, b) => a.t - b.t);
-
   const lib = window.replaycheckReplay;
-  if (stream.format !== "builtin" || detail.format !== "builtin" || !lib) {
+  const playable = stream.format === "builtin" && detail.format === "builtin" && lib;
+
+  if (!playable) {
     body.replaceChildren(
       h(
         "section",
@@ -104,8 +106,9 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   }
 
   const replayRoot = h("div", { id: "replay", class: "replay" });
-  const stage = h("div", { id: "stage", class: "stage" }, replayRoot);
+  const stage = h("div", { id: "stage", class: "stage", tabindex: -1 }, replayRoot);
   const events = lib.fromBatches(asBatches(stream.batches));
+  nameClicks(markers, events);
   // Cookies ignore ports: a recorded site on the viewer's host would get the viewer's own
   // cookies with every image the replay loads. Then load without credentials.
   const sameHost = detail.pages.some((p) => {
@@ -210,6 +213,7 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   }
   function seekTo(t: number): void {
     replayer.seek(t);
+    keepFocus();
     render();
   }
   function setSpeed(s: Speed): void {
@@ -363,7 +367,19 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
     }
     shown = { time: t, url: href, playing, current };
   }
+  // The replay focuses what the recorded page focused, and that takes the browser's focus into
+  // the (inert) replay frame, where key presses go nowhere: the player's keys would stop
+  // working mid-playback. The focus goes back to where it was in the player.
+  let lastFocus: HTMLElement = stage;
+  document.addEventListener("focusin", (e) => {
+    if (e.target instanceof HTMLElement && e.target !== replayer.iframe) lastFocus = e.target;
+  });
+  const keepFocus = (): void => {
+    if (document.activeElement !== replayer.iframe) return;
+    (lastFocus.isConnected ? lastFocus : stage).focus({ preventScroll: true });
+  };
   const frame = (): void => {
+    keepFocus();
     if (playing && skip && !dragging) {
       const idleNow = spanAt(idle, replayer.currentTime);
       if (idleNow) {
@@ -386,6 +402,22 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   render();
   requestAnimationFrame(frame);
   stage.dataset["ready"] = "1";
+}
+
+/** Clicks the index could not name get the name the stream gives them (see labels.ts). */
+function nameClicks(markers: Marker[], events: readonly unknown[]): void {
+  if (!markers.some((m) => m.kind === "click" && !m.label)) return;
+  const clicks = clickLabels(events);
+  let i = 0;
+  for (const m of markers) {
+    if (m.kind !== "click") continue;
+    while (i < clicks.length && clicks[i]!.t < m.t - 1) i++;
+    const c = clicks[i];
+    if (c && Math.abs(c.t - m.t) <= 1) {
+      if (!m.label) m.label = c.label;
+      i++;
+    }
+  }
 }
 
 function renderHead(head: HTMLElement, s: SessionDetail, back: string): void {
