@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from harness.worker import Worker
 from service.ingest import EventType
@@ -143,9 +143,17 @@ def viewer(worker: Worker) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # Console errors: a CSP violation, a missing bundle, a failed request. The 401s the
+    # redirect tests cause on purpose are the only ones expected.
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "401 (Unauthorized)" not in message.text:
+            errors.append(message.text)
+
+    page.on("console", console)
     yield page
     context.close()
-    assert not errors, errors  # the viewer itself threw
+    assert not errors, errors
 
 
 def log_in(page: Page, served: Served, next_path: str = "/") -> None:

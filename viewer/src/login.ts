@@ -7,7 +7,7 @@ import { h } from "./dom";
 export function loginPage(root: HTMLElement): void {
   document.title = "Log in · replaycheck";
   const error = h("p", { class: "form-error", id: "login-error", role: "alert", hidden: true });
-  const name = h("input", { name: "name", id: "login-name", autocomplete: "username", required: true, autofocus: true });
+  const name = h("input", { name: "name", id: "login-name", autocomplete: "username", required: true });
   const password = h("input", { name: "password", id: "login-password", type: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { class: "btn primary wide", type: "submit", id: "login-submit" }, "Log in");
   const form = h(

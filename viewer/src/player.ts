@@ -336,6 +336,7 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
     if (t !== shown.time) {
       time.textContent = `${clock(t)} / ${clock(duration)}`;
       if (!dragging) range.value = String(Math.round(t));
+      range.setAttribute("aria-valuetext", `${clock(t)} of ${clock(duration)}`);
       progress.style.setProperty("width", `${pct(t)}%`);
     }
     const href = replayer.href;
