@@ -49,10 +49,12 @@ export function momentOf(search: string): number | null {
 
 /** The batches the API returned, those shaped like batches (a stream is attacker-controlled). */
 function asBatches(list: unknown[]): Batch[] {
-  return list.filter(
-    (b): b is Batch =>
-      typeof b === "object" && b !== null && Array.isArray((b as Batch).events) && Number.isFinite((b as Batch).page) && Number.isFinite((b as Batch).seq),
-  );
+  return list
+    .filter(
+      (b): b is Batch =>
+        typeof b === "object" && b !== null && Array.isArray((b as Batch).events) && Number.isFinite((b as Batch).page) && Number.isFinite((b as Batch).seq),
+    )
+    .map((b) => ({ ...b, events: b.events.filter((e) => Array.isArray(e)) })); // fromBatches copies each event as an array
 }
 
 export async function playerPage(root: HTMLElement, id: string): Promise<void> {
@@ -124,7 +126,13 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   const main = h("section", { class: "player-main" }, h("div", { class: "addressbar" }, h("span", { class: "lock", "aria-hidden": "true" }), url, scaleLabel), stage);
   // The replay frame must be in the document before the replayer builds into it.
   body.replaceChildren(main);
-  const replayer: Replayer = new lib.Replayer(events, { root: replayRoot, speed, ...(sameHost ? { credentials: "omit" as const } : {}) });
+  let replayer: Replayer;
+  try {
+    replayer = new lib.Replayer(events, { root: replayRoot, speed, ...(sameHost ? { credentials: "omit" as const } : {}) });
+  } catch (err) {
+    stage.replaceChildren(h("div", { class: "notice", id: "player-status" }, h("h2", {}, "This recording could not be replayed"), h("p", {}, String(err instanceof Error ? err.message : err))));
+    return;
+  }
   const duration = replayer.duration;
   const idle: Span[] = inactiveSpans(activityTimes(events), duration);
   let playing = false;
