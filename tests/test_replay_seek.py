@@ -37,7 +37,9 @@ STATE = """(doc) => {
   const walk = (node, path, d) => {
     const t = node.nodeType;
     if (t === 1) {
-      const attrs = Array.from(node.attributes, (a) => a.name + '=' + a.value);
+      // In name order: the order attributes were set in shows nowhere (and a forward seek
+      // puts the replayer's :hover class on before attributes set later, a fresh one after).
+      const attrs = Array.from(node.attributes, (a) => a.name + '=' + a.value).sort();
       out.tree.push([path, node.localName, attrs]);
       if (node.scrollTop || node.scrollLeft)
         out.scroll.push([path, node.scrollLeft, node.scrollTop]);
@@ -281,3 +283,18 @@ def test_the_background_copy_runs_nothing_the_stream_holds(page: Page) -> None:
     # The copy's frame is sandboxed as the replay's is, and not in the viewer's document tree.
     assert page.evaluate("() => document.querySelectorAll('iframe').length") == 1
     assert page.evaluate(f"{frames}.map((f) => f.getAttribute('sandbox'))") == [sandbox] * 2
+
+
+def test_keyframes_by_default_only_for_long_page_loads(page: Page) -> None:
+    long = events_of(page, long_session(minutes=3, seed=2, page_loads=1))
+    short = events_of(page, long_session(minutes=0.2, seed=2, page_loads=1))
+    counts = [
+        page.evaluate(f"window.replayers[{page.evaluate(OPEN, [events, {}])}].keyframesReady()")
+        for events in (long, short)
+    ]
+    assert counts[0] >= 1 and counts[1] == 0
+    # Keyframes or not, a seek lands where it is asked to.
+    assert (
+        page.evaluate("(r => { r.seek(170000); return r.currentTime; })(window.replayers[0])")
+        == 170000
+    )

@@ -50,6 +50,9 @@ export interface ReplayerOptions {
 const KEYFRAMES_FROM = 1000;
 const KEYFRAME_COST_MS = 15;
 const SLICE_MS = 12;
+/** Each keyframe holds a copy of the page: past this many, every other one goes and the
+ * spacing doubles (a session of hours keeps its memory bounded; seeks get slower by that). */
+const MAX_KEYFRAMES = 40;
 
 type Listener = (name?: string) => void;
 
@@ -490,7 +493,7 @@ class Keyframes {
     private readonly events: RcEvent[],
     box: HTMLElement,
     sandbox: string | null | undefined,
-    private readonly every: number,
+    private every: number,
     private readonly makePage: PageMaker,
   ) {
     const doc = box.ownerDocument;
@@ -570,6 +573,11 @@ class Keyframes {
     if (this.page && this.since >= this.every) {
       this.list.push({ index: i, base: this.base, frame: this.page.capture(), url: this.url, size: this.size, cost: this.cost });
       this.since = 0;
+      if (this.list.length > MAX_KEYFRAMES) {
+        const kept = this.list.filter((_, n) => n % 2 === 1);
+        this.list.splice(0, this.list.length, ...kept);
+        this.every = Math.max(this.every * 2, 1);
+      }
     }
   }
 

@@ -799,6 +799,12 @@ export class Page {
         // Focusing the focused element again changes nothing, its ring neither.
         if (el.matches(":focus") && el.matches(":focus-visible") !== this.focusVisible) el.blur();
         el.focus({ preventScroll: true, focusVisible: this.focusVisible });
+        // Not focusable at this moment (in a dialog not shown yet, hidden, inert): the focus is
+        // nowhere, as in a replay built straight to here, not where an earlier step left it;
+        // unless a modal dialog took it (its focusing steps run in either replay).
+        const root = call(N.getRootNode, el) as Document | ShadowRoot;
+        const active = deepActive(this.doc);
+        if (root.activeElement !== el && active && !active.closest("dialog:modal")) active.blur();
       } else {
         (call(activeOf, this.doc) as HTMLElement | null)?.blur();
       }
@@ -882,6 +888,17 @@ function pair(a: Node, b: Node, map: Map<Node, Node>, each?: (a: Node, b: Node) 
     pair(x, y, map, each);
     x = call(nextSiblingOf, x) as Node | null;
     y = call(nextSiblingOf, y) as Node | null;
+  }
+}
+
+/** The focused element of `doc`, inside shadow roots and same-origin frames. */
+function deepActive(doc: Document): HTMLElement | null {
+  let active = call(activeOf, doc) as HTMLElement | null;
+  for (;;) {
+    const root = active && shadowOf(active);
+    const inner = root ? (root.activeElement as HTMLElement | null) : active && localName(active) === "iframe" ? ((call(frameDocOf, active) as Document | null)?.activeElement as HTMLElement | null) : null;
+    if (!inner || inner === active) return active;
+    active = inner;
   }
 }
 
