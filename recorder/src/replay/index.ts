@@ -40,9 +40,10 @@ export interface ReplayerOptions {
  * and keeps a copy of its state (Page.capture) each time KEYFRAME_COST_MS of applying has
  * passed since the last one. A seek then starts from the last keyframe at or before the
  * target (a restore costs 10-30 ms, about what building the snapshot does) and applies only
- * the events after it: seeks p50 ~50 ms, max ~90-110 ms under the same load once keyframes
- * are derived (0.2-1.4 s after opening). A cheaper rebuild alone could not do this: the
- * costly events are the page's own. Derived in the replayer, not on the server: the state is
+ * the events after it: seeks p50 ~50 ms, max ~90-110 ms under the same loads once keyframes
+ * are derived (~0.65 s after opening on a quiet machine, up to ~2 s on a loaded one; seeks
+ * before that cost what they did). A cheaper rebuild alone could not do this: the costly
+ * events are the page's own. Derived in the replayer, not on the server: the state is
  * the replay DOM's (form values and their dirty flags, sheets, dialogs, focus), which only a
  * browser holds, and the stream stays what the recorder sent. Short streams (under
  * KEYFRAMES_FROM events per page load) have none: a seek there costs a few milliseconds.
