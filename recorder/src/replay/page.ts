@@ -83,6 +83,8 @@ const FRAGMENT_NODE = 11;
 
 export class Page {
   readonly nodes = new Map<Id, Node>();
+  /** The id of each node in `nodes` (the last one given to it). */
+  private readonly ids = new WeakMap<Node, Id>();
   /** Scroll positions to hold, re-applied when late images make the layout grow. */
   private readonly scrolls = new Map<ScrollTarget, [number, number]>();
   private readonly unscrolled = new Set<ScrollTarget>();
@@ -163,7 +165,7 @@ export class Page {
     // Only the parser sets the compat mode: it reads a doctype of ours for the recorded one's
     // mode (recorded text is never parsed here), then the recorded doctype is built by DOM.
     this.open(doc, modeDoctype(doctype?.[0] === NodeKind.Doctype ? doctype : null));
-    this.nodes.set(id, doc);
+    this.setNode(id, doc);
     const tasks: Tasks = [];
     for (const child of children) insert(doc, this.build(child, doc, tasks, ""), null);
     this.adopt(doc, adopted ?? []);
@@ -205,7 +207,7 @@ export class Page {
       default:
         node = call(D.createComment, doc, "") as Comment; // a Document is never a child: keep the id harmlessly
     }
-    this.nodes.set(sn[1], node);
+    this.setNode(sn[1], node);
     return node;
   }
 
@@ -581,7 +583,7 @@ export class Page {
     for (const [id, r] of frame.nodes) {
       // A detached node's id: one detached element stands in for all (see capture()).
       const node = r === DETACHED ? (stand ??= call(D.createElement, doc, "span") as Node) : get(r);
-      if (node) this.nodes.set(id, node);
+      if (node) this.setNode(id, node);
     }
     for (const r of frame.masked) {
       const node = copy.get(r);
@@ -675,7 +677,7 @@ export class Page {
       const style = call(D.createElement, ownerDoc(el), "style") as HTMLStyleElement;
       for (const attr of Array.from(el.attributes)) if (attr.name !== "href") style.setAttribute(attr.name, attr.value);
       el.replaceWith(style);
-      this.nodes.set(id, (el = style));
+      this.setNode(id, (el = style));
     }
     this.setSheet(el, css);
   }
@@ -720,6 +722,25 @@ export class Page {
     if (this.targeted && call(E.getAttribute, this.targeted, "class") === "") call(E.removeAttribute, this.targeted, "class");
     if (el) classes(el).add(TARGET_CLASS);
     this.targeted = el;
+  }
+
+  private setNode(id: Id, node: Node): void {
+    this.nodes.set(id, node);
+    this.ids.set(node, id);
+  }
+
+  /** The ids of dialog `id` and of its ancestors (through shadow roots), when it is a closed
+   * dialog in the document; null otherwise. */
+  closedDialog(id: Id): Set<Id> | null {
+    const el = this.nodes.get(id);
+    if (!isEl(el) || localName(el as Element) !== "dialog" || (el as HTMLDialogElement).open || !call(connectedOf, el)) return null;
+    const chain = new Set<Id>([id]);
+    for (let n: Node | null = el!; n; ) {
+      const nid = this.ids.get(n);
+      if (nid !== undefined) chain.add(nid);
+      n = nodeType(n) === FRAGMENT_NODE ? (n as ShadowRoot).host : parentOf(n);
+    }
+    return chain;
   }
 
   /** setDialog(), keeping the order modal dialogs were shown in (the top layer's). */
