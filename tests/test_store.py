@@ -18,7 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from service import index
 from service.store import Project, Store, StoreError, open_store
+from service.store.base import IndexEntry
 from tests.pg import fresh_database
 
 ROOT = Path(__file__).parents[1]
@@ -281,3 +283,36 @@ def test_a_returned_put_survives_kill_9_of_the_writer(store: Store, store_url: s
     # Everything acknowledged is there, in one unbroken run (at most the puts after it too).
     assert seqs[: acknowledged + 1] == list(range(acknowledged + 1))
     assert seqs == list(range(len(seqs)))
+
+
+def test_a_failing_write_among_concurrent_ones_undoes_only_itself(store: Store) -> None:
+    """SQLite's group commit puts concurrent writes in one transaction, each in a savepoint: one
+    that fails (indexing a batch of a session never put) leaves nothing, the others commit."""
+    entry = IndexEntry(
+        "builtin", index.summarize("builtin", 1.0, [[8, 0, 0, "https://a.test/"]]), None
+    )
+    errors: list[Exception] = []
+
+    def failing() -> None:
+        for seq in range(30):
+            try:
+                store.index_batch("a", "ghost", 1.0, seq, entry)
+            except StoreError as e:
+                errors.append(e)
+
+    def putting(i: int) -> None:
+        for seq in range(30):
+            assert put(store, f"real-{i}", 1.0, seq)
+
+    pool = [threading.Thread(target=failing)]
+    pool += [threading.Thread(target=putting, args=(i,)) for i in range(4)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert len(errors) == 30
+    assert all(len(store.batches("a", f"real-{i}")) == 30 for i in range(4))
+    # The failed index left no trace: the batch, once put, is indexed (not seen as a repeat).
+    assert put(store, "ghost", 1.0, 0)
+    assert store.index_batch("a", "ghost", 1.0, 0, entry)
+    assert store.session("a", "ghost") is not None
