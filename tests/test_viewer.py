@@ -6,6 +6,7 @@ through the UI, asserting what the page shows."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from tests.serve_helpers import Running, record_scenario, running_server
 
 ROOT = Path(__file__).parents[1]
 DOCS = ROOT / "docs"
+# The README's screenshots come from these tests, written only when asked for (a test run does
+# not touch the checkout): REPLAYCHECK_SCREENSHOTS=1 pytest tests/test_viewer.py
+SCREENSHOTS = os.environ.get("REPLAYCHECK_SCREENSHOTS") == "1"
 IDLE_S = 7  # the pause on the catalogue page: longer than the viewer's 5 s inactivity
 
 SHOP = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Catalogue</title>
@@ -277,7 +281,8 @@ def test_list_filters_sorts_and_opens(viewer: Page, served: Served) -> None:
     known_row = page.locator(f"table#sessions tr[data-id='{served.known}'] td.user")
     assert "u-42" in (known_row.text_content() or "")
     assert "plan: pro" in (known_row.text_content() or "")
-    page.screenshot(path=str(DOCS / "viewer-list.png"))
+    if SCREENSHOTS:
+        page.screenshot(path=str(DOCS / "viewer-list.png"))
 
     # Sorting by duration, longest first (the shop visit with its pause leads), then reversed.
     page.click("th[data-sort=duration] button")
@@ -468,7 +473,8 @@ def test_player_plays_seeks_and_links_to_a_moment(viewer: Page, served: Served) 
     # Back at the error, then a link to this moment opens there.
     page.locator("#events li[data-kind=error]").first.click()
     page.wait_for_timeout(300)
-    page.screenshot(path=str(DOCS / "viewer-player.png"))
+    if SCREENSHOTS:
+        page.screenshot(path=str(DOCS / "viewer-player.png"))
     page.click("#copy-link")
     link = page.input_value("#moment-link")
     assert link == f"{served.server.base}/sessions/{served.shop}?t={round(errors[0])}"
