@@ -68,6 +68,9 @@ bench: setup
 	@gzip -c node_modules/@rrweb/record/dist/record.umd.min.cjs | wc -c | xargs printf 'rrweb record bundle: %s bytes gzipped\n'
 	$(PY) bench/bench_overhead.py
 	$(PY) bench/bench_transport.py -n $(WORKERS)
+	$(PY) bench/bench_serve.py
+	$(PY) bench/bench_viewer.py
+	$(PY) bench/bench_viewer.py --page-loads 1
 
 # The fault suite (issue 16): each delivery case with both recorders; not part of `make test`.
 faults: setup
