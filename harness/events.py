@@ -43,7 +43,12 @@ class Interaction:
 
 def rage_clicks(clicks: Iterable[Interaction]) -> int:
     """Bursts of RAGE_CLICKS+ clicks on one target within RAGE_WINDOW_MS and RAGE_RADIUS_PX."""
-    bursts = 0
+    return len(rage_bursts(clicks))
+
+
+def rage_bursts(clicks: Iterable[Interaction]) -> list[tuple[Interaction, int]]:
+    """Each rage burst's first click and its size (the rule is rage_clicks')."""
+    bursts: list[tuple[Interaction, int]] = []
     first: Interaction | None = None
     size = 0
     for click in sorted(clicks, key=lambda c: c.time_ms):
@@ -56,7 +61,9 @@ def rage_clicks(clicks: Iterable[Interaction]) -> int:
         ):
             size += 1
             if size == RAGE_CLICKS:
-                bursts += 1
+                bursts.append((first, size))
+            elif size > RAGE_CLICKS:
+                bursts[-1] = (first, size)
         else:
             first, size = click, 1
     return bursts

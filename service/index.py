@@ -45,7 +45,7 @@ from typing import Any, Literal, TypeGuard
 
 from harness.adapters import builtin as B
 from harness.adapters import rrweb as R
-from harness.events import RAGE_CLICKS, RAGE_RADIUS_PX, RAGE_WINDOW_MS, Interaction, edits
+from harness.events import Interaction, edits, rage_bursts
 from harness.server import Batch as WireBatch
 from harness.stream import Stream
 
@@ -456,30 +456,14 @@ def active_ms(spans: Iterable[tuple[float, float]], end: float | None = None) ->
 
 
 def rage_marks(clicks: Iterable[Click]) -> list[Mark]:
-    """One mark per burst, at its first click: harness/events.py rage_clicks' rule (RAGE_CLICKS+
-    clicks on one target, each within RAGE_WINDOW_MS and RAGE_RADIUS_PX of the burst's first)."""
-    bursts: list[tuple[Click, int]] = []  # first click, clicks in the burst
-    first: Click | None = None
-    size = 0
-    for click in sorted(clicks, key=lambda c: c.t):
-        if (
-            first is not None
-            and click.target == first.target
-            and click.t - first.t <= RAGE_WINDOW_MS
-            and math.dist((click.x or 0, click.y or 0), (first.x or 0, first.y or 0))
-            <= RAGE_RADIUS_PX
-        ):
-            size += 1
-            if size == RAGE_CLICKS:
-                bursts.append((first, size))
-            elif size > RAGE_CLICKS:
-                bursts[-1] = (first, size)
-        else:
-            first, size = click, 1
-    return [
-        Mark(c.t, "rage_click", f"{n} clicks" + (f": {c.label}" if c.label else ""))
-        for c, n in bursts
-    ]
+    """One mark per burst, at its first click: harness/events.py's rule (rage_bursts)."""
+    pairs = [(Interaction("click", c.t, c.target, c.x, c.y), c) for c in clicks]
+    click_of = {id(i): c for i, c in pairs}  # `pairs` keeps the interactions alive
+    marks = []
+    for first, n in rage_bursts(i for i, _ in pairs):
+        c = click_of[id(first)]
+        marks.append(Mark(c.t, "rage_click", f"{n} clicks" + (f": {c.label}" if c.label else "")))
+    return marks
 
 
 def combine(summaries: Iterable[Summary]) -> Summary:

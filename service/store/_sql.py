@@ -549,21 +549,17 @@ class SqlStore(Store):
             where.append("s.errors > 0")
         if query.rage:
             where.append("s.rage_clicks > 0")
-        if query.min_duration is not None:
-            where.append("COALESCE(s.end_ms - s.start_ms, 0) >= ?")
-            params.append(query.min_duration)
-        if query.max_duration is not None:
-            where.append("COALESCE(s.end_ms - s.start_ms, 0) <= ?")
-            params.append(query.max_duration)
-        if query.start_from is not None:
-            where.append("s.start_ms >= ?")
-            params.append(query.start_from)
-        if query.start_to is not None:
-            where.append("s.start_ms <= ?")
-            params.append(query.start_to)
-        if query.user is not None:
-            where.append("s.user_id = ?")
-            params.append(query.user)
+        compared: list[tuple[str, object]] = [
+            ("COALESCE(s.end_ms - s.start_ms, 0) >= ?", query.min_duration),
+            ("COALESCE(s.end_ms - s.start_ms, 0) <= ?", query.max_duration),
+            ("s.start_ms >= ?", query.start_from),
+            ("s.start_ms <= ?", query.start_to),
+            ("s.user_id = ?", query.user),
+        ]
+        for condition, value in compared:
+            if value is not None:
+                where.append(condition)
+                params.append(value)
         for key, value in query.props:
             where.append(
                 "EXISTS (SELECT 1 FROM session_props q WHERE q.project = s.project"
