@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser
 
-from harness import adapters, masking
+from harness import adapters, masking, pii
 from harness.drive import record
 from harness.scenario import (
     Expect,
@@ -39,23 +39,39 @@ class AuditResult:
     config: RecorderConfig
     secrets: list[masking.Secret]
     leaks: list[masking.Leak]
+    region: str = pii.DEFAULT_REGION  # of the national phone formats the detector read
 
     @property
     def coverage(self) -> float:
         return masking.coverage(self.secrets, self.leaks)
 
+    @property
+    def families(self) -> dict[str, dict[str, Any]]:
+        return masking.families(self.secrets, self.leaks)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "target": self.target,
             "recorder": self.recorder,
+            "region": self.region,
             "secrets": len(self.secrets),
             "coverage": round(self.coverage, 6),
+            "families": self.families,
             "leaks": [leak.to_json() for leak in self.leaks],
         }
 
 
-def audit_scenario(target: str, steps: Path | None) -> Scenario:
-    """The target page with the steps (and recorder options) of `steps`, or just opened."""
+def audit_scenario(target: str, steps: Path | None, region: str | None = None) -> Scenario:
+    """The target page with the steps (and recorder options) of `steps`, or just opened;
+    `region` (audit --region) overrides recorder.pii_region."""
+    scenario = _audit_scenario(target, steps)
+    if region is None:
+        return scenario
+    recorder = dataclasses.replace(scenario.recorder, pii_region=region)
+    return dataclasses.replace(scenario, recorder=recorder)
+
+
+def _audit_scenario(target: str, steps: Path | None) -> Scenario:
     is_url = urlsplit(target).scheme in ("http", "https", "file")
     page = None if is_url else _page_ref(target)
     url = target if is_url else None
@@ -90,11 +106,12 @@ def _page_ref(target: str) -> PageRef:
 def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -> AuditResult:
     adapter = adapters.get(recorder)
     recording = record(browser, server, scenario, adapter)
-    found = masking.secrets(recording.page_content(), scenario.expect.pii, scenario.recorder)
+    content = recording.page_content()
+    found = masking.secrets(content, scenario.expect.pii, scenario.recorder)
     leaks = masking.scan(recording.stream, found, adapter.is_checkpoint_mark)
-    return AuditResult(
-        scenario.url or str(scenario.page), recorder, scenario.recorder, found, leaks
-    )
+    region = masking.page_region(content, scenario.recorder)
+    target = scenario.url or str(scenario.page)
+    return AuditResult(target, recorder, scenario.recorder, found, leaks, region)
 
 
 def fix_for(leak: masking.Leak, config: RecorderConfig) -> str:
@@ -123,8 +140,14 @@ def text_report(result: AuditResult) -> str:
     lines = [
         f"masking audit of {result.target} with {result.recorder}: {len(result.secrets)} private"
         f" values on the page, {len({leak.value for leak in result.leaks})} leaked,"
-        f" coverage {result.coverage:.0%}"
+        f" coverage {result.coverage:.0%} (phone region {result.region})"
     ]
+    for kind, entry in result.families.items():
+        leaked = len(entry["leaks"])
+        lines.append(
+            f"  {kind:<12} {entry['held']:>4} held, {entry['masked']:>4} masked"
+            + (f", {leaked} leaked" if leaked else "")
+        )
     seen: set[str] = set()
     for leak in result.leaks:
         if leak.value in seen:

@@ -12,6 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+import phonenumbers
+
 from harness import adapters, baseline, overhead, report
 from harness.adapters.base import Adapter
 from harness.audit import audit, audit_scenario, text_report
@@ -92,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         "--steps", type=Path, metavar="FILE", help="drive the page with this scenario's steps"
     )
     audit.add_argument("--recorder", default=DEFAULT_RECORDER, metavar="NAME")
+    audit.add_argument(
+        "--region",
+        type=_region,
+        metavar="XX",
+        help="region of national phone formats (ISO 3166, e.g. FR; default: recorder.pii_region,"
+        " else the page's <html lang> region, else US)",
+    )
     audit.add_argument("--json", type=Path, metavar="FILE")
     audit.add_argument("--browser-endpoint", metavar="WS_URL")
 
@@ -234,9 +243,16 @@ def _write_results(results: list[ScenarioResult], args: argparse.Namespace) -> N
         report.write_html(results, args.report)
 
 
+def _region(text: str) -> str:
+    region = text.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise argparse.ArgumentTypeError(f"{text!r} is no region phonenumbers knows (e.g. FR)")
+    return region
+
+
 def _audit(args: argparse.Namespace) -> int:
     [recorder] = _recorders([args.recorder])
-    scenario = audit_scenario(args.target, args.steps)
+    scenario = audit_scenario(args.target, args.steps, args.region)
     _writable(args.json, "--json")
     with Worker(args.browser_endpoint) as worker:
         try:

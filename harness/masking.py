@@ -66,7 +66,7 @@ class Sensitive:
 @dataclass(frozen=True)
 class Secret:
     value: str
-    kind: str  # declared | input | password | masked | blocked | email | card | phone | iban | ssn
+    kind: str  # declared | input | password | masked | blocked | a pii.FAMILIES kind
     source: str  # where on the live page it was, e.g. "form > input#email value"
     within: tuple[str, ...] = ()  # longer texts shown in the clear that contain it
 
@@ -103,6 +103,7 @@ def secrets(
         if item.field == "attr:autocomplete" and item.text.strip().lower().startswith("cc-")
     }
     found: dict[str, Secret] = {}
+    region = page_region(items, config)
 
     def add(value: str, kind: str, source: str, card: bool = False) -> None:
         value = value.strip()
@@ -116,7 +117,8 @@ def secrets(
         elif kind != "declared":  # a declared value must appear nowhere, clear text or not
             if kind in PAGE_SHOWS and value in shown and not card:
                 return  # a PII kind, if the recorder must detect it, comes next
-            secret = Secret(value, kind, source, _clear_holders(value, clear, config))
+            holders = _clear_holders(value, clear, config, region)
+            secret = Secret(value, kind, source, holders)
         found[value] = secret
 
     for value in declared:
@@ -139,12 +141,23 @@ def secrets(
         if content and (item.masked or (config.mask_all_text and item.field == "text")):
             add(item.text, "masked", source)
         if config.detect_pii:
-            for match in _detect(item.text):
+            for match in _detect(item.text, region):
                 add(match.value, match.kind, source)
     return list(found.values())
 
 
-def _clear_holders(value: str, clear: list[str], config: RecorderConfig) -> tuple[str, ...]:
+def page_region(items: Iterable[Sensitive], config: RecorderConfig) -> str:
+    """The region of national phone formats: recorder.pii_region, else the region of the top
+    document's <html lang> ("pt-BR": BR), else US (a bare "fr" names no region)."""
+    if config.pii_region:
+        return config.pii_region
+    lang = next((i.text for i in items if i.path == "html" and i.field == "attr:lang"), None)
+    return pii.region_from_lang(lang) or pii.DEFAULT_REGION
+
+
+def _clear_holders(
+    value: str, clear: list[str], config: RecorderConfig, region: str
+) -> tuple[str, ...]:
     """Longer clear texts holding `value` where a recorder may keep it: not where it is PII the
     recorder must detect (an email in the page URL, a phone number in a link)."""
     return tuple(
@@ -152,15 +165,15 @@ def _clear_holders(value: str, clear: list[str], config: RecorderConfig) -> tupl
         for text in clear
         if value in text
         and text != value
-        and not (config.detect_pii and any(m.value == value for m in _detect(text)))
+        and not (config.detect_pii and any(m.value == value for m in _detect(text, region)))
     )
 
 
-def _detect(text: str) -> list[pii.Match]:
+def _detect(text: str, region: str) -> list[pii.Match]:
     """PII in `text` and in its URL-decoded forms (`jane%40example.com`, `%2B33+6+12...` in an
     href or a query string): a recorder must mask it there too."""
     forms = {text, unquote(text), unquote_plus(text)} if "%" in text or "+" in text else {text}
-    return [match for form in forms for match in pii.find(form)]
+    return [match for form in forms for match in pii.find(form, region)]
 
 
 def _shown_in_clear(items: list[Sensitive], config: RecorderConfig) -> list[str]:
@@ -343,3 +356,32 @@ def coverage(found: list[Secret], leaks: list[Leak]) -> float:
         return 1.0
     leaked = {leak.value for leak in leaks}
     return sum(secret.value not in leaked for secret in found) / len(found)
+
+
+# Kinds in the order reports list them: declared values, form and selector kinds, PII families.
+KINDS = ("declared", "password", "input", "masked", "blocked", *pii.FAMILIES)
+
+
+def families(found: Iterable[Secret], leaks: Iterable[Leak]) -> dict[str, dict[str, Any]]:
+    """Per kind of secret: how many values the page held, how many reached the stream masked
+    everywhere, and each leaked value with where on the page it came from, where it leaked
+    first and in how many places. Kinds the page held none of are left out."""
+    leaks = list(leaks)
+    out: dict[str, dict[str, Any]] = {}
+    for secret in found:
+        entry = out.setdefault(secret.kind, {"held": 0, "masked": 0, "leaks": []})
+        entry["held"] += 1
+        places = [leak for leak in leaks if leak.value == secret.value]
+        if not places:
+            entry["masked"] += 1
+            continue
+        entry["leaks"].append(
+            {
+                "value": secret.value,
+                "source": secret.source,
+                "where": places[0].where,
+                "places": len(places),
+            }
+        )
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    return dict(sorted(out.items(), key=lambda kv: order.get(kv[0], len(order))))

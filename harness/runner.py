@@ -51,6 +51,7 @@ class ScenarioResult:
     leaks: list[masking.Leak] = field(default_factory=list)
     coverage: float = 1.0
     secrets: int = 0  # private values the page held (declared or found)
+    families: dict[str, dict[str, Any]] = field(default_factory=dict)  # masking.families()
     known_failure: str | None = None  # failed as the scenario's known_failures says it would
     bad_input: str | None = None  # found while running (an unreachable URL): one line
     events: dict[str, int] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class ScenarioResult:
                 "leaks": [leak.to_json() for leak in self.leaks],
                 "coverage": round(self.coverage, 6),
                 "secrets": self.secrets,
+                "families": self.families,
             },
             "events": self.events,
             "stream": self.stream,
@@ -185,6 +187,7 @@ def _verify(
     result.secrets = len(secrets)
     result.leaks = masking.scan(stream, secrets, adapter.is_checkpoint_mark)
     result.coverage = masking.coverage(secrets, result.leaks)
+    result.families = masking.families(secrets, result.leaks)
     result.failures.extend(
         f"masking: {leak.kind} {leak.value!r} from {leak.source} leaked at {leak.where}"
         for leak in _first_per_value(result.leaks)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeAlias
 from urllib.parse import urlsplit
 
+import phonenumbers
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -128,6 +129,9 @@ class RecorderConfig:
     ignore: tuple[str, ...] = ()
     sample_rate: float = 1.0
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The region of national phone formats in PII detection (harness/pii.py); None: the page's
+    # <html lang> region, else US.
+    pii_region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1351,6 +1355,13 @@ _SCENARIO = _Block(
                     "options": (
                         _FreeMap(),
                         "adapter-specific raw options, passed through unchanged",
+                    ),
+                    "pii_region": (
+                        _Choice(tuple(sorted(phonenumbers.SUPPORTED_REGIONS))),
+                        "region (ISO 3166 code, e.g. FR) whose national phone formats count as "
+                        "phone numbers in the PII verdict; default: the region of the page's "
+                        "<html lang> (pt-BR: BR), else US. International numbers are found "
+                        "whatever it is",
                     ),
                 },
             ),

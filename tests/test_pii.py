@@ -1,28 +1,37 @@
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
-from harness.pii import find, iban_valid, luhn
+from harness.pii import MIN_PHONE_DIGITS, find, iban_valid, luhn, region_from_lang
 
 
 @pytest.mark.parametrize(
     ("text", "kind", "value"),
     [
         ("mail jane.doe+x@example.co.uk now", "email", "jane.doe+x@example.co.uk"),
-        ("<JANE@EXAMPLE.COM>", "email", "JANE@EXAMPLE.COM"),
+        ("<JANE@ACME-MAIL.COM>", "email", "JANE@ACME-MAIL.COM"),
         ("card 4111 1111 1111 1111 ok", "card", "4111 1111 1111 1111"),
         ("4111-1111-1111-1111", "card", "4111-1111-1111-1111"),
         ("mc 5500005555555559", "card", "5500005555555559"),
         ("amex 3782 822463 10005", "card", "3782 822463 10005"),
         ("call +33 6 12 34 56 78", "phone", "+33 6 12 34 56 78"),
-        ("+1 (555) 123-4567", "phone", "+1 (555) 123-4567"),
+        ("+1 (415) 555-2671", "phone", "+1 (415) 555-2671"),
         ("+44 20 7946 0958", "phone", "+44 20 7946 0958"),
-        ("(555) 123-4567", "phone", "(555) 123-4567"),
-        ("555.123.4567", "phone", "555.123.4567"),
-        ("06 12 34 56 78", "phone", "06 12 34 56 78"),
+        ("(415) 555-2671", "phone", "(415) 555-2671"),
+        ("415.555.2671", "phone", "415.555.2671"),
         ("IBAN DE89 3704 0044 0532 0130 00", "iban", "DE89 3704 0044 0532 0130 00"),
         ("GB82WEST12345698765432", "iban", "GB82WEST12345698765432"),
         ("ssn 123-45-6789", "ssn", "123-45-6789"),
+        ("ssn 123 45 6789", "ssn", "123 45 6789"),
+        ("ssn 123.45.6789", "ssn", "123.45.6789"),
+        ("DE89-3704-0044-0532-0130-00", "iban", "DE89-3704-0044-0532-0130-00"),
+        ("maestro 6759 6498 2643 8453", "card", "6759 6498 2643 8453"),
+        ("uatp 1354 123456 12340", "card", "1354 123456 12340"),
+        ("mir 2200 0000 0000 0004", "card", "2200 0000 0000 0004"),
+        ("+55 11 96123-4567", "phone", "+55 11 96123-4567"),
+        ("CPF 123.456.789-09", "national_id", "123.456.789-09"),
+        ("DNI 12345678Z", "national_id", "12345678Z"),
         ("tel:+33612345678", "phone", "+33612345678"),
         ("call +14155552671 now", "phone", "+14155552671"),
         ("IBAN DE89370400440532013000 EUR", "iban", "DE89370400440532013000"),
@@ -70,6 +79,14 @@ def test_each_family_is_found(text: str, kind: str, value: str) -> None:
         "DE89370400440532013000PAID",  # one word: not split into an IBAN and a suffix
         "score +1234567",  # too short for E.164
         "commit de45a1b2c3d4e5f6a7b8c9",  # hex in an IBAN's shape, wrong checksum or length
+        "(555) 123-4567",  # area code 555 is not assigned: the fictional number of films
+        "placeholder you@example.com",  # RFC 2606/6761 reserved domains: no one's address
+        "x@foo.test",
+        "dev@app.localhost",
+        "DE88-3704-0044-0532-0130-00",  # a broken IBAN holds no card or phone either
+        "07.03.2024",  # a German date: phonenumbers alone calls it a valid DE number
+        "ISBN 3-8218-2341-0",
+        "Chrome/124.0.6367.201",
     ],
 )
 def test_look_alikes_are_not_pii(text: str) -> None:
@@ -77,7 +94,7 @@ def test_look_alikes_are_not_pii(text: str) -> None:
 
 
 def test_several_matches_in_order_without_overlap() -> None:
-    text = "Jane <jane@example.com>, card 4111 1111 1111 1111, phone +33 6 12 34 56 78."
+    text = "Jane <jane@acme-mail.com>, card 4111 1111 1111 1111, phone +33 6 12 34 56 78."
     assert [m.kind for m in find(text)] == ["email", "card", "phone"]
 
 
@@ -97,3 +114,34 @@ def test_checksums() -> None:
     # Valid mod 97, but one character short of France's 27, or no IBAN country at all.
     assert not iban_valid("FR8620041010050500013M0260")
     assert not iban_valid("ZZ22370400440532013000")
+
+
+@pytest.mark.parametrize("region", ["US", "DE", "IT", "IN", "BR"])
+def test_look_alikes_are_not_pii_in_any_region(region: str) -> None:
+    for text in ("07.03.2024", "INV-973721300", "ISBN 3-8218-2341-0", "35.6762° N"):
+        assert find(text, region) == [], (text, region)
+
+
+def test_national_formats_need_the_page_region() -> None:
+    assert find("06 12 34 56 78") == []  # not a US number
+    assert [m.value for m in find("appelez le 06 12 34 56 78", "FR")] == ["06 12 34 56 78"]
+    assert [m.value for m in find("03-1234-5678", "JP")] == ["03-1234-5678"]
+
+
+def test_region_from_lang() -> None:
+    assert region_from_lang("pt-BR") == "BR"
+    assert region_from_lang("zh-Hant-TW") == "TW"
+    assert region_from_lang("en_GB") == "GB"
+    assert region_from_lang("fr") is None
+    assert region_from_lang("es-419") is None
+    assert region_from_lang("") is None and region_from_lang(None) is None
+
+
+def test_no_region_has_a_phone_number_shorter_than_the_matcher_prefilter() -> None:
+    lengths: list[int] = []
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        assert metadata is not None and metadata.general_desc is not None
+        lengths += metadata.general_desc.possible_length
+    shortest = min(lengths)
+    assert shortest == MIN_PHONE_DIGITS
