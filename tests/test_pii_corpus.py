@@ -233,3 +233,31 @@ def test_national_phone_formats_follow_html_lang_and_region(tmp_path: Path) -> N
     # --region US: the same digits are no US number.
     code, text, data = _audit(tmp_path, html, "--region", "US")
     assert code == 0 and data["region"] == "US" and data["leaks"] == [], text
+
+
+def test_run_json_states_per_family_what_the_page_held_and_where_it_leaked(
+    tmp_path: Path,
+) -> None:
+    """recorder.pii_region: FR on a page whose <html lang> names no region: French national
+    numbers are phone numbers; `run --json`'s masking section counts them per family."""
+    html = CHECKOUT.format(lang="en", placeholder="you@example.com", phone="01 23 45 67 89")
+    (tmp_path / "checkout.html").write_text(html)
+    scenario = tmp_path / "region.yaml"
+    scenario.write_text("name: region\npage: checkout.html\nrecorder:\n  pii_region: FR\n")
+    out = tmp_path / "run.json"
+    run = subprocess.run(
+        [str(REPLAYCHECK), "run", str(scenario), "--recorder", "rrweb", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr  # a leak fails the run
+    [result] = json.loads(out.read_text())["scenarios"]
+    families = result["masking"]["families"]
+    assert set(families) == {"phone"}  # the reserved placeholder address is no secret
+    assert (families["phone"]["held"], families["phone"]["masked"]) == (2, 0)
+    assert {leak["value"] for leak in families["phone"]["leaks"]} == {
+        "06 12 34 56 78",
+        "01 23 45 67 89",
+    }
+    assert "masking: phone '01 23 45 67 89' from html > body > p.help text" in run.stdout
