@@ -46,6 +46,8 @@ ANYWHERE_LENGTH = 4
 TOKEN_LENGTH = 3
 # Kinds of secret a clear text equal to it makes no secret (see above).
 PAGE_SHOWS = frozenset({"input", "masked", "blocked"})
+# The secret standing for strict's promise (secrets()): its `within` holds the unmasked texts.
+STRICT, STRICT_KIND = "privacy: strict", "strict"
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -143,6 +145,17 @@ def secrets(
         if config.detect_pii:
             for match in _detect(item.text, region):
                 add(match.value, match.kind, source)
+    if config.strict:
+        # Strict's promise (no readable text, no media) is checked on the stream's structure
+        # by scan(); what `unmask` keeps in the clear is the exception.
+        unmasked = {
+            item.text.strip()
+            for item in items
+            if item.unmasked
+            and not item.password
+            and (item.field in ("text", "value") or item.field.startswith("attr:"))
+        }
+        found[STRICT] = Secret(STRICT, STRICT_KIND, "recorder.privacy: strict", tuple(unmasked))
     return list(found.values())
 
 
@@ -324,6 +337,9 @@ def scan(
             }
         )
     for secret in found:
+        if secret.kind == STRICT_KIND:
+            leaks.extend(strict_leaks(stream, secret.within, is_mark))
+            continue
         occurs = _finder(secret)
         hits = [
             Leak(secret.value, secret.kind, f"event {index}, {path or 'value'}", secret.source)
@@ -340,6 +356,60 @@ def scan(
     return leaks
 
 
+def strict_leaks(
+    stream: Stream, unmasked: Iterable[str], is_mark: Callable[[Event], bool] = lambda _: False
+) -> list[Leak]:
+    """What a `privacy: strict` stream holds in the clear: readable text (text nodes, comments,
+    text attributes, form values, CSS `content:` strings, the title) that no `unmask`ed text of
+    the page accounts for, and media that is no placeholder. Read by the adapter of the
+    stream's format (the one `is_mark` belongs to, else the first that reads it); a format no
+    adapter reads cannot be verified, which fails too."""
+    from harness.adapters import ADAPTERS  # here: the adapters import this module's imports
+    from harness.adapters.base import Adapter, Readable
+
+    owner = getattr(is_mark, "__self__", None)
+    candidates = [owner] if isinstance(owner, Adapter) else []
+    candidates += [cls() for cls in ADAPTERS.values()]
+    for adapter in candidates:
+        found = adapter.readable(stream)
+        if found is not None:
+            break
+    else:
+        return [
+            Leak(
+                "",
+                STRICT_KIND,
+                "the stream",
+                "recorder.privacy: strict cannot be verified: "
+                "no adapter reads this stream's format",
+            )
+        ]
+    clear = [text for text in unmasked if text]
+
+    def exempt(item: Readable) -> bool:
+        return item.kind != "media" and any(_fits(item.text.strip(), text) for text in clear)
+
+    # A field whose value ends as an unmasked one: its every value (typing it) is unmasked.
+    fields = {item.field for item in found if item.field is not None and exempt(item)}
+    leaks = []
+    for item in found:
+        if exempt(item) or (item.kind == "value" and item.field in fields):
+            continue
+        gap = adapter.strict_gap(item.kind)
+        note = f" ({adapter.name}'s known gap: {gap})" if gap else ""
+        leaks.append(
+            Leak(item.text, STRICT_KIND, item.where, f"recorder.privacy: strict, {item.kind}{note}")
+        )
+    return leaks
+
+
+def _fits(recorded: str, clear: str) -> bool:
+    """Whether `recorded` is the unmasked `clear` text, with some of it (PII) starred."""
+    return len(recorded) == len(clear) and all(
+        a == b or a == "*" for a, b in zip(recorded, clear, strict=True)
+    )
+
+
 def _unmarked(text: str, marks: list[Event]) -> str:
     """The JSON `text` without the strings of the `marks` it holds: one occurrence of each
     string goes, which leaves the same number of that string whichever one it was."""
@@ -354,7 +424,7 @@ def coverage(found: list[Secret], leaks: list[Leak]) -> float:
     """Share of the page's secrets that reached the stream masked everywhere."""
     if not found:
         return 1.0
-    leaked = {leak.value for leak in leaks}
+    leaked = {STRICT if leak.kind == STRICT_KIND else leak.value for leak in leaks}
     return sum(secret.value not in leaked for secret in found) / len(found)
 
 
@@ -369,6 +439,8 @@ def families(found: Iterable[Secret], leaks: Iterable[Leak]) -> dict[str, dict[s
     leaks = list(leaks)
     out: dict[str, dict[str, Any]] = {}
     for secret in found:
+        if secret.kind == STRICT_KIND:
+            continue  # strict's promise is one verdict on the whole stream, not a value
         entry = out.setdefault(secret.kind, {"held": 0, "masked": 0, "leaks": []})
         entry["held"] += 1
         places = [leak for leak in leaks if leak.value == secret.value]

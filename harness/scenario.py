@@ -27,6 +27,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 __all__ = [
     "EVENT_KINDS",
+    "MEDIA_BLOCK",
+    "PRIVACY_PRESETS",
     "STEP_KINDS",
     "EventExpectation",
     "Expect",
@@ -129,9 +131,92 @@ class RecorderConfig:
     ignore: tuple[str, ...] = ()
     sample_rate: float = 1.0
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The preset the other keys started from (PRIVACY_PRESETS); after the SPEC keys, so
+    # positional use holds.
+    privacy: str = "balanced"
     # The region of national phone formats in PII detection (harness/pii.py); None: the page's
     # <html lang> region, else US.
     pii_region: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.privacy not in PRIVACY_PRESETS:
+            raise ValueError(f"privacy must be one of {', '.join(PRIVACY_PRESETS)}")
+
+    @classmethod
+    def preset(cls, privacy: str, **keys: Any) -> RecorderConfig:
+        """The `privacy` preset refined by explicit `keys`, as the scenario loader reads them:
+        an explicit boolean replaces the preset's (under strict it may not turn masking off),
+        explicit selectors add to the preset's (strict's media `block` stays)."""
+        if privacy not in PRIVACY_PRESETS:
+            raise ValueError(f"privacy must be one of {', '.join(PRIVACY_PRESETS)}")
+        preset = PRIVACY_PRESETS[privacy]
+        values: dict[str, Any] = {}
+        for name, default in preset.items():
+            given = keys.pop(name, None)
+            if isinstance(default, tuple):
+                values[name] = tuple(dict.fromkeys((*default, *(given or ()))))
+            elif given is None:
+                values[name] = default
+            elif privacy == "strict" and default is True and given is False:
+                raise ValueError(f"privacy: strict masks everything; {name} cannot be false")
+            else:
+                values[name] = given
+        return cls(**values, **keys, privacy=privacy)
+
+    @property
+    def strict(self) -> bool:
+        return self.privacy == "strict"
+
+
+# What strict blocks: what draws pixels no text mask covers (Sentry's blockAllMedia list, plus
+# canvas and frames). CSS background images are not elements: strict does not promise them.
+MEDIA_BLOCK: tuple[str, ...] = (
+    "img",
+    "picture",
+    "svg",
+    "video",
+    "audio",
+    "canvas",
+    "iframe",
+    "frame",
+    "object",
+    "embed",
+    "input[type=image]",
+)
+
+# The defaults each preset gives the privacy keys (the scenario's explicit keys refine them):
+# strict masks all text and every field and blocks media, like Sentry's defaults; balanced is
+# the SPEC's default (fields masked, PII detected in text and attributes); relaxed masks
+# passwords (always masked) and detected PII only.
+PRIVACY_PRESETS: dict[str, dict[str, Any]] = {
+    "strict": {
+        "mask_all_inputs": True,
+        "mask_all_text": True,
+        "detect_pii": True,
+        "mask": (),
+        "unmask": (),
+        "block": MEDIA_BLOCK,
+        "ignore": (),
+    },
+    "balanced": {
+        "mask_all_inputs": True,
+        "mask_all_text": False,
+        "detect_pii": True,
+        "mask": (),
+        "unmask": (),
+        "block": (),
+        "ignore": (),
+    },
+    "relaxed": {
+        "mask_all_inputs": False,
+        "mask_all_text": False,
+        "detect_pii": True,
+        "mask": (),
+        "unmask": (),
+        "block": (),
+        "ignore": (),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -688,6 +773,43 @@ class _Config(_Block):
 
     def parse(self, ctx: _Context, v: _Value, where: str) -> Any:
         return self.cls(**super().parse(ctx, v, where))
+
+
+class _RecorderBlock(_Config):
+    """The recorder block: `privacy` picks the preset that gives the privacy keys their
+    defaults; the keys written refine it (RecorderConfig.preset)."""
+
+    def parse(self, ctx: _Context, v: _Value, where: str) -> Any:
+        values = _Block.parse(self, ctx, v, where)
+        entries = v.entries if isinstance(v, _Map) else {}
+        privacy = values.pop("privacy")
+        keys = {
+            name: value
+            for name, value in values.items()
+            if name not in PRIVACY_PRESETS[privacy]
+            or (name in entries and not _is_null(entries[name].value))
+        }
+        try:
+            return RecorderConfig.preset(privacy, **keys)
+        except ValueError as e:
+            line = next(
+                (entries[k].key_line for k in keys if k in entries and keys[k] is False),
+                v.line,
+            )
+            ctx.fail(
+                line,
+                f"{where}: {e}; to keep some text or fields in the clear under strict, list "
+                "them in unmask, or start from privacy: balanced",
+            )
+
+    def schema(self) -> dict[str, Any]:
+        # Strict cannot be weakened: its masking booleans, when written, are true.
+        kept = {k: {"const": True} for k, v in PRIVACY_PRESETS["strict"].items() if v is True}
+        return {
+            **super().schema(),
+            "if": {"required": ["privacy"], "properties": {"privacy": {"const": "strict"}}},
+            "then": {"properties": kept},
+        }
 
 
 def _default_of(f: dataclasses.Field[Any]) -> Any:
@@ -1334,7 +1456,7 @@ _SCENARIO = _Block(
         ),
         _Field(
             "recorder",
-            _Config(
+            _RecorderBlock(
                 RecorderConfig,
                 {
                     "mask_all_inputs": (_Bool(), "mask the value of every form field"),
@@ -1362,6 +1484,16 @@ _SCENARIO = _Block(
                         "phone numbers in the PII verdict; default: the region of the page's "
                         "<html lang> (pt-BR: BR), else US. International numbers are found "
                         "whatever it is",
+                    ),
+                    "privacy": (
+                        _Choice(tuple(PRIVACY_PRESETS)),
+                        "the preset the privacy keys start from: strict masks all text and "
+                        "fields and blocks images, video, audio, svg, canvas and frames "
+                        "(same-size placeholders), and the verdict fails any readable text or "
+                        "media in the stream; balanced masks fields and detected PII; relaxed "
+                        "masks passwords and detected PII only. Keys given refine it: booleans "
+                        "replace the preset's (strict cannot be weakened: unmask instead), "
+                        "selectors add to its own",
                     ),
                 },
             ),

@@ -13,6 +13,7 @@ import yaml
 
 from harness.scenario import (
     EVENT_KINDS,
+    MEDIA_BLOCK,
     STEP_KINDS,
     EventExpectation,
     Expect,
@@ -950,3 +951,90 @@ def test_known_failures_must_map_recorders_to_reasons(site: Path) -> None:
     err = load_error(path)
     assert str(err).startswith(f"{path}:{line_of(text, '- rrweb')}: ")
     assert "known_failures must be a mapping" in str(err)
+
+
+# --- recorder.privacy presets ---
+
+
+def recorder_of(site: Path, block: str, name: str = "privacy.yaml") -> RecorderConfig:
+    return load_scenario(write(site, PAGE + "recorder:\n" + block, name)).recorder
+
+
+def test_privacy_defaults_to_balanced_which_is_the_spec_default(site: Path) -> None:
+    assert recorder_of(site, "  privacy: balanced\n") == RecorderConfig()
+    assert RecorderConfig().privacy == "balanced"
+    assert RecorderConfig.preset("balanced") == RecorderConfig()
+
+
+def test_strict_masks_all_text_and_fields_and_blocks_media(site: Path) -> None:
+    r = recorder_of(site, "  privacy: strict\n")
+    assert (r.privacy, r.mask_all_text, r.mask_all_inputs, r.detect_pii) == (
+        "strict",
+        True,
+        True,
+        True,
+    )
+    assert r.block == MEDIA_BLOCK and r.strict
+    assert {"img", "video", "canvas", "iframe", "svg"} <= set(r.block)
+
+
+def test_relaxed_masks_passwords_and_pii_only(site: Path) -> None:
+    r = recorder_of(site, "  privacy: relaxed\n")
+    assert (r.mask_all_inputs, r.mask_all_text, r.detect_pii, r.block) == (False, False, True, ())
+
+
+def test_explicit_keys_refine_the_preset(site: Path) -> None:
+    r = recorder_of(
+        site,
+        '  privacy: strict\n  unmask: [".price"]\n  block: [".ad"]\n  mask_all_text: true\n'
+        "  sample_rate: 0.5\n",
+    )
+    # Selectors add to the preset's own; other keys are the scenario's.
+    assert r.unmask == (".price",) and r.block == (*MEDIA_BLOCK, ".ad")
+    assert (r.mask_all_text, r.sample_rate) == (True, 0.5)
+    # A boolean replaces the preset's where that does not weaken strict.
+    relaxed = recorder_of(site, "  privacy: relaxed\n  mask_all_inputs: true\n", "r.yaml")
+    assert (relaxed.mask_all_inputs, relaxed.privacy) == (True, "relaxed")
+    balanced = recorder_of(site, "  privacy: balanced\n  detect_pii: false\n", "b.yaml")
+    assert balanced == RecorderConfig(detect_pii=False)
+    # A key written as null is absent: the preset's value stays.
+    assert recorder_of(site, "  privacy: strict\n  mask_all_text:\n", "n.yaml").mask_all_text
+
+
+def test_strict_cannot_be_weakened(site: Path) -> None:
+    text = PAGE + f"recorder:\n  privacy: strict\n  mask_all_text: false  {MARK}\n"
+    path = write(site, text, "weak.yaml")
+    err = load_error(path)
+    assert str(err).startswith(f"{path}:{line_of(text, MARK)}: ")
+    assert "mask_all_text cannot be false" in str(err) and "unmask" in str(err)
+    with pytest.raises(ValueError, match="mask_all_inputs"):
+        RecorderConfig.preset("strict", mask_all_inputs=False)
+
+
+def test_privacy_must_be_a_known_preset(site: Path) -> None:
+    text = PAGE + f"recorder:\n  privacy: paranoid  {MARK}\n"
+    path = write(site, text, "unknown.yaml")
+    err = load_error(path)
+    assert str(err).startswith(f"{path}:{line_of(text, MARK)}: ")
+    assert "strict, balanced, relaxed" in str(err)
+    with pytest.raises(ValueError):
+        RecorderConfig(privacy="paranoid")
+
+
+def test_schema_lists_the_privacy_presets() -> None:
+    privacy = json_schema()["properties"]["recorder"]["properties"]["privacy"]
+    assert privacy["enum"] == ["strict", "balanced", "relaxed"]
+    assert privacy["default"] == "balanced" and "refine" in privacy["description"]
+
+
+def test_schema_rejects_a_weakened_strict_as_the_loader_does() -> None:
+    recorder = json_schema()["properties"]["recorder"]
+    assert recorder["if"] == {
+        "required": ["privacy"],
+        "properties": {"privacy": {"const": "strict"}},
+    }
+    kept = recorder["then"]["properties"]
+    assert kept == {
+        name: {"const": True} for name in ("mask_all_inputs", "mask_all_text", "detect_pii")
+    }
+    assert all(name in recorder["properties"] for name in kept)

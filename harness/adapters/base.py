@@ -10,8 +10,10 @@ and optionally `maskedElements()` (elements whose content the recorder masked on
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 
@@ -37,6 +39,46 @@ class Masks(TypedDict):
     unmask: list[str]
 
 
+@dataclass(frozen=True)
+class Readable:
+    """What a `privacy: strict` recording holds that it promised not to: readable text (a text
+    node, a comment, a human-readable attribute, a form value, a CSS `content:` string, the
+    document title) or media content (an image, video, canvas or frame that is no placeholder)."""
+
+    kind: str  # "text", "comment", "title", "value", "css", "attr:<name>", "media"
+    text: str
+    where: str  # "event 3, <p> text node 17"
+    field: Any = None  # the form field's node id, for a value: its every value is one field's
+
+
+# Attributes a page shows as text (recorder/src/record/serialize.ts, TEXT_ATTR).
+TEXT_ATTRS = frozenset({"title", "alt", "placeholder", "label", "aria-label", "aria-description"})
+BUTTON_TYPES = frozenset({"submit", "button", "reset"})  # an input's value is its label
+# Elements strict blocks (scenario.MEDIA_BLOCK) by tag: their content is media, not text.
+MEDIA_TAGS = frozenset(
+    {"img", "picture", "svg", "video", "audio", "canvas", "iframe", "frame", "object", "embed"}
+)
+_LEGIBLE = re.compile(r"[^\s*]")  # masking stars every non-space character
+# A `content:` declaration or a custom property, and the strings in its value (what masked
+# text masks in CSS).
+_CSS_DRAWN = re.compile(r"(?:^|[;{\s])(?:content|--[\w-]+)\s*:([^;}]*)")
+_CSS_STRING = re.compile(r"([\"'])((?:\\.|(?!\1)[^\\])*)\1")
+
+
+def legible(text: str) -> bool:
+    """Whether `text` has a character masking did not star."""
+    return _LEGIBLE.search(text) is not None
+
+
+def css_strings(css: str) -> Iterator[str]:
+    """The readable strings CSS draws (`content:` and custom properties): masked text stars
+    them."""
+    for declaration in _CSS_DRAWN.finditer(css):
+        for string in _CSS_STRING.finditer(declaration[1]):
+            if legible(string[2]):
+                yield string[2]
+
+
 # Shipped in the wheel (package data), built by build.mjs.
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
 
@@ -56,6 +98,9 @@ class Adapter(ABC):
     checkpoint_settle_ms: ClassVar[int] = 0
     # Wait before the final flush so batched observers have emitted everything.
     final_settle_ms: ClassVar[int] = 0
+    # What this recorder cannot keep out of a `privacy: strict` recording, by Readable kind
+    # ("attr" for every attribute): the verdict still fails it, naming the gap.
+    strict_gaps: ClassVar[Mapping[str, str]] = {}
 
     def check_bundles(self) -> None:
         """Raises FileNotFoundError, saying how to build them, when a file this adapter needs in
@@ -124,6 +169,16 @@ class Adapter(ABC):
         (answered or not), and `emitted`, events per page the recorder said it recorded, tell
         what was recorded but lost on the way."""
         return decode(batches, self.timeline, attempted, emitted)
+
+    def readable(self, stream: Stream) -> list[Readable] | None:
+        """Readable text and media content in `stream` (what `privacy: strict` promises to
+        keep out), or None when this adapter does not read the stream's format: then strict
+        cannot be verified, and the verdict says so."""
+        return None
+
+    def strict_gap(self, kind: str) -> str | None:
+        """This recorder's known gap for a Readable kind, if it has one."""
+        return self.strict_gaps.get(kind) or self.strict_gaps.get(kind.split(":", 1)[0])
 
     @abstractmethod
     def interactions(self, stream: Stream) -> list[Interaction]:

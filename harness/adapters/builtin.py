@@ -7,13 +7,25 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import recorder
-from harness.adapters.base import Adapter, Masks
+from harness.adapters.base import (
+    BUTTON_TYPES,
+    MEDIA_TAGS,
+    TEXT_ATTRS,
+    Adapter,
+    Masks,
+    Readable,
+    css_strings,
+    legible,
+)
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.stream import Event, Stream, Timeline
 
-# EventType, MouseKind and NavigationKind numbers of recorder/src/format.ts.
+# EventType, MouseKind, NavigationKind and NodeKind numbers of recorder/src/format.ts.
+META, SNAPSHOT, MUTATION = 0, 1, 2
 INPUT, SCROLL, MOUSE_MOVE, MOUSE, NAVIGATION, ERROR, CHECKPOINT = 3, 4, 5, 6, 8, 9, 10
+STYLE_SHEET, ADOPTED_SHEETS, CANVAS = 11, 12, 14
+NODE_DOCUMENT, NODE_ELEMENT, NODE_TEXT, NODE_COMMENT = 0, 2, 3, 4
 CLICK, DBLCLICK = 2, 3
 NAVIGATION_LOAD = 0
 
@@ -40,6 +52,7 @@ class BuiltinAdapter(Adapter):
             "maskAllInputs": config.mask_all_inputs,
             "maskAllText": config.mask_all_text,
             "detectPii": config.detect_pii,
+            "piiRegion": getattr(config, "pii_region", None),  # national phone formats
             "mask": list(config.mask),
             "unmask": list(config.unmask),
             "block": list(config.block),
@@ -106,3 +119,110 @@ class BuiltinAdapter(Adapter):
 
     def is_checkpoint_mark(self, event: Event) -> bool:
         return isinstance(event, list) and event[:1] == [CHECKPOINT]
+
+    def readable(self, stream: Stream) -> list[Readable] | None:
+        if not all(isinstance(e, list) and e and isinstance(e[0], int) for e in stream.events):
+            return None
+        return _BuiltinReader().read(stream.events)
+
+
+class _BuiltinReader:
+    """Walks a builtin stream (recorder/src/format.ts) for what strict keeps out."""
+
+    def __init__(self) -> None:
+        self.found: list[Readable] = []
+        self.tags: dict[int, str] = {}  # element id -> tag
+        self.parents: dict[int, str] = {}  # text node id -> its parent's tag
+        self.at = ""
+
+    def read(self, events: list[Any]) -> list[Readable]:
+        for index, e in enumerate(events):
+            self.at = f"event {index}"
+            kind = e[0]
+            if kind == META:
+                self.text("title", e[3], "document title")
+            elif kind == SNAPSHOT:
+                self.node(e[2], "")
+            elif kind == MUTATION:
+                for parent, _next, node in e[2]:
+                    self.node(node, self.tags.get(parent, ""))
+                for node, name, value, *_ in e[4]:
+                    if isinstance(value, str):
+                        self.attr(self.tags.get(node, ""), name, value, {}, node)
+                for node, text, *_ in e[5]:
+                    self.text_node(self.parents.get(node, ""), node, text)
+            elif kind == INPUT and isinstance(e[3], str | list):
+                for value in e[3] if isinstance(e[3], list) else [e[3]]:
+                    self.text("value", str(value), f"input event on node {e[2]}", e[2])
+            elif kind == STYLE_SHEET:
+                self.css(e[3], f"style sheet of node {e[2]}")
+            elif kind == ADOPTED_SHEETS:
+                for css in e[3]:
+                    self.css(css, f"adopted style sheet of {e[2]}")
+            elif kind == CANVAS:
+                self.add("media", "canvas frame", f"canvas event on node {e[2]}")
+        return self.found
+
+    def add(self, kind: str, text: str, what: str, field: Any = None) -> None:
+        self.found.append(Readable(kind, text, f"{self.at}, {what}", field))
+
+    def text(self, kind: str, text: str, what: str, field: Any = None) -> None:
+        if legible(text):
+            self.add(kind, text, what, field)
+
+    def css(self, css: str, what: str) -> None:
+        for string in css_strings(css):
+            self.add("css", string, what)
+
+    def attr(self, tag: str, name: str, value: str, attrs: dict[str, str], node: int) -> None:
+        short = name.lower().rsplit(":", 1)[-1]
+        what = f"<{tag}> node {node} attribute {name}"
+        if short in TEXT_ATTRS or (
+            short == "value" and tag == "input" and attrs.get("type", "").lower() in BUTTON_TYPES
+        ):
+            self.text(f"attr:{short}", value, what)
+        elif short == "style":
+            self.css(value, what)
+
+    def text_node(self, parent: str, node: int, text: str) -> None:
+        if parent == "style":
+            self.css(text, f"<style> text node {node}")
+        elif parent != "script":
+            self.text("text", text, f"<{parent}> text node {node}")
+
+    def node(self, n: list[Any], parent: str) -> None:
+        kind = n[0]
+        if kind == NODE_DOCUMENT:
+            for child in n[2]:
+                self.node(child, "")
+            for css in n[3] if len(n) > 3 else []:
+                self.css(css, f"adopted style sheet of document {n[1]}")
+        elif kind == NODE_TEXT:
+            self.parents[n[1]] = parent
+            self.text_node(parent, n[1], n[2])
+        elif kind == NODE_COMMENT:
+            self.text("comment", n[2], f"comment node {n[1]}")
+        elif kind == NODE_ELEMENT:
+            self.element(n)
+
+    def element(self, n: list[Any]) -> None:
+        node, tag, attrs = n[1], str(n[2]).lower(), n[3]
+        extra: dict[str, Any] = n[5] if len(n) > 5 else {}
+        self.tags[node] = tag
+        if "blocked" in extra:
+            return  # a same-size placeholder: nothing of it is recorded
+        image_input = tag == "input" and attrs.get("type", "").lower() == "image"
+        if tag in MEDIA_TAGS or image_input or "canvas" in extra:
+            self.add("media", tag, f"<{tag}> node {node} recorded, not blocked")
+        for name, value in attrs.items():
+            self.attr(tag, name, value, attrs, node)
+        if isinstance(extra.get("value"), str):
+            self.text("value", extra["value"], f"<{tag}> node {node} value", node)
+        if "css" in extra:
+            self.css(extra["css"], f"<{tag}> node {node} style sheet")
+        for css in extra.get("shadowSheets", []):
+            self.css(css, f"<{tag}> node {node} shadow root sheet")
+        for child in [*n[4], *extra.get("shadow", [])]:
+            self.node(child, tag)
+        if "frame" in extra:
+            self.node(extra["frame"], tag)

@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from harness.adapters.base import DIST, Adapter, Masks
+from harness.adapters.base import (
+    BUTTON_TYPES,
+    DIST,
+    MEDIA_TAGS,
+    TEXT_ATTRS,
+    Adapter,
+    Masks,
+    Readable,
+    css_strings,
+    legible,
+)
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
 from harness.stream import Event, Stream, Timeline, decode_body
 
-# rrweb's event and source numbers (@rrweb/types).
-META, CUSTOM, INCREMENTAL = 4, 5, 3
-SOURCE_MOUSE_MOVE, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL, SOURCE_INPUT = 1, 2, 3, 5
-SOURCE_TOUCH_MOVE, SOURCE_DRAG = 6, 12
+# rrweb's event, source and node numbers (@rrweb/types, rrweb-snapshot).
+FULL_SNAPSHOT, META, CUSTOM, INCREMENTAL = 2, 4, 5, 3
+SOURCE_MUTATION, SOURCE_MOUSE_MOVE, SOURCE_MOUSE_INTERACTION, SOURCE_SCROLL = 0, 1, 2, 3
+SOURCE_INPUT, SOURCE_TOUCH_MOVE, SOURCE_STYLE_SHEET_RULE, SOURCE_CANVAS = 5, 6, 8, 9
+SOURCE_DRAG, SOURCE_ADOPTED_STYLE_SHEET = 12, 15
+NODE_DOCUMENT, NODE_ELEMENT, NODE_TEXT, NODE_COMMENT = 0, 2, 3, 5
 INTERACTION_CLICK, INTERACTION_DBLCLICK = 2, 4
 ERROR_TAG = "replaycheck.error"
 CHECKPOINT_TAG = "replaycheck.checkpoint"  # harness/js/src/adapters/rrweb-record.ts
@@ -38,8 +50,20 @@ class RrwebAdapter(Adapter):
         relative=False,
     )
 
+    # What rrweb's options cannot keep out of a strict recording (its record options are JSON
+    # here, as a deployed config is: no maskTextFn or maskInputFn callbacks).
+    strict_gaps: ClassVar[dict[str, str]] = {
+        "attr": "rrweb masks no attribute: title, alt, placeholder, aria-label and button "
+        "labels go as they are",
+        "comment": "rrweb records comments as they are",
+        "css": "rrweb records CSS text as it is, content: strings included",
+    }
+
     def record_options(self, config: RecorderConfig) -> dict[str, Any]:
-        # rrweb has no unmask and no PII detection: those keys have no effect on it.
+        # rrweb has no unmask and no PII detection: those keys have no effect on it. Strict is
+        # maskAllInputs, maskTextSelector "*" (every element's text; rrweb's maskTextClass
+        # matches one class only) and blockSelector of the media tags (scenario.MEDIA_BLOCK):
+        # rrweb's blocked elements replay as same-size placeholders.
         mask_text = "*" if config.mask_all_text else _joined(config.mask)
         options: dict[str, Any] = {"maskAllInputs": config.mask_all_inputs}
         if mask_text:
@@ -70,6 +94,11 @@ class RrwebAdapter(Adapter):
             fields=fields,
             unmask=[],  # rrweb has no unmask
         )
+
+    def readable(self, stream: Stream) -> list[Readable] | None:
+        if not all(isinstance(e, dict) and "timestamp" in e for e in stream.events):
+            return None
+        return _RrwebReader().read(stream.events)
 
     def interactions(self, stream: Stream) -> list[Interaction]:
         found = _page_loads(stream)
@@ -118,6 +147,105 @@ class RrwebAdapter(Adapter):
             and event.get("type") == CUSTOM
             and (event.get("data") or {}).get("tag") == CHECKPOINT_TAG
         )
+
+
+class _RrwebReader:
+    """Walks an rrweb stream for what strict keeps out."""
+
+    def __init__(self) -> None:
+        self.found: list[Readable] = []
+        self.tags: dict[Any, str] = {}  # node id -> tag (for text nodes: the parent's)
+        self.at = ""
+
+    def read(self, events: list[Any]) -> list[Readable]:
+        for index, e in enumerate(events):
+            self.at = f"event {index}"
+            kind, data = e.get("type"), e.get("data") or {}
+            if kind == FULL_SNAPSHOT:
+                self.node(data.get("node") or {}, "")
+            elif kind != INCREMENTAL:
+                continue
+            source = data.get("source")
+            if source == SOURCE_MUTATION:
+                for add in data.get("adds", []):
+                    self.node(add.get("node") or {}, self.tags.get(add.get("parentId"), ""))
+                for change in data.get("attributes", []):
+                    tag = self.tags.get(change.get("id"), "")
+                    for name, value in (change.get("attributes") or {}).items():
+                        if isinstance(value, str):
+                            self.attr(tag, change.get("id"), name, value, {})
+                for change in data.get("texts", []):
+                    if isinstance(change.get("value"), str):
+                        self.text_node(self.tags.get(change.get("id"), ""), change, change["value"])
+            elif source == SOURCE_INPUT and isinstance(data.get("text"), str):
+                self.text(
+                    "value", data["text"], f"input event on node {data.get('id')}", data.get("id")
+                )
+            elif source == SOURCE_STYLE_SHEET_RULE:
+                for rule in data.get("adds", []):
+                    self.css(str(rule.get("rule", "")), f"style sheet rule of {data.get('id')}")
+            elif source == SOURCE_ADOPTED_STYLE_SHEET:
+                for sheet in data.get("styles", []):
+                    for rule in sheet.get("rules", []):
+                        self.css(str(rule.get("rule", "")), "adopted style sheet")
+            elif source == SOURCE_CANVAS:
+                self.add("media", "canvas frame", f"canvas mutation of node {data.get('id')}")
+        return self.found
+
+    def add(self, kind: str, text: str, what: str, field: Any = None) -> None:
+        self.found.append(Readable(kind, text, f"{self.at}, {what}", field))
+
+    def text(self, kind: str, text: str, what: str, field: Any = None) -> None:
+        if legible(text):
+            self.add(kind, text, what, field)
+
+    def css(self, css: str, what: str) -> None:
+        for string in css_strings(css):
+            self.add("css", string, what)
+
+    def attr(self, tag: str, node: Any, name: str, value: str, attrs: dict[str, Any]) -> None:
+        short = name.lower().rsplit(":", 1)[-1]
+        what = f"<{tag}> node {node} attribute {name}"
+        button = tag == "input" and str(attrs.get("type", "")).lower() in BUTTON_TYPES
+        if short in TEXT_ATTRS or (short == "value" and button):
+            self.text(f"attr:{short}", value, what)
+        elif short in ("style", "_csstext"):
+            self.css(value, what)
+        elif short == "rr_dataurl":
+            self.add("media", f"{tag} pixels", what)
+
+    def text_node(self, parent: str, n: dict[str, Any], text: str) -> None:
+        what = f"<{parent}> text node {n.get('id')}"
+        if parent == "style" or n.get("isStyle"):
+            self.css(text, what)
+        elif parent != "script":
+            self.text("text", text, what)
+
+    def node(self, n: dict[str, Any], parent: str) -> None:
+        kind, node = n.get("type"), n.get("id")
+        if kind == NODE_TEXT:
+            self.tags[node] = parent
+            self.text_node(parent, n, str(n.get("textContent", "")))
+            return
+        if kind == NODE_COMMENT:
+            self.text("comment", str(n.get("textContent", "")), f"comment node {node}")
+            return
+        if kind not in (NODE_DOCUMENT, NODE_ELEMENT):
+            return
+        tag = str(n.get("tagName", "")).lower()
+        attrs: dict[str, Any] = n.get("attributes") or {}
+        if kind == NODE_ELEMENT:
+            self.tags[node] = tag
+            if "rr_width" in attrs:
+                return  # a blocked element: a same-size placeholder
+            image_input = tag == "input" and str(attrs.get("type", "")).lower() == "image"
+            if tag in MEDIA_TAGS or image_input:
+                self.add("media", tag, f"<{tag}> node {node} recorded, not blocked")
+            for name, value in attrs.items():
+                if isinstance(value, str):
+                    self.attr(tag, node, name, value, attrs)
+        for child in n.get("childNodes", []):
+            self.node(child, tag)
 
 
 def _page_loads(stream: Stream) -> list[Interaction]:

@@ -402,20 +402,35 @@ function contentBox(el: Element): Box | null {
 }
 
 /**
- * The block whose lines hold an inline node (its nearest ancestor that is not inline), and the
- * inline-level boxes in between (a button, a span with a border): masked text resizes them.
+ * The block whose lines hold an inline node (its nearest ancestor that is not inline and not
+ * sized by its content), and the boxes in between (a button, a span with a border, a flex item
+ * as wide as its text): masked text resizes them.
  */
 function lineBlock(node: Node): { block: Element | null; inlines: Element[] } {
   const inlines: Element[] = [];
   let at = parentElement(node);
   while (at) {
-    const display = defaultView(ownerDocument(at))?.getComputedStyle(at).display ?? "";
-    if (!display.startsWith("inline") && display !== "contents") return { block: at, inlines };
-    inlines.push(at);
+    const style = defaultView(ownerDocument(at))?.getComputedStyle(at);
+    const display = style?.display ?? "";
     const root = getRootNode(at);
-    at = parentElement(at) ?? (nodeType(root) === 11 ? host(root as ShadowRoot) : null);
+    const up = parentElement(at) ?? (nodeType(root) === 11 ? host(root as ShadowRoot) : null);
+    const inline = display.startsWith("inline") || display === "contents";
+    if (!inline && !(style && shrinksToText(style, up))) return { block: at, inlines };
+    inlines.push(at);
+    at = up;
   }
   return { block: null, inlines };
+}
+
+/**
+ * Whether a block's width follows its text, like an inline-block's: a float, an absolutely
+ * positioned box, or an item of a row flex container that does not grow (a button in a toolbar).
+ * Masked text of another width then moves its far edge and what follows it in its container.
+ */
+function shrinksToText(style: CSSStyleDeclaration, parent: Element | null): boolean {
+  if (style.cssFloat !== "none" || style.position === "absolute" || style.position === "fixed") return true;
+  const outer = parent ? defaultView(ownerDocument(parent))?.getComputedStyle(parent) : null;
+  return !!outer && outer.display.endsWith("flex") && !outer.flexDirection.startsWith("column") && parseFloat(style.flexGrow) === 0;
 }
 
 /**
