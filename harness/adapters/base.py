@@ -54,6 +54,7 @@ class Readable:
 # Attributes a page shows as text (recorder/src/record/serialize.ts, TEXT_ATTR).
 TEXT_ATTRS = frozenset({"title", "alt", "placeholder", "label", "aria-label", "aria-description"})
 BUTTON_TYPES = frozenset({"submit", "button", "reset"})  # an input's value is its label
+FIELD_TAGS = frozenset({"input", "textarea", "select", "option"})  # a value attribute is data
 # Elements strict blocks (scenario.MEDIA_BLOCK) by tag: their content is media, not text.
 MEDIA_TAGS = frozenset(
     {"img", "picture", "svg", "video", "audio", "canvas", "iframe", "frame", "object", "embed"}

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import recorder
 from harness.adapters.base import (
     BUTTON_TYPES,
+    FIELD_TAGS,
     MEDIA_TAGS,
     TEXT_ATTRS,
     Adapter,
@@ -177,10 +178,11 @@ class _BuiltinReader:
     def attr(self, tag: str, name: str, value: str, attrs: dict[str, str], node: int) -> None:
         short = name.lower().rsplit(":", 1)[-1]
         what = f"<{tag}> node {node} attribute {name}"
-        if short in TEXT_ATTRS or (
-            short == "value" and tag == "input" and attrs.get("type", "").lower() in BUTTON_TYPES
-        ):
+        button = tag == "input" and attrs.get("type", "").lower() in BUTTON_TYPES
+        if short in TEXT_ATTRS or (short == "value" and button):
             self.text(f"attr:{short}", value, what)
+        elif short == "value" and tag in FIELD_TAGS:
+            self.text("value", value, what, node)  # a field's value: strict masks them all
         elif short == "style":
             self.css(value, what)
 

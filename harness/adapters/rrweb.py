@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from harness.adapters.base import (
     BUTTON_TYPES,
     DIST,
+    FIELD_TAGS,
     MEDIA_TAGS,
     TEXT_ATTRS,
     Adapter,
@@ -57,6 +58,8 @@ class RrwebAdapter(Adapter):
         "labels go as they are",
         "comment": "rrweb records comments as they are",
         "css": "rrweb records CSS text as it is, content: strings included",
+        "value": "rrweb's maskAllInputs masks the values of the input types it lists, not "
+        "every value attribute: hidden inputs' and options' go as they are",
     }
 
     def record_options(self, config: RecorderConfig) -> dict[str, Any]:
@@ -209,6 +212,8 @@ class _RrwebReader:
         button = tag == "input" and str(attrs.get("type", "")).lower() in BUTTON_TYPES
         if short in TEXT_ATTRS or (short == "value" and button):
             self.text(f"attr:{short}", value, what)
+        elif short == "value" and tag in FIELD_TAGS:
+            self.text("value", value, what, node)  # a field's value: strict masks them all
         elif short in ("style", "_csstext"):
             self.css(value, what)
         elif short == "rr_dataurl":
