@@ -14,6 +14,7 @@ Run: .venv/bin/python bench/bench_pii.py
 
 from __future__ import annotations
 
+import gzip
 import statistics
 import time
 from pathlib import Path
@@ -35,6 +36,8 @@ NON_PII_PAGES = [
     *sorted(p for p in PAGES.rglob("*.html") if p.parent != PAGES / "masking"),
     PAGES / "masking" / "lookalikes.html",
 ]
+RECORD_JS = ROOT / "recorder" / "dist" / "record.js"
+BUNDLE_BUDGET = 12_288  # gzipped bytes of the record bundle (issue 12)
 NODES = 10_000
 RUNS = 5
 WARMUP = 3
@@ -61,6 +64,8 @@ WITH_PII = [
     "Card ending 4111 1111 1111 1111",
     "Call +33 6 12 34 56 78",
     "Phone (555) 123-4567",
+    "Tel. 06 12 34 56 78",  # national: a phone in FR, digits elsewhere
+    "Card 6759 6498 2643 8453",
     "IBAN DE89 3704 0044 0532 0130 00",
     "SSN 123-45-6789",
 ]
@@ -99,8 +104,12 @@ def time_python(sample: list[str]) -> tuple[list[float], int]:
     return timings, spans
 
 
-def time_ts(page: Page, sample: list[str]) -> tuple[list[float], int]:
-    page.evaluate("texts => { globalThis.__texts = texts; }", sample)
+def time_ts(page: Page, sample: list[str], region: str) -> tuple[list[float], int]:
+    """The recorder's detector with national formats of `region` (its piiRegion)."""
+    page.evaluate(
+        "([texts, region]) => { globalThis.__texts = texts; __pii.setRegion(region); }",
+        [sample, region],
+    )
     timings: list[float] = []
     spans = 0
     for run in range(WARMUP + RUNS):
@@ -158,7 +167,8 @@ def main() -> None:
         try:
             page = browser.new_page()
             page.evaluate(script)
-            ts_timings, ts_spans = time_ts(page, sample)
+            ts_timings, ts_spans = time_ts(page, sample, "US")
+            fr_timings, fr_spans = time_ts(page, sample, "FR")
             strings, py_false, ts_false = false_positives(browser, script)
         finally:
             browser.close()
@@ -168,6 +178,10 @@ def main() -> None:
     print(f"      runs: {_runs(py_timings)} ms; {py_spans} spans found ({pii_nodes} PII nodes)")
     print(f"  in-page ts (pii.ts)      {statistics.median(ts_timings):7.1f} ms")
     print(f"      runs: {_runs(ts_timings)} ms; {ts_spans} spans found ({pii_nodes} PII nodes)")
+    print(f"  in-page ts, region FR    {statistics.median(fr_timings):7.1f} ms")
+    print(f"      runs: {_runs(fr_timings)} ms; {fr_spans} spans found ({pii_nodes} PII nodes)")
+    size = len(gzip.compress(RECORD_JS.read_bytes(), compresslevel=6))  # as gzip -c
+    print(f"record bundle: {size:,} bytes gzipped (budget {BUNDLE_BUDGET:,})")
     print(
         f"false positives on {len(NON_PII_PAGES)} non-PII pages ({strings:,} strings;"
         f" target 0): python {len(py_false)}, ts {len(ts_false)}"

@@ -3,7 +3,7 @@
 // the replay keeps its layout.
 
 import { doc } from "./native";
-import { findPii, maskPii } from "./pii";
+import { findPii, maskPii, setRegion } from "./pii";
 
 export interface RecordOptions {
   ingestUrl: string;
@@ -11,6 +11,8 @@ export interface RecordOptions {
   maskAllInputs?: boolean;
   maskAllText?: boolean;
   detectPii?: boolean;
+  /** Region of national phone formats ("FR"); default the region of `<html lang>`, else US. */
+  piiRegion?: string;
   /** Masked values become a fixed "*****" instead of one star per character: hides the length. */
   hideLength?: boolean;
   mask?: string[];
@@ -60,6 +62,7 @@ export function configure(o: RecordOptions): void {
   cfg.inputs = o.maskAllInputs !== false;
   cfg.text = !!o.maskAllText;
   cfg.pii = o.detectPii !== false;
+  setRegion(o.piiRegion);
   cfg.hideLength = !!o.hideLength;
   cfg.mask = selectors(o.mask);
   cfg.unmask = selectors(o.unmask);

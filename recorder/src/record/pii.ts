@@ -9,11 +9,15 @@ export interface PiiSpan {
   kind: "email" | "card" | "phone" | "iban" | "ssn";
 }
 
+import { IBANS, REGIONS } from "./tables";
+
 type Kind = PiiSpan["kind"];
 
 // Python's Unicode \w: a letter, a number or "_".
 const W = "\\p{L}\\p{N}_";
 const re = (source: string): RegExp => new RegExp(source, "gu");
+// Not inside an IBAN-shaped word run ("SE95 4231 6153 ..."): a check-broken IBAN holds no card or phone.
+const NOT_IN_IBAN = "(?<![A-Za-z]{2}\\d\\d(?:[ -][A-Za-z0-9]{4})*[ -])";
 
 const luhn = (d: string): boolean => {
   let sum = 0;
@@ -24,35 +28,21 @@ const luhn = (d: string): boolean => {
   return sum % 10 == 0;
 };
 
-/** Issuer prefixes and lengths: a Luhn-valid timestamp or order number has none of them. */
-const brand = (d: string): boolean => {
-  const n = d.length,
-    two = +d.slice(0, 2),
-    three = +d.slice(0, 3),
-    four = +d.slice(0, 4);
-  return (
-    (d[0] == "4" && (n == 13 || n == 16 || n == 19)) ||
-    (((two > 50 && two < 56) || (four > 2220 && four < 2721)) && n == 16) ||
-    ((two == 34 || two == 37) && n == 15) ||
-    ((four == 6011 || two == 65 || (three > 643 && three < 650)) && n > 15) ||
-    (two == 35 && n > 15) ||
-    ((two == 30 || two == 36 || two == 38) && n == 14)
-  );
-};
+/**
+ * Issuer ranges and lengths of every network (Visa, Mastercard incl. 2-series, Amex, Discover,
+ * JCB, Diners, Maestro, UnionPay, RuPay, Mir, UATP): a Luhn-valid timestamp or order number has none.
+ */
+const brand = (d: string): boolean =>
+  d.length > 11 && /^(?:1\d{14}$|2(?:20[0-4]|2[2-9]|[3-6]|7[01]|720)|3[04-9]|[4-6]|8[12])/.test(d);
 
-// IBAN length of every country of the SWIFT IBAN registry: a mod-97-valid run of the wrong
-// length (a hash, a reference) is not an IBAN. harness/pii.py holds the same string.
-const IBAN_COUNTRIES =
-  "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 DJ27" +
-  " DK18 DO28 EE20 EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 HR21 HU28" +
-  " IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 MC27 MD24 ME22" +
-  " MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 RO24 RS22 RU33 SA24" +
-  " SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 VA22 VG24 XK20 YE30";
-const IBAN_LENGTHS = new Map(IBAN_COUNTRIES.split(" ").map((e): [string, number] => [e.slice(0, 2), +e.slice(2)]));
+/** The value of `key` (two capitals) in a generated table (tables.ts: "value KEYS" words). */
+const lookup = (table: string, key: string): string | undefined =>
+  /^[A-Z]{2}$/.test(key) ? RegExp(`\\b([\\da-z]*)(?:[A-Z]{2})*${key}`).exec(table)?.[1] : undefined;
 
 const ibanValid = (s: string): boolean => {
-  const c = s.replace(/ /g, "").toUpperCase();
-  if (IBAN_LENGTHS.get(c.slice(0, 2)) !== c.length) return false;
+  const c = s.replace(/[ -]/g, "").toUpperCase();
+  // A mod-97-valid run of the wrong length for its country (a hash, a reference) is no IBAN.
+  if (lookup(IBANS, c.slice(0, 2)) != c.length + "") return false;
   let r = 0;
   for (const ch of c.slice(4) + c.slice(0, 4)) {
     const v = parseInt(ch, 36);
@@ -67,14 +57,44 @@ const ibanValid = (s: string): boolean => {
  * an IBAN that follows an IBAN-shaped word ("REF AB12 DE89 ...") is still found.
  */
 const iban = (m: RegExpExecArray, family: RegExp): number => {
-  for (let s = m[0]; ; s = s.slice(0, s.lastIndexOf(" "))) {
+  for (let s = m[0], cut; ; s = s.slice(0, cut)) {
     if (ibanValid(s)) return (family.lastIndex = m.index + s.length), s.length;
-    if (s.indexOf(" ") < 0) return (family.lastIndex = m.index + 1), 0;
+    if ((cut = s.search(/[ -][^ -]*$/)) < 0) return (family.lastIndex = m.index + 1), 0;
   }
 };
 
+// A national number needs the page's region (setRegion): its prefix, the shortest and longest
+// national number and the longest group its formats print (tables.ts, from libphonenumber).
+let region: string | undefined, ruleOf: string, rule: string;
+/** The page's region for national phone formats ("FR"); unset: `<html lang>`'s region, else US. */
+export const setRegion = (r?: string | null): void => {
+  region = r ? (r + "").toUpperCase() : undefined;
+};
+// Read when a number is checked, not when the recorder starts: an init script runs before <html>.
+const regionRule = (): string => {
+  const r = region || (/-([a-z]{2})$/i.exec(document.documentElement?.lang)?.[1] || "").toUpperCase();
+  if (r != ruleOf) rule = lookup(REGIONS, (ruleOf = r)) || lookup(REGIONS, "US")!;
+  return rule;
+};
+// A date first (2024-03-07, 07-03-2024 10) or dots (a decimal, a coordinate, a version) are not national numbers.
+const NOT_NATIONAL = /\.|^(?:(?:19|20)\d\d[ -]\d\d?[ -]\d\d?|\d\d?[ -]\d\d?[ -](?:19|20)\d\d)\b/;
+const phone = (m: RegExpExecArray): number => {
+  const s = m[0],
+    d = s.replace(/\D/g, "");
+  if (s[0] == "+") return whole(d.length > 6 && d.length < 16, m); // E.164
+  const r = regionRule(),
+    p = r.slice(0, -3),
+    [min, max, longest] = [...r.slice(-3)].map((c) => parseInt(c, 36)),
+    fits = (n: number): boolean => n >= min! && n <= max!;
+  // The last group has 2 digits or more (not an ISBN), none is longer than the region prints
+  // (not an order number).
+  return NOT_NATIONAL.test(s) || /\D\d$/.test(s) || s.match(/\d+/g)!.some((g) => g.length > longest!)
+    ? 0
+    : whole((!!p && d.startsWith(p) && fits(d.length - p.length)) || (fits(d.length) && (!p || d.length > 5)), m);
+};
+
 const ssnValid = (m: RegExpExecArray): boolean =>
-  m[1] != "000" && m[1] != "666" && m[1]![0] != "9" && m[2] != "00" && m[3] != "0000";
+  m[1] != "000" && m[1] != "666" && m[1]![0] != "9" && m[3] != "00" && m[4] != "0000";
 
 const whole = (ok: boolean, m: RegExpExecArray): number => (ok ? m[0].length : 0);
 
@@ -92,18 +112,18 @@ const FAMILIES: (() => Family)[] = [
   ],
   // 13-19 digits, optionally grouped by single spaces or dashes; glued to a letter it is part
   // of a word (a hash, an id), not a card.
-  () => ["card", re(`(?<![${W}-])\\d(?:[ -]?\\d){12,18}(?![${W}-])`), (m) => ((d) => whole(luhn(d) && brand(d), m))(m[0].replace(/\D/g, ""))],
+  () => ["card", re(`${NOT_IN_IBAN}(?<![${W}-])\\d(?:[ -]?\\d){11,18}(?![${W}-])`), (m) => ((d) => whole(luhn(d) && brand(d), m))(m[0].replace(/\D/g, ""))],
   // Print form or compact, either case. A word glued to it ("...3000PAID") makes one word: not an IBAN.
-  () => ["iban", re(`(?<![${W}])[A-Za-z]{2}\\d{2}(?: ?[A-Za-z0-9]){11,30}(?![${W}])`), iban],
-  () => ["ssn", re("(?<![\\d-])(\\d{3})-(\\d{2})-(\\d{4})(?![\\d-])"), (m) => whole(ssnValid(m), m)],
-  // International (+CC ...) or compact E.164 (+33612345678), (555) 123-4567, 555-123-4567 /
-  // 555.123.4567, 0X XX XX XX XX. A dash or dot before it joins it to an id (INV-555-123-4567).
+  () => ["iban", re(`(?<![${W}])[A-Za-z]{2}\\d{2}(?:[ -]?[A-Za-z0-9]){11,30}(?![${W}])`), iban],
+  () => ["ssn", re("(?<![\\d.-])(\\d{3})([ .-])(\\d{2})\\2(\\d{4})(?![\\d-]|[.,]\\d)"), (m) => whole(ssnValid(m), m)],
+  // International (+CC ...: an assigned calling code, 7 to 15 digits) or national, grouped by
+  // single spaces, dashes or dots, a group in parentheses ("(11) 96123-4567", "8 (912) 345-67-89").
+  // A dash or dot before it joins it to an id (INV-555-123-4567), a digit after a dot or comma
+  // (a date, a decimal) makes it a number.
   () => [
     "phone",
-    re(
-      `(?<![${W}+.-])(?:\\+\\d{1,3}[ .-]?\\(?\\d{1,4}\\)?(?:[ .-]\\d{2,4}){2,4}|\\+[1-9]\\d{7,14}|\\(\\d{3}\\) ?\\d{3}[ .-]\\d{4}|\\d{3}[.-]\\d{3}[.-]\\d{4}|0[1-9](?:[ .]\\d{2}){4})(?![${W}-])`,
-    ),
-    (m) => m[0].length,
+    re(`${NOT_IN_IBAN}(?<![${W}+.-]|\\d[.,/:])(?:\\+\\d+|\\(\\d+(?:[ -]\\d+)?\\)|\\d+)(?:[ .-]?\\(\\d+\\)|[ .-]\\d+)*(?![${W}-]|[.,/:]\\d)`),
+    phone,
   ],
 ];
 const compiled: Family[] = [];
