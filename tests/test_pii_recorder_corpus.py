@@ -7,6 +7,7 @@ corpus's look-alike regions. National phone numbers are looked for in their own 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -17,15 +18,13 @@ from playwright.sync_api import Page
 from harness.adapters.base import read_bundle
 from harness.worker import Worker
 from tests.pii_corpus import LOOKALIKE_REGIONS, MUST_NOT_FIND, corpus, lookalikes
+from tests.test_record import Start, bundle, start  # noqa: F401 (fixtures)
 
 # The recorder's families (issue 12): national ids are the harness's alone.
 RECALL_FAMILIES = ("phone_international", "phone_national", "iban", "card", "ssn")
 MIN_RECALL = 0.97
 # A page's text around the value: the value must be found as a whole inside it.
 SENTENCE = "Contact: {}, thanks."
-# RFC 2606/6761 example addresses: the recorder masks them still, as tests/test_record.py and
-# the masking corpus use example.org addresses as the PII to mask (an open conflict, see below).
-RESERVED_EMAIL = "@"
 
 FIND_ALL = """([cases, sentence]) => cases.map(([text, region]) => {
     __pii.setRegion(region);
@@ -75,12 +74,9 @@ def test_recall_per_family_and_table(page: Page) -> None:
         found = sum(hit for _, hit in rows)
         goal = "none" if family in MUST_NOT_FIND else ">=97%" if family in RECALL_FAMILIES else "-"
         print(f"  {family:20} {found:4} / {len(rows):4}  {100 * found / len(rows):5.1f}%  {goal}")
-    emails = [line for line in fps if RESERVED_EMAIL in line.split(":")[0]]
-    print(f"  look-alikes x {len(LOOKALIKE_REGIONS)} regions: {len(fps) - len(emails)} found,")
-    print(f"    and {len(emails)} reserved example emails (masked on purpose, see below)")
+    print(f"  look-alikes x {len(LOOKALIKE_REGIONS)} regions: {len(fps)} found")
     for line in fps:
-        if line not in emails:
-            print(f"    {line}")
+        print(f"    {line}")
     for family in RECALL_FAMILIES:
         rows = results[family]
         missed = [what for what, hit in rows if not hit]
@@ -93,15 +89,35 @@ def test_no_check_broken_iban(page: Page) -> None:
         assert [what for what, hit in results[family] if hit] == []
 
 
-def test_no_lookalike_but_reserved_emails(page: Page) -> None:
-    fps = [line for line in _false_positives(page) if RESERVED_EMAIL not in line.split(":")[0]]
-    assert fps == []
+def test_no_lookalike(page: Page) -> None:
+    assert _false_positives(page) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the recorder still masks RFC 2606/6761 example addresses: tests/test_record.py and"
-    " scenarios/pages/masking use example.org addresses as PII to mask",
-)
-def test_no_reserved_email(page: Page) -> None:
-    assert [line for line in _false_positives(page) if RESERVED_EMAIL in line] == []
+ADD = """(t) => {
+    const p = document.createElement("p");
+    p.textContent = t;
+    document.body.append(p);
+}"""
+DE = "Tel. 030 123456"  # a Berlin number; 9 digits: none in the US
+
+
+def test_recorder_reads_the_region_from_the_option_or_html_lang(start: Start) -> None:  # noqa: F811
+    """record.js end to end: national numbers of piiRegion, else <html lang>'s region, else US."""
+    default = start("pii.html")
+    default.page.evaluate(ADD, DE)  # no lang: US, where this is no phone number
+    default.flush()  # recorded (and masked) before the lang changes
+    default.page.evaluate("document.documentElement.lang = 'de-DE'")
+    default.page.evaluate(ADD, DE.replace("030", "040"))  # Hamburg
+    stream = json.dumps(default.events())
+    assert DE in stream and "040 123456" not in stream and "Tel. *** ******" in stream
+    option = start("pii.html", piiRegion="de")
+    option.page.evaluate(ADD, DE)
+    assert DE not in json.dumps(option.events())
+
+
+def test_reserved_example_addresses_are_kept_others_masked(start: Start) -> None:  # noqa: F811
+    """A you@example.com placeholder is no one's address (RFC 2606/6761); a real one is masked."""
+    rec = start("pii.html")
+    rec.page.evaluate(ADD, "Email you@example.com or support@shop.test, not jane@acme-mail.com")
+    stream = json.dumps(rec.events())
+    assert "you@example.com or support@shop.test, not **************" in stream

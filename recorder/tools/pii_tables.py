@@ -4,7 +4,7 @@ metadata (the `phonenumbers` package), IBAN lengths from python-stdnum's copy of
 registry.
 
 Phones: not the whole metadata (about 250 KB), only what tells a phone number from other digits
-in a few hundred bytes. International form needs none: a "+" and 7 to 15 digits (E.164);
+in a few hundred bytes. International form needs none: a "+" and 8 to 15 digits (E.164);
 checking the calling code as well cost 150 bytes gzipped and found nothing more on the corpus.
 National form, per region: its national prefix (in every region numbers are also written
 without it: a format prints none or makes it optional; asserted below), the shortest and
