@@ -60,7 +60,7 @@ WITH_DIGITS = [
     "ISBN 978-3-16-148410-0",
 ]
 WITH_PII = [
-    "Contact: jane.doe@example.com",
+    "Contact: jane.doe@acme-mail.com",
     "Card ending 4111 1111 1111 1111",
     "Call +33 6 12 34 56 78",
     "Phone (555) 123-4567",
