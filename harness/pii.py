@@ -3,8 +3,10 @@
 The harness's own detector, independent of any recorder's, used to find PII on a live page that
 a scenario did not declare. Grounded in the reference libraries (docs/pii.md has the table):
 
-- phone numbers: phonenumbers (libphonenumber) PhoneNumberMatcher, Leniency.VALID, with the
-  page's region for national formats;
+- phone numbers: phonenumbers (libphonenumber) PhoneNumberMatcher, Leniency.STRICT_GROUPING
+  (valid, and grouped as the region formats numbers or not grouped at all: "2024-000123" is a
+  valid US number at Leniency.VALID, but no one writes one so), with the page's region for
+  national formats;
 - IBANs: python-stdnum's stdnum.iban (SWIFT registry BBAN formats, mod 97, national checks);
 - cards: stdnum.luhn, with our own issuer table (stdnum has none);
 - US SSNs: stdnum.us.ssn; BR CPF, ES DNI, IT codice fiscale: stdnum.br.cpf, stdnum.es.dni,
@@ -219,7 +221,7 @@ def _phones(text: str, region: str) -> list[Match]:
     found: list[Match] = []
     if len(_DIGIT.findall(text)) < MIN_PHONE_DIGITS:
         return found  # "Page 4 of 12": the matcher is slow, and no number is this short
-    for m in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID):
+    for m in phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.STRICT_GROUPING):
         before, after = text[: m.start], text[m.end :]
         if _GLUED_BEFORE.search(before) or _GLUED_AFTER.search(after):
             continue  # part of an id, a version, a decimal number, a measurement

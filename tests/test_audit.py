@@ -22,7 +22,7 @@ def test_rrweb_defaults_leak_page_pii_and_a_hidden_input(worker: Worker) -> None
     result = audit(worker.browser, worker.server, audit_scenario(str(LEAKY), None), "rrweb")
     leaked = {leak.value: leak for leak in result.leaks}
     assert set(leaked) == {
-        "jane@example.com",
+        "jane@acme-mail.com",
         "4111 1111 1111 1111",
         "+33 6 12 34 56 78",
         "sk_live_51HxSecretToken",
@@ -30,7 +30,7 @@ def test_rrweb_defaults_leak_page_pii_and_a_hidden_input(worker: Worker) -> None
     assert leaked["4111 1111 1111 1111"].source == "html > body > p.card text"
     assert leaked["sk_live_51HxSecretToken"].kind == "input"
     # The email is in the title, an alt text and (URL-encoded) a link: every place is listed.
-    assert len([leak for leak in result.leaks if leak.value == "jane@example.com"]) >= 3
+    assert len([leak for leak in result.leaks if leak.value == "jane@acme-mail.com"]) >= 3
     # "Jane Doe" was typed data in a text input: rrweb masks that one.
     assert "Jane Doe" not in leaked
     assert result.coverage == pytest.approx(1 / 5)

@@ -61,7 +61,7 @@ def test_a_page_opened_with_a_query_and_fragment_is_checked_for_pii_in_it(
 ) -> None:
     (tmp_path / "pages").mkdir()
     shutil.copy(E2E / "pages" / "plain.html", tmp_path / "pages" / "plain.html")
-    query = "?tab=2&email=rosalind.franklin@example.org#billing"
+    query = "?tab=2&email=rosalind.franklin@acme-mail.org#billing"
     (tmp_path / "s.yaml").write_text(f"page: pages/plain.html{query}\n")
     scenario = load_scenario(tmp_path / "s.yaml")
     recording = record(worker.browser, worker.server, scenario, adapters.get("rrweb"))
@@ -69,7 +69,7 @@ def test_a_page_opened_with_a_query_and_fragment_is_checked_for_pii_in_it(
     # rrweb's meta event carries the page URL as it is: the verdict finds the email in it.
     result = worker.run(scenario, "rrweb", None)
     assert [(leak.value, leak.source) for leak in result.leaks] == [
-        ("rosalind.franklin@example.org", "document url")
+        ("rosalind.franklin@acme-mail.org", "document url")
     ]
     assert worker.run(scenario, "builtin", None).passed
 

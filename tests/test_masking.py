@@ -35,9 +35,9 @@ def kinds(items: list[Sensitive], config: RecorderConfig | None = None) -> dict[
 def test_a_value_in_an_event_is_found_with_its_path() -> None:
     stream = stream_of(
         {"timestamp": 1, "data": {"text": "ok"}},
-        {"timestamp": 2, "data": {"attributes": [{"title": "mail jane@example.com"}]}},
+        {"timestamp": 2, "data": {"attributes": [{"title": "mail jane@acme-mail.com"}]}},
     )
-    [leak] = scan(stream, declared("jane@example.com"))
+    [leak] = scan(stream, declared("jane@acme-mail.com"))
     assert leak.where == "event 1, data.attributes[0].title"
     assert leak.kind == "declared"
 
@@ -49,10 +49,10 @@ def test_encoded_forms_are_found() -> None:
 
 
 def test_a_value_inside_base64_and_gzip_inside_base64_is_found() -> None:
-    plain = base64.b64encode(b"prefix jane@example.com suffix").decode()
-    packed = base64.b64encode(gzip.compress(b'{"v":"jane@example.com"}')).decode()
+    plain = base64.b64encode(b"prefix jane@acme-mail.com suffix").decode()
+    packed = base64.b64encode(gzip.compress(b'{"v":"jane@acme-mail.com"}')).decode()
     for blob in (plain, packed):
-        [leak] = scan(stream_of({"timestamp": 1, "data": blob}), declared("jane@example.com"))
+        [leak] = scan(stream_of({"timestamp": 1, "data": blob}), declared("jane@acme-mail.com"))
         assert leak.where == "event 0, data (base64)"
 
 
@@ -72,14 +72,14 @@ def test_a_compressed_batch_is_searched_too() -> None:
 
 
 def test_masked_stream_has_no_leak_and_full_coverage() -> None:
-    found = declared("jane@example.com", "Jane Doe")
+    found = declared("jane@acme-mail.com", "Jane Doe")
     leaks = scan(stream_of({"timestamp": 1, "data": {"text": "****@*******.***"}}), found)
     assert leaks == []
     assert coverage(found, leaks) == 1.0
 
 
 def test_coverage_is_the_share_of_secrets_that_did_not_leak() -> None:
-    found = declared("Jane Doe", "jane@example.com")
+    found = declared("Jane Doe", "jane@acme-mail.com")
     leaks = scan(stream_of({"timestamp": 1, "v": "Jane Doe"}), found)
     assert coverage(found, leaks) == 0.5
 
@@ -91,7 +91,7 @@ def test_page_secrets_follow_the_recorder_config() -> None:
         item("Call +33 6 12 34 56 78 today"),
         item("Order 2024-05-17 ready"),
         item("Account holder Ada", masked=True),
-        item("jane@example.com", "attr:title", unmasked=True),
+        item("jane@acme-mail.com", "attr:title", unmasked=True),
     ]
     assert kinds(items) == {
         "Jane Doe": "input",
@@ -152,22 +152,22 @@ def test_css_and_page_errors_are_searched_for_pii_only() -> None:
     items = [
         item('#card::after { content: "4111 1111 1111 1111"; }', "css", "html > head > style"),
         item("--owner: 'DE89 3704 0044 0532 0130 00'", "attr:style", "p.owner"),
-        *page_errors(["Error: declined for ada@example.org\n    at pay (billing.js:3:7)"]),
+        *page_errors(["Error: declined for ada@acme-mail.org\n    at pay (billing.js:3:7)"]),
     ]
     # CSS is not text: mask_all_text does not make a style sheet one masked secret.
     found = secrets(items, (), RecorderConfig(mask_all_text=True))
     assert {(s.value, s.kind, s.source) for s in found} == {
         ("4111 1111 1111 1111", "card", "html > head > style css"),
         ("DE89 3704 0044 0532 0130 00", "iban", "p.owner attr:style"),
-        ("ada@example.org", "email", "window error 1"),
+        ("ada@acme-mail.org", "email", "window error 1"),
     }
     assert secrets(items, (), RecorderConfig(detect_pii=False)) == []
 
 
 def test_url_encoded_pii_is_decoded_before_detection() -> None:
-    href = "profile.html?email=jane%40example.com&tel=%2B33612345678&alt=%2B33+6+12+34+56+78"
+    href = "profile.html?email=jane%40acme-mail.com&tel=%2B33612345678&alt=%2B33+6+12+34+56+78"
     assert kinds([item(href, "attr:href", "a#profile")]) == {
-        "jane@example.com": "email",
+        "jane@acme-mail.com": "email",
         "+33612345678": "phone",
         "+33 6 12 34 56 78": "phone",
     }
@@ -259,10 +259,10 @@ def test_an_undeclared_value_inside_a_text_shown_in_the_clear_is_that_text() -> 
 
 
 def test_pii_inside_a_clear_text_is_still_pii() -> None:
-    url = "https://example.com/account?email=jane@example.com"
-    items = [item(url, "url", "document"), item("jane@example.com", "text", "p.me", masked=True)]
+    url = "https://example.com/account?email=jane@acme-mail.com"
+    items = [item(url, "url", "document"), item("jane@acme-mail.com", "text", "p.me", masked=True)]
     found = secrets(items, [], RecorderConfig())
-    assert {(s.value, s.within) for s in found} == {("jane@example.com", ())}
+    assert {(s.value, s.within) for s in found} == {("jane@acme-mail.com", ())}
     [leak] = scan(stream_of({"timestamp": 1, "data": {"href": url}}), found)
     assert leak.where == "event 0, data.href"
 
@@ -283,7 +283,7 @@ def test_a_value_the_page_shows_as_a_whole_is_no_secret_unless_it_must_be() -> N
     shown = [
         item("Doing", "text", "main > section > h2"),  # a column heading, later a field's value
         item("Kofi Mensah", "text", "main > ol > li > strong"),  # a posted comment's author
-        item("jane@example.com", "text", "main > p.contact"),
+        item("jane@acme-mail.com", "text", "main > p.contact"),
         item("4111 1111 1111 1111", "text", "main > p.card"),
         item("Open sesame", "text", "main > p.hint"),
         item("cc-number", "attr:autocomplete", "form > input#card"),
@@ -291,7 +291,7 @@ def test_a_value_the_page_shows_as_a_whole_is_no_secret_unless_it_must_be() -> N
     typed = [
         item("Doing", "value", "form > input#column-name", input=True),
         item("Kofi Mensah", "value", "form > input#author", input=True),
-        item("jane@example.com", "value", "form > input#email", input=True),
+        item("jane@acme-mail.com", "value", "form > input#email", input=True),
         item("4111 1111 1111 1111", "value", "form > input#card", input=True),
         item("Open sesame", "value", "form > input#pw", input=True, password=True),
         item("Mary Jones", "value", "form > input#name", input=True),  # shown nowhere
@@ -302,7 +302,7 @@ def test_a_value_the_page_shows_as_a_whole_is_no_secret_unless_it_must_be() -> N
     found = secrets(shown + typed, ["Kofi Mensah"], RecorderConfig())
     assert {s.value: s.kind for s in found} == {
         "Kofi Mensah": "declared",  # expect.pii: nowhere, shown or not
-        "jane@example.com": "email",  # PII the recorder must detect
+        "jane@acme-mail.com": "email",  # PII the recorder must detect
         "4111 1111 1111 1111": "card",
         "Open sesame": "password",
         "Mary Jones": "input",

@@ -26,7 +26,7 @@ def test_every_source_of_secrets_on_a_live_page(worker: Worker) -> None:
         "DE89 3704 0044 0532 0130 00": "iban",
         "+44 20 7946 0958": "phone",
         "123-45-6789": "ssn",
-        "jane@example.com": "email",
+        "jane@acme-mail.com": "email",
         "+33612345678": "phone",
         # Shown as text fields at the checkpoint: typed, unmasked, set by script, in a shadow root.
         "Difference Engine": "password",
@@ -35,10 +35,10 @@ def test_every_source_of_secrets_on_a_live_page(worker: Worker) -> None:
         "0417": "password",
         "737": "input",
         "2": "input",
-        "ada.lovelace@example.org": "email",
+        "ada.lovelace@acme-mail.org": "email",
     }
     assert found["4111 1111 1111 1111"][1] == "html > head > style:nth-of-type(1) css"
     assert found["+44 20 7946 0958"][1] == "html > head > style#runtime css"
     assert found["123-45-6789"][1] == "document adoptedStyleSheets css"
     assert found["0417"][1] == "html > body > secret-box#box >>> > label > input#pin value"
-    assert found["ada.lovelace@example.org"][1] == "window error 1"
+    assert found["ada.lovelace@acme-mail.org"][1] == "window error 1"

@@ -123,7 +123,7 @@ const App = {
     const user = reactive({
       name: "Priya Raman",
       initials: "PR",
-      email: "priya.raman@example.com",
+      email: "priya.raman@acme-mail.com",
       phone: "+1 415 555 0134",
       since: "March 2019",
       badges: [
