@@ -597,7 +597,9 @@ def test_pii_is_masked_wherever_it_occurs(start: Start) -> None:
     assert [a[2:] for a in attrs if a[1] == "title"] == [["ring ************", 1]]
     assert of(events, T.NAVIGATION)[-1][3].endswith("?email=*****************")
     assert any('"***********"' in e[3] for e in of(events, T.STYLE_SHEET))
-    assert [e[2] for e in of(events, T.ERROR)] == ["Uncaught Error: no account for *****************"]
+    assert [e[2] for e in of(events, T.ERROR)] == [
+        "Uncaught Error: no account for *****************"
+    ]
 
 
 def test_pii_detection_off_and_length_hidden(start: Start) -> None:
