@@ -5,10 +5,26 @@ import { build } from "esbuild";
 const common = { bundle: true, minify: true, target: "chrome100", logLevel: "warning" };
 
 // Our recorder and replayer: the product, usable by any site (globals replaycheckRecord / replaycheckReplay).
+// The record bundle (size budget: issue 12) publishes its global itself: esbuild's ES-module
+// export wrapper (getters, __esModule) costs ~190 gzipped bytes. The `var` in the footer is
+// hoisted, so the strict-mode assignment inside the IIFE sets the script's own global.
+const recordEntry = {
+  contents: 'import { identify, record } from "./index";\nreplaycheckRecord = { identify, record };',
+  resolveDir: "recorder/src/record",
+  sourcefile: "bundle.ts",
+  loader: "ts",
+};
+// Fields of internal objects only (transport's requests and jobs, the walk's and masking's
+// state), short-named: never a DOM, option, stats or stream-format property (those are strings).
+const internal = /^(tries|busy|kept|snap|gz|parts|fresh|late|again|found|seq|page|chunk|first|text|i|n|at|v)$/;
+const records = {
+  record: { stdin: recordEntry, banner: { js: '"use strict";' }, footer: { js: "var replaycheckRecord;" }, mangleProps: internal },
+};
 for (const [name, globalName] of [["record", "replaycheckRecord"], ["replay", "replaycheckReplay"], ["loader", "replaycheckLoader"]]) {
   const entry = `recorder/src/${name}/index.ts`;
   if (existsSync(entry)) {
-    await build({ ...common, entryPoints: [entry], outfile: `recorder/dist/${name}.js`, format: "iife", globalName });
+    const own = records[name];
+    await build({ ...common, ...(own || { entryPoints: [entry], globalName }), outfile: `recorder/dist/${name}.js`, format: "iife" });
   }
 }
 
