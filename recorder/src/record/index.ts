@@ -105,7 +105,12 @@ const sheets = new Set<CSSStyleSheet>();
 let moves: [number, number, number][] = [];
 let movesT = 0;
 let pointer = [0, 0];
-const timers = { scroll: 0, move: 0, canvas: 0, sheets: 0, resize: 0 };
+// Pending timers (0: none), one per kind of flush.
+let scrollTimer = 0,
+  moveTimer = 0,
+  canvasTimer = 0,
+  sheetsTimer = 0,
+  resizeTimer = 0;
 let lastHref = location.href;
 let lastFocus = 0;
 let who: [string, UserProps] | undefined; // the last identify(): sent when recording starts
@@ -404,12 +409,12 @@ function snapshotDone(): void {
 function dirtySheet(s: CSSStyleSheet): void {
   while (s.parentStyleSheet) s = s.parentStyleSheet;
   sheets.add(s);
-  timers.sheets ||= setT(guard(flushSheets), 0); // once per task, however many rules changed
+  sheetsTimer ||= setT(guard(flushSheets), 0); // once per task, however many rules changed
 }
 
 function flushSheets(): void {
-  clearT(timers.sheets);
-  timers.sheets = 0;
+  clearT(sheetsTimer);
+  sheetsTimer = 0;
   for (const s of sheets) {
     const owner = s.ownerNode;
     if (!owner) {
@@ -484,13 +489,13 @@ function onScroll(e: Event): void {
   scrolled.add(t);
   if (t == doc || idOf(t)) {
     scrolls.add(t);
-    timers.scroll ||= setT(guard(flushScroll), 100);
+    scrollTimer ||= setT(guard(flushScroll), 100);
   }
 }
 
 function flushScroll(): void {
-  clearT(timers.scroll);
-  timers.scroll = 0;
+  clearT(scrollTimer);
+  scrollTimer = 0;
   for (const t of scrolls) {
     const w = (t as Document).defaultView;
     const el = t as Element;
@@ -503,12 +508,12 @@ function flushScroll(): void {
 function onMove(e: Event): void {
   const m = e as MouseEvent;
   pointer = [m.clientX, m.clientY];
-  timers.move ||= setT(guard(sampleMove), 50);
+  moveTimer ||= setT(guard(sampleMove), 50);
 }
 
 /** At most one position per 50 ms: the latest. */
 function sampleMove(): void {
-  timers.move = 0;
+  moveTimer = 0;
   const t = ts();
   if (!moves.length) movesT = t;
   add(moves, [round(pointer[0]!), round(pointer[1]!), t - movesT]);
@@ -526,12 +531,12 @@ function canvasDrawn(c: HTMLCanvasElement): void {
   if (dirtyCanvas.has(c)) return;
   drawn.add(c);
   dirtyCanvas.add(c);
-  timers.canvas ||= setT(guard(flushCanvas), CANVAS_MS);
+  canvasTimer ||= setT(guard(flushCanvas), CANVAS_MS);
 }
 
 function flushCanvas(): void {
-  clearT(timers.canvas);
-  timers.canvas = 0;
+  clearT(canvasTimer);
+  canvasTimer = 0;
   for (const c of dirtyCanvas) {
     const id = idOf(c);
     // Not serialized yet: the snapshot reads it then. Under masked text: never captured.
@@ -667,8 +672,8 @@ export function record(options: RecordOptions): Recorder | null {
     // Focus leaving to nothing: without it the replay keeps a stale focus ring.
     on(doc, "blur", guard((e: Event) => (e as FocusEvent).relatedTarget || focused(0)));
     on(win, "resize", guard(() => {
-      timers.resize ||= setT(guard(() => {
-        timers.resize = 0;
+      resizeTimer ||= setT(guard(() => {
+        resizeTimer = 0;
         out([EventType.Viewport, ts(), innerWidth, innerHeight]);
       }), 100);
     }));
