@@ -80,6 +80,25 @@ def css_strings(css: str) -> Iterator[str]:
                 yield string[2]
 
 
+class StreamReader:
+    """What each adapter's strict reader shares: the Readables found, and where it is."""
+
+    def __init__(self) -> None:
+        self.found: list[Readable] = []
+        self.at = ""  # "event 3": set by the reader as it walks
+
+    def add(self, kind: str, text: str, what: str, field: Any = None) -> None:
+        self.found.append(Readable(kind, text, f"{self.at}, {what}", field))
+
+    def text(self, kind: str, text: str, what: str, field: Any = None) -> None:
+        if legible(text):
+            self.add(kind, text, what, field)
+
+    def css(self, css: str, what: str) -> None:
+        for string in css_strings(css):
+            self.add("css", string, what)
+
+
 # Shipped in the wheel (package data), built by build.mjs.
 DIST = Path(__file__).resolve().parent.parent / "js" / "dist"
 

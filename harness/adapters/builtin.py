@@ -15,8 +15,7 @@ from harness.adapters.base import (
     Adapter,
     Masks,
     Readable,
-    css_strings,
-    legible,
+    StreamReader,
 )
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
@@ -127,14 +126,13 @@ class BuiltinAdapter(Adapter):
         return _BuiltinReader().read(stream.events)
 
 
-class _BuiltinReader:
+class _BuiltinReader(StreamReader):
     """Walks a builtin stream (recorder/src/format.ts) for what strict keeps out."""
 
     def __init__(self) -> None:
-        self.found: list[Readable] = []
+        super().__init__()
         self.tags: dict[int, str] = {}  # element id -> tag
         self.parents: dict[int, str] = {}  # text node id -> its parent's tag
-        self.at = ""
 
     def read(self, events: list[Any]) -> list[Readable]:
         for index, e in enumerate(events):
@@ -163,17 +161,6 @@ class _BuiltinReader:
             elif kind == CANVAS:
                 self.add("media", "canvas frame", f"canvas event on node {e[2]}")
         return self.found
-
-    def add(self, kind: str, text: str, what: str, field: Any = None) -> None:
-        self.found.append(Readable(kind, text, f"{self.at}, {what}", field))
-
-    def text(self, kind: str, text: str, what: str, field: Any = None) -> None:
-        if legible(text):
-            self.add(kind, text, what, field)
-
-    def css(self, css: str, what: str) -> None:
-        for string in css_strings(css):
-            self.add("css", string, what)
 
     def attr(self, tag: str, name: str, value: str, attrs: dict[str, str], node: int) -> None:
         short = name.lower().rsplit(":", 1)[-1]

@@ -14,8 +14,7 @@ from harness.adapters.base import (
     Adapter,
     Masks,
     Readable,
-    css_strings,
-    legible,
+    StreamReader,
 )
 from harness.events import Interaction
 from harness.scenario import RecorderConfig
@@ -152,13 +151,12 @@ class RrwebAdapter(Adapter):
         )
 
 
-class _RrwebReader:
+class _RrwebReader(StreamReader):
     """Walks an rrweb stream for what strict keeps out."""
 
     def __init__(self) -> None:
-        self.found: list[Readable] = []
+        super().__init__()
         self.tags: dict[Any, str] = {}  # node id -> tag (for text nodes: the parent's)
-        self.at = ""
 
     def read(self, events: list[Any]) -> list[Readable]:
         for index, e in enumerate(events):
@@ -194,17 +192,6 @@ class _RrwebReader:
             elif source == SOURCE_CANVAS:
                 self.add("media", "canvas frame", f"canvas mutation of node {data.get('id')}")
         return self.found
-
-    def add(self, kind: str, text: str, what: str, field: Any = None) -> None:
-        self.found.append(Readable(kind, text, f"{self.at}, {what}", field))
-
-    def text(self, kind: str, text: str, what: str, field: Any = None) -> None:
-        if legible(text):
-            self.add(kind, text, what, field)
-
-    def css(self, css: str, what: str) -> None:
-        for string in css_strings(css):
-            self.add("css", string, what)
 
     def attr(self, tag: str, node: Any, name: str, value: str, attrs: dict[str, Any]) -> None:
         short = name.lower().rsplit(":", 1)[-1]
