@@ -188,34 +188,19 @@ MEDIA_BLOCK: tuple[str, ...] = (
 # strict masks all text and every field and blocks media, like Sentry's defaults; balanced is
 # the SPEC's default (fields masked, PII detected in text and attributes); relaxed masks
 # passwords (always masked) and detected PII only.
+_BALANCED: dict[str, Any] = {
+    "mask_all_inputs": True,
+    "mask_all_text": False,
+    "detect_pii": True,
+    "mask": (),
+    "unmask": (),
+    "block": (),
+    "ignore": (),
+}
 PRIVACY_PRESETS: dict[str, dict[str, Any]] = {
-    "strict": {
-        "mask_all_inputs": True,
-        "mask_all_text": True,
-        "detect_pii": True,
-        "mask": (),
-        "unmask": (),
-        "block": MEDIA_BLOCK,
-        "ignore": (),
-    },
-    "balanced": {
-        "mask_all_inputs": True,
-        "mask_all_text": False,
-        "detect_pii": True,
-        "mask": (),
-        "unmask": (),
-        "block": (),
-        "ignore": (),
-    },
-    "relaxed": {
-        "mask_all_inputs": False,
-        "mask_all_text": False,
-        "detect_pii": True,
-        "mask": (),
-        "unmask": (),
-        "block": (),
-        "ignore": (),
-    },
+    "strict": {**_BALANCED, "mask_all_text": True, "block": MEDIA_BLOCK},
+    "balanced": _BALANCED,
+    "relaxed": {**_BALANCED, "mask_all_inputs": False},
 }
 
 
