@@ -15,8 +15,9 @@ const recordEntry = {
   loader: "ts",
 };
 // Fields of internal objects only (transport's requests and jobs, the walk's and masking's
-// state), short-named: never a DOM, option, stats or stream-format property (those are strings).
-const internal = /^(tries|busy|kept|snap|gz|parts|fresh|late|again|found|seq|page|chunk|first|text|i|n|at|v)$/;
+// state, PII spans), short-named: never a DOM, option, stats or stream-format property (those
+// are built as strings).
+const internal = /^(tries|busy|kept|snap|gz|parts|fresh|late|again|found|seq|page|chunk|first|text|i|n|at|v|inputs|pii|url|start|end|kind)$/;
 const records = {
   record: { stdin: recordEntry, banner: { js: '"use strict";' }, footer: { js: "var replaycheckRecord;" }, mangleProps: internal },
 };
