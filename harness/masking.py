@@ -262,6 +262,13 @@ def _unbase64(run: str) -> str | None:
     return text if text.isprintable() or "\n" in text else None
 
 
+def _a_short_number(value: str) -> bool:
+    """A value of digits only, shorter than ANYWHERE_LENGTH (a CVC, a PIN): in a batch's JSON
+    text it is every other timestamp, coordinate and node id ("737" was found in `[5,737,...]`
+    by chance), so it is looked for in the stream's strings only, where recorders put values."""
+    return value.isdigit() and len(value) < ANYWHERE_LENGTH
+
+
 def _anywhere(secret: Secret) -> bool:
     """Whether `secret` is looked for anywhere, not only as a token or a whole string."""
     return secret.kind == "declared" or len(secret.value) >= ANYWHERE_LENGTH
@@ -343,7 +350,7 @@ def scan(
             for index, path, text in strings
             if occurs(text)
         ]
-        if not hits and _anywhere(secret):
+        if not hits and _anywhere(secret) and not _a_short_number(secret.value):
             hits = [
                 Leak(secret.value, secret.kind, f"batch {index}, raw bytes", secret.source)
                 for index, texts in enumerate(raw)

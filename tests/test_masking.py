@@ -347,3 +347,12 @@ def test_the_harness_checkpoint_marks_are_not_scanned() -> None:
     mark = {"type": 5, "timestamp": 2, "data": tag}
     assert scan(stream_of({"timestamp": 1, "data": {"text": "****"}}, mark), found) != []
     assert scan(stream_of(mark), found, rrweb.is_checkpoint_mark) == []
+
+
+def test_a_short_number_is_looked_for_in_strings_not_in_the_json_numbers() -> None:
+    """A 3-digit CVC among timestamps, coordinates and node ids: a number in the batch's JSON
+    is no leak of it, a string holding it is (found flaky when the raw text was searched)."""
+    numbers = stream_of({"timestamp": 737, "data": {"x": 737, "id": 737, "positions": [737]}})
+    assert scan(numbers, declared("737")) == []
+    [leak] = scan(stream_of({"timestamp": 1, "data": {"text": "cvc 737"}}), declared("737"))
+    assert leak.where == "event 0, data.text"
