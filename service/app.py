@@ -441,6 +441,9 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
             return PlainTextResponse("not found\n", 404)
         return FileResponse(path, media_type=STATIC_FILES[name])
 
+    async def favicon(request: Request) -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         repaired = await run_in_threadpool(service.repair)
@@ -470,6 +473,8 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/sessions/{id}", viewer_page),
         *(Route(f"/static/{name}", bundle) for name in ("replay.js", "record.js", "loader.js")),
         Route("/static/{name}", static),
+        # Browsers ask for it whatever the page links: the same icon, not a 404 in every console.
+        Route("/favicon.ico", favicon),
     ]
     app = Starlette(
         routes=routes,
@@ -483,7 +488,11 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
     return app
 
 
-STATIC_FILES = {"viewer.js": "text/javascript", "viewer.css": "text/css"}
+STATIC_FILES = {
+    "viewer.js": "text/javascript",
+    "viewer.css": "text/css",
+    "favicon.svg": "image/svg+xml",
+}
 
 
 def _shell() -> Response:

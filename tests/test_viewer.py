@@ -153,7 +153,7 @@ def viewer(worker: Worker) -> Iterator[Page]:
     # redirect tests cause on purpose are the only ones expected.
     def console(message: ConsoleMessage) -> None:
         if message.type == "error" and "401 (Unauthorized)" not in message.text:
-            errors.append(message.text)
+            errors.append(f"{message.text} ({message.location.get('url')})")
 
     page.on("console", console)
     yield page
