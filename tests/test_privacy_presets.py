@@ -23,12 +23,6 @@ from harness.worker import Worker
 
 ROOT = Path(__file__).resolve().parent.parent
 MASKING = sorted((ROOT / "scenarios" / "masking").glob("*.yaml"))
-# builtin stars every non-space character: a hyphenated value (a UUID) that wraps at its hyphens
-# on the page fits on one line as stars, and its panel gets shorter in the replay.
-REFLOWS = {
-    "lookalikes.yaml": "builtin's stars drop the break opportunities of a hyphenated UUID: its "
-    "masked form does not wrap as the page's text does, and the panel below it moves"
-}
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Order 1815</title><style>
 body { margin: 0; font: 16px/1.4 sans-serif; }
@@ -114,19 +108,8 @@ def test_relaxed_masks_passwords_and_pii_only() -> None:
 # --- the masking corpus under strict --------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            id=p.stem,
-            marks=[pytest.mark.xfail(strict=True, reason=REFLOWS[p.name])]
-            if p.name in REFLOWS
-            else [],
-        )
-        for p in MASKING
-    ],
-)
+# Every one: the lookalikes' UUID wraps at its hyphens, which builtin's stars keep for that.
+@pytest.mark.parametrize("path", MASKING, ids=[p.stem for p in MASKING])
 def test_every_masking_scenario_passes_with_builtin_under_strict(
     worker: Worker, path: Path
 ) -> None:

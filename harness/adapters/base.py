@@ -59,7 +59,8 @@ FIELD_TAGS = frozenset({"input", "textarea", "select", "option"})  # a value att
 MEDIA_TAGS = frozenset(
     {"img", "picture", "svg", "video", "audio", "canvas", "iframe", "frame", "object", "embed"}
 )
-_LEGIBLE = re.compile(r"[^\s*]")  # masking stars every non-space character
+# Masking stars every character but spaces and hyphens (where text wraps: builtin keeps them).
+_LEGIBLE = re.compile(r"[^\s*-]")
 # A `content:` declaration or a custom property, and the strings in its value (what masked
 # text masks in CSS).
 _CSS_DRAWN = re.compile(r"(?:^|[;{\s])(?:content|--[\w-]+)\s*:([^;}]*)")

@@ -100,7 +100,10 @@ export const textMasked = (st: number): boolean => (cfg.text || !!(st & St.Mask)
 const starred = (st: number, kind: Kind): boolean =>
   kind == Kind.Value || (kind == Kind.Text && st & St.Input) ? inputMasked(st) : kind == Kind.Text && textMasked(st);
 
-const star = (s: string): string => (cfg.hideLength ? "*****" : s.replace(/\S/g, "*"));
+// Masked page text keeps its hyphens: text wraps there (a UUID breaks at them). Values and PII
+// spans do not: a password's or an email's shape is the user's.
+const star = (s: string, wraps?: boolean): string =>
+  cfg.hideLength ? "*****" : s.replace(wraps ? /[^\s-]/g : /\S/g, "*");
 
 const ENCODED = /%[0-9a-f]{2}|\+/i;
 /** A URL's pieces (path segments, query names and values, fragment) and CSS url() contents. */
@@ -140,7 +143,7 @@ export const hit = { v: false };
 export function maskText(text: string, st: number, kind: Kind): string {
   if (!text) return text;
   const all = starred(st, kind);
-  let out = all ? star(text) : kind == Kind.Css && textMasked(st) ? starCssStrings(text) : text;
+  let out = all ? star(text, kind == Kind.Text && !(st & St.Input)) : kind == Kind.Css && textMasked(st) ? starCssStrings(text) : text;
   if (cfg.pii && !all) out = detectPii(out);
   // URLs and other attributes do not draw anything: masking them leaves the pixels alone.
   if (out !== text && kind != Kind.Url && kind != Kind.Attr) hit.v = true;
