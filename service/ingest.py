@@ -72,6 +72,9 @@ class EventType(enum.IntEnum):
     END = 19
     LOST = 20
     IDENTIFY = 21
+    CONSOLE = 22
+    NETWORK = 23
+    CUSTOM = 24
 
 
 _TYPES = frozenset(EventType)

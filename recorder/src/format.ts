@@ -110,6 +110,9 @@ export const enum EventType {
   End = 19,
   Lost = 20,
   Identify = 21,
+  Console = 22,
+  Network = 23,
+  Custom = 24,
 }
 
 export const enum MouseKind {
@@ -185,6 +188,15 @@ export type LostEvent = [type: EventType.Lost, t: number, lost: LostEntry[]];
  * properties (keys at most 64 characters, strings at most 256), sent as given, not masked. */
 export type UserProps = Record<string, string | number | boolean>;
 export type IdentifyEvent = [type: EventType.Identify, t: number, id: string, props: UserProps];
+/** console.error / console.warn: the message (its arguments joined by spaces, at most 2,000
+ * characters), masked like page text. */
+export type ConsoleEvent = [type: EventType.Console, t: number, level: "error" | "warn", message: string];
+/** A failed request (fetch or XHR): status >= 400, or 0 for a network failure or abort. t is its
+ * start; url masked like any URL (query values with PII starred). No bodies, no headers. */
+export type NetworkEvent = [type: EventType.Network, t: number, method: string, url: string, status: number, duration: number];
+/** `replaycheckRecord.track(name, props)`: a site's own event (name at most 256 characters, props
+ * as `identify`'s), sent as given, not masked. */
+export type CustomEvent = [type: EventType.Custom, t: number, name: string, props: UserProps];
 
 export type Event =
   | MetaEvent
@@ -208,4 +220,7 @@ export type Event =
   | StatesEvent
   | EndEvent
   | LostEvent
-  | IdentifyEvent;
+  | IdentifyEvent
+  | ConsoleEvent
+  | NetworkEvent
+  | CustomEvent;
