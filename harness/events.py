@@ -46,8 +46,14 @@ def rage_clicks(clicks: Iterable[Interaction]) -> int:
     return len(rage_bursts(clicks))
 
 
-def rage_bursts(clicks: Iterable[Interaction]) -> list[tuple[Interaction, int]]:
-    """Each rage burst's first click and its size (the rule is rage_clicks')."""
+def rage_bursts(
+    clicks: Iterable[Interaction],
+    least: int = RAGE_CLICKS,
+    window_ms: float = RAGE_WINDOW_MS,
+    radius_px: float = RAGE_RADIUS_PX,
+) -> list[tuple[Interaction, int]]:
+    """Each rage burst's first click and its size (the rule is rage_clicks'; a project of
+    `replaycheck serve` may set its own numbers)."""
     bursts: list[tuple[Interaction, int]] = []
     first: Interaction | None = None
     size = 0
@@ -55,14 +61,14 @@ def rage_bursts(clicks: Iterable[Interaction]) -> list[tuple[Interaction, int]]:
         if (
             first is not None
             and click.target == first.target
-            and click.time_ms - first.time_ms <= RAGE_WINDOW_MS
+            and click.time_ms - first.time_ms <= window_ms
             and math.dist((click.x or 0, click.y or 0), (first.x or 0, first.y or 0))
-            <= RAGE_RADIUS_PX
+            <= radius_px
         ):
             size += 1
-            if size == RAGE_CLICKS:
+            if size == least:
                 bursts.append((first, size))
-            elif size > RAGE_CLICKS:
+            elif size > least:
                 bursts[-1] = (first, size)
         else:
             first, size = click, 1

@@ -48,6 +48,10 @@ from harness.adapters import rrweb as R
 from harness.events import Interaction, edits, rage_bursts
 from harness.server import Batch as WireBatch
 from harness.stream import Stream
+from service import fingerprint
+from service.fingerprint import Kind as ErrorKind
+from service.fingerprint import Occurrence
+from service.signals import Compound, Rules, ViewFact, matches, parse_selector, thin
 
 Format = Literal["builtin", "rrweb"]
 Props = dict[str, str | int | float | bool]
@@ -60,9 +64,20 @@ ACTIVE_KINDS = frozenset({"click", "dblclick", "input", "scroll", "mouse_move"})
 
 # Builtin codes (format.ts) the harness's adapter does not name.
 META, SNAPSHOT, MUTATION, VIEWPORT, END, IDENTIFY = 0, 1, 2, 7, 19, 21
+CONSOLE, NETWORK, CUSTOM = 22, 23, 24
+# Events that show the page reacted (a dead click is a click followed by none of them): DOM,
+# style, canvas and dialog changes, inputs, scrolls, navigations, a new page, the page's end.
+REACTIONS = frozenset({0, 1, 2, 3, 4, 8, 11, 12, 14, 15, 18, 19})
+NAV_PUSH, NAV_REPLACE, NAV_POP, NAV_HASH = 1, 2, 3, 4
+MAX_EVENT_NAME = 256
+# What a dead click can be on: links, buttons and form controls, by tag or ARIA role.
+CLICKABLE_TAGS = frozenset({"a", "button", "input", "select", "textarea", "summary", "label"})
+CLICKABLE_ROLES = frozenset({"button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
+                             "menuitemcheckbox", "menuitemradio", "option"})  # fmt: skip
 ELEMENT, TEXT = 2, 3
 # rrweb's (@rrweb/types): FullSnapshot, incremental Mutation and ViewportResize, node types.
 RR_FULL_SNAPSHOT, RR_MUTATION, RR_VIEWPORT = 2, 0, 4
+RR_SCROLL, RR_INPUT, RR_STYLE, RR_CANVAS = 3, 5, 8, 9
 RR_ELEMENT, RR_TEXT = 2, 3
 
 
@@ -73,6 +88,12 @@ class Click:
     y: float | None
     target: int | None  # the recorder's node id (None: unknown)
     label: str  # what was clicked when the batch shows that node (tag and text), else ""
+    # The link, button or control the click was on (the node, or the closest such ancestor) as
+    # a simple selector, and whether there was one (a dead click is only on those): known when
+    # the batch shows the node, else "" and False.
+    selector: str = ""
+    clickable: bool = False
+    url: str = ""  # the page's URL then, when the batch shows it
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,13 @@ class Summary:
     first_input: int | None = None
     last_input: int | None = None
     errors: int = 0  # error marks, for convenience
+    # For the signals (service/signals.py) and the Errors page: times the page reacted
+    # (thinned: signals.thin), page views (loads and same-document URL changes), errors of
+    # every kind (url "" when the batch does not show it: the store knows it), custom events.
+    changes: tuple[float, ...] = ()
+    views: tuple[ViewFact, ...] = ()
+    occurrences: tuple[Occurrence, ...] = ()
+    custom: tuple[tuple[float, str, Props], ...] = ()
 
 
 EMPTY = Summary(None, None, (), (), 0, 0, (), (), None, None, {}, False)
@@ -111,16 +139,41 @@ EMPTY = Summary(None, None, (), (), 0, 0, (), (), None, None, {}, False)
 # Reading one batch ---------------------------------------------------------------------------
 
 
-def summarize(format: Format, page: float, events: list[Any]) -> Summary:
-    """What one whole batch of the page loaded at `page` (epoch ms) says."""
+def summarize(
+    format: Format, page: float, events: list[Any], rules: Rules | None = None
+) -> Summary:
+    """What one whole batch of the page loaded at `page` (epoch ms) says; `rules` are the
+    project's (which clicks can be dead)."""
+    ignore = [c for s in (rules or Rules()).dead_click_ignore for c in parse_selector(s)]
     if format == "builtin":
-        return _builtin(page, [e for e in events if _builtin_ok(e)])
-    return _rrweb(page, [e for e in events if isinstance(e, dict) and _num(e.get("timestamp"))])
+        return _builtin(page, [e for e in events if _builtin_ok(e)], ignore)
+    kept = [e for e in events if isinstance(e, dict) and _num(e.get("timestamp"))]
+    return _rrweb(page, kept, ignore)
 
 
-def _builtin(page: float, events: list[list[Any]]) -> Summary:
+class _Pages:
+    """The page URL at each moment of one batch, as far as the batch shows it."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.urls: list[str] = []
+
+    def add(self, t: float, url: str) -> None:
+        self.times.append(t)
+        self.urls.append(url)
+
+    def at(self, t: float) -> str:
+        i = next((k for k in range(len(self.times) - 1, -1, -1) if self.times[k] <= t), None)
+        return self.urls[i] if i is not None else ""
+
+
+def _builtin(page: float, events: list[list[Any]], ignore: list[Compound]) -> Summary:
     urls: list[str] = []
     marks: list[Mark] = []
+    pages = _Pages()
+    views: list[ViewFact] = []
+    errors: list[tuple[float, ErrorKind, str, str]] = []  # t, kind, message, stack
+    custom: list[tuple[float, str, Props]] = []
     viewport: tuple[int, int] | None = None
     user_id: str | None = None
     props: Props = {}
@@ -130,9 +183,18 @@ def _builtin(page: float, events: list[list[Any]]) -> Summary:
         if kind == META:
             _url(urls, e, 2)
             viewport = _size(e, 4) or viewport
+            if len(e) > 2 and isinstance(e[2], str):
+                pages.add(t, e[2])
         elif kind == B.NAVIGATION and len(e) > 2:
             _url(urls, e, 3)
             readable.append([kind, t, e[2]])
+            href = e[3] if len(e) > 3 and isinstance(e[3], str) else None
+            if href is not None:
+                pages.add(t, href)
+                if e[2] in (B.NAVIGATION_LOAD, NAV_PUSH, NAV_POP, NAV_HASH):
+                    # A load the recorder saw come from back/forward says so (1 after href).
+                    back = e[2] == NAV_POP or (len(e) > 4 and e[4] == 1)
+                    views.append(ViewFact(t, href, back))
             if e[2] == B.NAVIGATION_LOAD:
                 marks.append(Mark(t, "navigation", _text(e, 3)))
         elif kind == VIEWPORT:
@@ -140,6 +202,16 @@ def _builtin(page: float, events: list[list[Any]]) -> Summary:
         elif kind == B.ERROR:
             readable.append([kind, t])
             marks.append(Mark(t, "error", _text(e, 2)))
+            errors.append((t, "error", _str(e, 2), _str(e, 3)))
+        elif kind == CONSOLE and len(e) > 3 and e[2] == "error":
+            errors.append((t, "console", _str(e, 3), ""))
+        elif kind == NETWORK and len(e) > 4 and _num(e[4]):
+            status = int(e[4])
+            if fingerprint.is_network_error(status):
+                message = fingerprint.network_message(_str(e, 2) or "GET", _str(e, 3), status)
+                errors.append((t, "network", message, ""))
+        elif kind == CUSTOM and len(e) > 2 and isinstance(e[2], str) and e[2]:
+            custom.append((t, e[2][:MAX_EVENT_NAME], _props(e[3] if len(e) > 3 else None)))
         elif kind == B.CHECKPOINT:
             readable.append([kind, t])
             marks.append(Mark(t, "checkpoint", _text(e, 2)))
@@ -156,13 +228,47 @@ def _builtin(page: float, events: list[list[Any]]) -> Summary:
     found = B.BuiltinAdapter().interactions(Stream(readable, [], 0, 0, 0))
     times = [page + e[1] for e in events]
     ended = any(e[0] == END for e in events)
-    labels = partial(_builtin_labels, events)
-    return _summary(page, found, times, urls, marks, viewport, user_id, props, ended, labels)
+    labels = partial(_builtin_labels, events, ignore)
+    summary = _summary(page, found, times, urls, marks, viewport, user_id, props, ended, labels)
+    changes = thin(page + e[1] for e in events if e[0] in REACTIONS)
+    return _facts(summary, pages, changes, views, errors, custom)
 
 
-def _rrweb(page: float, events: list[dict[str, Any]]) -> Summary:
+def _str(e: list[Any], at: int) -> str:
+    return e[at] if len(e) > at and isinstance(e[at], str) else ""
+
+
+def _facts(
+    summary: Summary,
+    pages: _Pages,
+    changes: list[float],
+    views: list[ViewFact],
+    errors: list[tuple[float, ErrorKind, str, str]],
+    custom: list[tuple[float, str, Props]],
+) -> Summary:
+    occurrences = tuple(
+        Occurrence(t, kind, message[: fingerprint.MAX_MESSAGE], stack[: fingerprint.MAX_STACK],
+                   pages.at(t))
+        for t, kind, message, stack in errors
+    )  # fmt: skip
+    clicks = tuple(replace(c, url=pages.at(c.t)) for c in summary.clicks)
+    return replace(
+        summary,
+        clicks=clicks,
+        changes=tuple(changes),
+        views=tuple(views),
+        occurrences=occurrences,
+        custom=tuple(custom),
+    )
+
+
+def _rrweb(page: float, events: list[dict[str, Any]], ignore: list[Compound]) -> Summary:
     urls: list[str] = []
     marks: list[Mark] = []
+    pages = _Pages()
+    views: list[ViewFact] = []
+    errors: list[tuple[float, ErrorKind, str, str]] = []
+    changes: list[float] = []
     viewport: tuple[int, int] | None = None
     readable: list[dict[str, Any]] = []
     metas: list[dict[str, Any]] = []
@@ -175,17 +281,28 @@ def _rrweb(page: float, events: list[dict[str, Any]]) -> Summary:
             href = data.get("href")
             if isinstance(href, str):
                 _add_url(urls, href)
+                pages.add(t, href)
+                if not views or views[-1].url != href:  # rrweb repeats Meta at a checkout
+                    views.append(ViewFact(t, href, False))
+            changes.append(t)
             viewport = _pair(data.get("width"), data.get("height")) or viewport
         elif kind == R.CUSTOM:
             payload = data.get("payload")
             payload = payload if isinstance(payload, dict) else {}
             if data.get("tag") == R.ERROR_TAG:
                 marks.append(Mark(t, "error", _clip(payload.get("message"))))
+                message, stack = payload.get("message"), payload.get("stack")
+                errors.append((t, "error", message if isinstance(message, str) else "",
+                               stack if isinstance(stack, str) else ""))  # fmt: skip
             elif data.get("tag") == R.CHECKPOINT_TAG:
                 marks.append(Mark(t, "checkpoint", _clip(payload.get("name"))))
             readable.append({"type": kind, "timestamp": t, "data": {"tag": data.get("tag")}})
+        elif kind == RR_FULL_SNAPSHOT:
+            changes.append(t)
         elif kind == R.INCREMENTAL:
             source = data.get("source")
+            if source in (RR_MUTATION, RR_SCROLL, RR_INPUT, RR_STYLE, RR_CANVAS):
+                changes.append(t)
             if source == RR_VIEWPORT:
                 viewport = _pair(data.get("width"), data.get("height")) or viewport
             clean: dict[str, Any] = {"source": source, "id": _id(data.get("id"))}
@@ -210,8 +327,9 @@ def _rrweb(page: float, events: list[dict[str, Any]]) -> Summary:
         if item.kind == "navigation":
             marks.append(Mark(item.time_ms, "navigation", urls[0] if urls else ""))
     times = [float(e["timestamp"]) for e in events]
-    labels = partial(_rrweb_labels, events)
-    return _summary(page, found, times, urls, marks, viewport, None, {}, False, labels)
+    labels = partial(_rrweb_labels, events, ignore)
+    summary = _summary(page, found, times, urls, marks, viewport, None, {}, False, labels)
+    return _facts(summary, pages, thin(changes), views, errors, [])
 
 
 def _summary(
@@ -224,15 +342,12 @@ def _summary(
     user_id: str | None,
     props: Props,
     ended: bool,
-    labels: Callable[[set[int]], dict[int, str]],
+    labels: Callable[[set[int]], dict[int, Target]],
 ) -> Summary:
     inputs = [i for i in found if i.kind == "input"]
     raw = [i for i in found if i.kind == "click"]
-    named: dict[int, str] = labels({c.target for c in raw if c.target is not None}) if raw else {}
-    clicks = tuple(
-        Click(c.time_ms, c.x, c.y, c.target, named.get(c.target, "") if c.target else "")
-        for c in raw
-    )
+    named = labels({c.target for c in raw if c.target is not None}) if raw else {}
+    clicks = tuple(_click(c, named.get(c.target) if c.target else None) for c in raw)
     navigations = sum(i.kind == "navigation" for i in found)
     marks.sort(key=lambda m: m.t)
     return Summary(
@@ -323,6 +438,62 @@ def _props(value: object) -> Props:
 
 # Click labels: the clicked node as the batch's snapshot or added nodes show it.
 
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    selector: str
+    clickable: bool
+
+
+def _click(c: Interaction, target: Target | None) -> Click:
+    if target is None:
+        return Click(c.time_ms, c.x, c.y, c.target, "")
+    return Click(c.time_ms, c.x, c.y, c.target, target.label, target.selector, target.clickable)
+
+
+# One element of a chain from the clicked node up: tag, attributes, its node (for its text).
+Link = tuple[str, dict[str, str], Any]
+
+
+def _attrs(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k).lower(): v for k, v in value.items() if isinstance(v, str)}
+
+
+def selector(tag: str, attrs: dict[str, str]) -> str:
+    """A short selector of one element: tag, #id, up to two classes (signals.matches reads it
+    back), at most 120 characters."""
+    out = tag.lower()
+    ident = attrs.get("id", "")
+    if re.fullmatch(r"[\w-]{1,60}", ident):
+        out += f"#{ident}"
+    out += "".join(
+        f".{c}" for c in attrs.get("class", "").split()[:2] if re.fullmatch(r"[\w-]{1,40}", c)
+    )
+    return out[:MAX_LABEL]
+
+
+def _is_clickable(tag: str, attrs: dict[str, str]) -> bool:
+    tag = tag.lower()
+    if tag == "a":
+        return "href" in attrs
+    if tag == "input":
+        return attrs.get("type", "").lower() != "hidden"
+    return tag in CLICKABLE_TAGS or attrs.get("role", "").lower() in CLICKABLE_ROLES
+
+
+def _target(chain: list[Link], ignore: list[Compound], text: Callable[[Any], str]) -> Target:
+    """What a click on chain[0] was on: the closest link, button or control, else the node."""
+    at = next((i for i, (tag, attrs, _) in enumerate(chain) if _is_clickable(tag, attrs)), None)
+    tag, attrs, node = chain[at or 0]
+    ignored = at is not None and any(matches(ignore, t, a) for t, a, _ in chain[: at + 1])
+    return Target(
+        _label(tag, text(node), attrs), selector(tag, attrs), at is not None and not ignored
+    )
+
+
 SPACE = re.compile(r"\s+")
 SKIP = frozenset({"script", "style", "noscript", "template"})
 LABEL_ATTRS = ("aria-label", "title", "alt", "value", "placeholder", "name")
@@ -364,22 +535,27 @@ def _builtin_text(n: list[Any]) -> str:
     return " ".join(parts)
 
 
-def _builtin_labels(events: list[list[Any]], ids: set[int]) -> dict[int, str]:
+def _builtin_labels(
+    events: list[list[Any]], ignore: list[Compound], ids: set[int]
+) -> dict[int, Target]:
     roots: list[Any] = []
     for e in events:
         if e[0] == SNAPSHOT and len(e) > 2:
             roots.append(e[2])
         elif e[0] == MUTATION and len(e) > 2 and isinstance(e[2], list):
             roots.extend(a[2] for a in e[2] if isinstance(a, list) and len(a) > 2)
-    found: dict[int, str] = {}
-    stack = roots[::-1]
+    found: dict[int, Target] = {}
+    stack: list[tuple[Any, list[Link]]] = [(r, []) for r in roots[::-1]]
     while stack and len(found) < len(ids):
-        n = stack.pop()
+        n, up = stack.pop()
         if not (isinstance(n, list) and len(n) > 2 and isinstance(n[0], int)):
             continue
-        if n[0] == ELEMENT and isinstance(n[1], int) and n[1] in ids and isinstance(n[2], str):
-            found[n[1]] = _label(n[2], _builtin_text(n), n[3] if len(n) > 3 else None)
-        stack.extend(reversed(list(_builtin_children(n))))
+        chain = up
+        if n[0] == ELEMENT and isinstance(n[2], str):
+            chain = [(n[2], _attrs(n[3] if len(n) > 3 else None), n), *up[:30]]
+            if isinstance(n[1], int) and n[1] in ids:
+                found[n[1]] = _target(chain, ignore, _builtin_text)
+        stack.extend((k, chain) for k in reversed(list(_builtin_children(n))))
     return found
 
 
@@ -404,7 +580,9 @@ def _rrweb_text(n: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _rrweb_labels(events: list[dict[str, Any]], ids: set[int]) -> dict[int, str]:
+def _rrweb_labels(
+    events: list[dict[str, Any]], ignore: list[Compound], ids: set[int]
+) -> dict[int, Target]:
     roots: list[Any] = []
     for e in events:
         data = e.get("data")
@@ -415,16 +593,18 @@ def _rrweb_labels(events: list[dict[str, Any]], ids: set[int]) -> dict[int, str]
         elif e.get("type") == R.INCREMENTAL and data.get("source") == RR_MUTATION:
             adds = data.get("adds")
             roots.extend(a.get("node") for a in adds or [] if isinstance(a, dict))
-    found: dict[int, str] = {}
-    stack = roots[::-1]
+    found: dict[int, Target] = {}
+    stack: list[tuple[Any, list[Link]]] = [(r, []) for r in roots[::-1]]
     while stack and len(found) < len(ids):
-        n = stack.pop()
+        n, up = stack.pop()
         if not isinstance(n, dict):
             continue
-        tag, nid = n.get("tagName"), n.get("id")
-        if n.get("type") == RR_ELEMENT and isinstance(nid, int) and nid in ids:
-            found[nid] = _label(str(tag), _rrweb_text(n), n.get("attributes"))
-        stack.extend(reversed(_rrweb_children(n)))
+        tag, nid, chain = n.get("tagName"), n.get("id"), up
+        if n.get("type") == RR_ELEMENT and isinstance(tag, str):
+            chain = [(tag, _attrs(n.get("attributes")), n), *up[:30]]
+            if isinstance(nid, int) and nid in ids:
+                found[nid] = _target(chain, ignore, _rrweb_text)
+        stack.extend((k, chain) for k in reversed(_rrweb_children(n)))
     return found
 
 
