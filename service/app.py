@@ -33,7 +33,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 import recorder
-from service import auth, index, ingest, query
+from service import auth, index, ingest, query, signals
 from service.store.base import IndexEntry, Login, Marker, Project, SessionRow, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -108,7 +108,7 @@ class Service:
         browser = index.browser(agent)
         # A whole batch is stored and indexed in one transaction; a chunk is indexed with its
         # batch once all chunks are in (index_batch keeps one of a repeat).
-        whole = None if batch.events is None else self._entry(batch, browser)
+        whole = None if batch.events is None else self._entry(batch, browser, project)
         self.store.put_batch(
             project.id, batch.session, batch.page, batch.seq, batch.chunk, batch.last,
             batch.body, batch.n if whole else None, datetime.now(UTC), whole,
@@ -117,10 +117,19 @@ class Service:
             return None
         return self.index_stored(project.id, batch.session, batch.page, batch.seq, browser)
 
-    @staticmethod
-    def _entry(batch: ingest.Batch, browser: str | None) -> IndexEntry:
-        summary = index.summarize(batch.format, batch.page, batch.events or [])
-        return IndexEntry(batch.format, summary, browser)
+    def _entry(self, batch: ingest.Batch, browser: str | None, project: Project) -> IndexEntry:
+        rules = self.rules(project)
+        summary = index.summarize(batch.format, batch.page, batch.events or [], rules)
+        return IndexEntry(batch.format, summary, browser, rules)
+
+    def rules(self, project: Project) -> signals.Rules:
+        """The project's signal rules; rules stored by an older or a broken release count as
+        the defaults (logged), so a batch is never refused for the project's settings."""
+        try:
+            return signals.Rules.from_json(project.signals)
+        except signals.RulesError as e:
+            log.warning("project %s: signal rules %s: using the defaults", project.id, e)
+            return signals.Rules()
 
     def index_stored(
         self, project: str, session: str, page: float, seq: int, browser: str | None
@@ -142,7 +151,10 @@ class Service:
         )
         if isinstance(whole, ingest.Refusal):
             return whole
-        self.store.index_batch(project, session, page, seq, self._entry(whole, browser))
+        found = self.store.project(project)
+        if found is None:
+            return None  # the project went away: nothing to index for
+        self.store.index_batch(project, session, page, seq, self._entry(whole, browser, found))
         return None
 
     def repair(self) -> int:

@@ -120,7 +120,7 @@ def test_a_batch_is_stored_once_and_indexed(server: Running, client: Client) -> 
     assert row["gaps"] == 1
     assert row["ended"] is True
     kinds = [m["kind"] for m in row["markers"]]
-    assert kinds == ["navigation", "click", "error"]
+    assert kinds == ["navigation", "click", "error_click", "error"]  # the click led to it
     _, stored = server.api("/api/sessions/once/batches")
     assert [b["seq"] for b in stored["batches"]] == [0, 2]
     assert stored["batches"][0]["events"] == events

@@ -162,12 +162,12 @@ def test_migrations_run_once_and_a_store_reopens(store_url: str) -> None:
     with open_store(store_url) as first:
         first.add_project(A)
         put(first, "s", 1.0, 0)
-        assert first.schema_version() == 2
+        assert first.schema_version() == 3
     with open_store(store_url) as again:
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
         assert again.project("a") == A
         assert [b.seq for b in again.batches("a", "s")] == [0]
-    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
 
 
 def open_at_once(store_url: str) -> None:
@@ -186,7 +186,7 @@ def open_at_once(store_url: str) -> None:
     for t in pool:
         t.join()
     assert errors == []
-    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
 
 
 def test_stores_opened_at_once_migrate_once(store_url: str) -> None:

@@ -6,10 +6,11 @@ import json
 from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from service import index
+from service import fingerprint, index, signals
 from service.store.base import (
     SORTS,
     Batch,
@@ -33,7 +34,12 @@ Migrations = Sequence[tuple[int, Sequence[str]]]
 
 # Tables the index adds to a session (version 2), and what deleting a session deletes.
 SESSION_TABLES = ("batches", "indexed", "session_pages", "session_marks", "session_clicks",
-                  "session_props")  # fmt: skip
+                  "session_props", "session_changes", "session_views", "session_errors",
+                  "session_events", "session_signals")  # fmt: skip
+SIGNAL_KINDS = ("rage_click", "dead_click", "quick_back", "error_click")
+# The signals decided around each new batch (service/signals.py); rage clicks and quick backs
+# are decided over the whole session (a burst's first click, a page view's neighbours).
+WINDOWED = ("dead_click", "error_click")
 
 
 def index_migration(real: str) -> list[str]:
@@ -76,6 +82,54 @@ def index_migration(real: str) -> list[str]:
         "CREATE TABLE users (name TEXT PRIMARY KEY, project TEXT NOT NULL, password TEXT NOT NULL)",
         f"CREATE TABLE logins (token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL,"
         f" project TEXT NOT NULL, csrf TEXT NOT NULL, expires {real})",
+    ]
+
+
+def _click(row: Sequence[Any]) -> signals.ClickFact:
+    t, x, y, target, label, clickable, selector, url = row
+    return signals.ClickFact(t, x, y, target, label, bool(clickable), selector, url)
+
+
+def insights_migration(real: str) -> list[str]:
+    """Version 3, issue 13's facts: what a click was on, the times the page reacted, page views,
+    errors and their issues, custom events, frustration signals, and a project's rules."""
+    signal_counts = ("dead_clicks", "quick_backs", "error_clicks")
+    return [
+        "ALTER TABLE projects ADD COLUMN signals TEXT NOT NULL DEFAULT ''",
+        *(f"ALTER TABLE sessions ADD COLUMN {c} INTEGER NOT NULL DEFAULT 0" for c in signal_counts),
+        "ALTER TABLE session_clicks ADD COLUMN selector TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE session_clicks ADD COLUMN clickable INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE session_clicks ADD COLUMN url TEXT NOT NULL DEFAULT ''",
+        f"CREATE TABLE session_changes (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL)",
+        "CREATE INDEX session_changes_by_session ON session_changes (project, session, t)",
+        f"CREATE TABLE session_views (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, url TEXT NOT NULL, back INTEGER NOT NULL)",
+        "CREATE INDEX session_views_by_session ON session_views (project, session, t)",
+        f"CREATE TABLE session_errors (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, kind TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+        f" message TEXT NOT NULL, stack TEXT NOT NULL, url TEXT NOT NULL)",
+        "CREATE INDEX session_errors_by_session ON session_errors (project, session, t)",
+        "CREATE INDEX session_errors_by_issue ON session_errors (project, fingerprint, t)",
+        # What an issue is; its counts come from session_errors, so deleting sessions keeps
+        # them right.
+        "CREATE TABLE issues (project TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+        " kind TEXT NOT NULL, title TEXT NOT NULL, frame TEXT NOT NULL, path TEXT NOT NULL,"
+        " PRIMARY KEY (project, fingerprint))",
+        f"CREATE TABLE session_events (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, name TEXT NOT NULL, props TEXT NOT NULL)",
+        "CREATE INDEX session_events_by_session ON session_events (project, session, t)",
+        "CREATE INDEX session_events_by_name ON session_events (project, name)",
+        f"CREATE TABLE session_signals (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL,"
+        f" selector TEXT NOT NULL, url TEXT NOT NULL)",
+        "CREATE INDEX session_signals_by_session ON session_signals (project, session, t)",
+        "CREATE INDEX session_signals_by_kind ON session_signals (project, kind)",
+        # Rage clicks move from the marks to the signals.
+        "INSERT INTO session_signals (project, session, t, kind, label, selector, url)"
+        " SELECT project, session, t, kind, label, '', '' FROM session_marks"
+        " WHERE kind = 'rage_click'",
+        "DELETE FROM session_marks WHERE kind = 'rage_click'",
     ]
 
 
@@ -181,26 +235,29 @@ class SqlStore(Store):
         with self._write() as cur:
             self._x(
                 cur,
-                "INSERT INTO projects (id, name, ingest_key, allowed_origins, sample_rate)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                "INSERT INTO projects (id, name, ingest_key, allowed_origins, sample_rate, signals)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
                 " ingest_key = excluded.ingest_key, allowed_origins = excluded.allowed_origins,"
-                " sample_rate = excluded.sample_rate",
+                " sample_rate = excluded.sample_rate, signals = excluded.signals",
                 project.id,
                 project.name,
                 project.ingest_key,
                 json.dumps(list(project.allowed_origins)),
                 project.sample_rate,
+                project.signals,
             )
 
     def _projects(self, where: str, *params: Any) -> list[Project]:
         with self._read() as cur:
             rows = self._x(
                 cur,
-                f"SELECT id, name, ingest_key, allowed_origins, sample_rate FROM projects {where}"
-                " ORDER BY id",
+                "SELECT id, name, ingest_key, allowed_origins, sample_rate, signals FROM projects"
+                f" {where} ORDER BY id",
                 *params,
             ).fetchall()
-        return [Project(i, n, k, tuple(json.loads(o)), float(r)) for i, n, k, o, r in rows]
+        return [
+            Project(i, n, k, tuple(json.loads(o)), float(r), sig) for i, n, k, o, r, sig in rows
+        ]
 
     def project(self, project_id: str) -> Project | None:
         found = self._projects("WHERE id = ?", project_id)
@@ -462,22 +519,174 @@ class SqlStore(Store):
             )
         for mark in marks:
             self._mark(cur, project, session, mark.t, mark.kind, mark.label)
+        for view in summary.views:
+            self._x(
+                cur,
+                "INSERT INTO session_views (project, session, t, url, back) VALUES (?, ?, ?, ?, ?)",
+                project, session, view.t, view.url, int(view.back),
+            )  # fmt: skip
+        for t in summary.changes:
+            self._x(
+                cur, "INSERT INTO session_changes (project, session, t) VALUES (?, ?, ?)",
+                project, session, t,
+            )  # fmt: skip
         for click in summary.clicks:
             self._x(
                 cur,
-                "INSERT INTO session_clicks (project, session, t, x, y, target, label)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                project,
-                session,
-                click.t,
-                click.x,
-                click.y,
-                click.target,
-                click.label,
-            )
-        if summary.clicks:
-            self._rerate(cur, project, session)
+                "INSERT INTO session_clicks (project, session, t, x, y, target, label, selector,"
+                " clickable, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                project, session, click.t, click.x, click.y, click.target, click.label,
+                click.selector, int(click.clickable),
+                click.url or self._url_at(cur, project, session, click.t),
+            )  # fmt: skip
+        for occurrence in summary.occurrences:
+            if not occurrence.url:
+                occurrence = replace(
+                    occurrence, url=self._url_at(cur, project, session, occurrence.t)
+                )
+            grouped = fingerprint.group(occurrence)
+            self._x(
+                cur,
+                "INSERT INTO issues (project, fingerprint, kind, title, frame, path)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (project, fingerprint) DO NOTHING",
+                project, grouped.fingerprint, occurrence.kind, grouped.title, grouped.frame,
+                grouped.path,
+            )  # fmt: skip
+            self._x(
+                cur,
+                "INSERT INTO session_errors (project, session, t, kind, fingerprint, message,"
+                " stack, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                project, session, occurrence.t, occurrence.kind, grouped.fingerprint,
+                occurrence.message, occurrence.stack, occurrence.url,
+            )  # fmt: skip
+        for t, name, event_props in summary.custom:
+            self._x(
+                cur,
+                "INSERT INTO session_events (project, session, t, name, props)"
+                " VALUES (?, ?, ?, ?, ?)",
+                project, session, t, name, json.dumps(event_props),
+            )  # fmt: skip
+        self._signal(cur, project, session, summary, entry.rules, max(ends) if ends else None)
         return True
+
+    def _url_at(self, cur: Cursor, project: str, session: str, t: float) -> str:
+        """The page's URL at `t`: the last page view before it (a batch after the page's first
+        shows no URL itself)."""
+        row = self._x(
+            cur,
+            "SELECT url FROM session_views WHERE project = ? AND session = ? AND t <= ?"
+            " ORDER BY t DESC LIMIT 1",
+            project, session, t,
+        ).fetchone()  # fmt: skip
+        return str(row[0]) if row else ""
+
+    def _signal(
+        self,
+        cur: Cursor,
+        project: str,
+        session: str,
+        summary: index.Summary,
+        rules: signals.Rules,
+        seen_until: float | None,
+    ) -> None:
+        """The session's frustration signals again where this batch can change them: rage
+        clicks and quick backs over the whole session when it brought clicks or views, dead
+        and error clicks for the clicks within reach of its time span (facts from any batch,
+        so arrival order does not matter)."""
+        changed = False
+        if summary.clicks:
+            rows = self._x(
+                cur,
+                "SELECT t, x, y, target, label, clickable, selector, url FROM session_clicks"
+                " WHERE project = ? AND session = ? ORDER BY t",
+                project, session,
+            ).fetchall()  # fmt: skip
+            self._replace(cur, project, session, ("rage_click",),
+                          signals.rage((_click(r) for r in rows), rules))  # fmt: skip
+            changed = True
+        if summary.views:
+            views = self._x(
+                cur,
+                "SELECT t, url, back FROM session_views WHERE project = ? AND session = ?"
+                " ORDER BY t",
+                project, session,
+            ).fetchall()  # fmt: skip
+            found = signals.quick_backs(
+                [signals.ViewFact(t, u, bool(b)) for t, u, b in views], rules
+            )
+            self._replace(cur, project, session, ("quick_back",), found)
+            changed = True
+        if summary.start is not None and summary.end is not None and seen_until is not None:
+            reach = rules.reach_ms
+            lo, hi = summary.start - reach, summary.end
+            rows = self._x(
+                cur,
+                "SELECT t, x, y, target, label, clickable, selector, url FROM session_clicks"
+                " WHERE project = ? AND session = ? AND t >= ? AND t <= ? ORDER BY t",
+                project, session, lo, hi,
+            ).fetchall()  # fmt: skip
+            self._x(
+                cur,
+                "DELETE FROM session_signals WHERE project = ? AND session = ?"
+                " AND kind IN ('dead_click', 'error_click') AND t >= ? AND t <= ?",
+                project, session, lo, hi,
+            )  # fmt: skip
+            if rows:
+                clicks = [_click(r) for r in rows]
+                changes = [t for (t,) in self._x(
+                    cur,
+                    "SELECT t FROM session_changes WHERE project = ? AND session = ?"
+                    " AND t > ? AND t <= ? ORDER BY t",
+                    project, session, lo, hi + reach,
+                ).fetchall()]  # fmt: skip
+                errors = [(t, m) for t, m in self._x(
+                    cur,
+                    "SELECT t, message FROM session_errors WHERE project = ? AND session = ?"
+                    " AND t > ? AND t <= ? ORDER BY t",
+                    project, session, lo, hi + reach,
+                ).fetchall()]  # fmt: skip
+                found = signals.dead(clicks, changes, seen_until, rules)
+                found += signals.error_clicks(clicks, errors, rules)
+                self._insert_signals(cur, project, session, found)
+            changed = True
+        if changed:
+            counts = dict.fromkeys(SIGNAL_KINDS, 0)
+            for kind, n in self._x(
+                cur,
+                "SELECT kind, COUNT(*) FROM session_signals WHERE project = ? AND session = ?"
+                " GROUP BY kind",
+                project, session,
+            ).fetchall():  # fmt: skip
+                counts[kind] = int(n)
+            self._x(
+                cur,
+                "UPDATE sessions SET rage_clicks = ?, dead_clicks = ?, quick_backs = ?,"
+                " error_clicks = ? WHERE project = ? AND id = ?",
+                *(counts[k] for k in SIGNAL_KINDS), project, session,
+            )  # fmt: skip
+
+    def _replace(
+        self, cur: Cursor, project: str, session: str, kinds: tuple[str, ...],
+        found: list[signals.Signal],
+    ) -> None:  # fmt: skip
+        for kind in kinds:
+            self._x(
+                cur,
+                "DELETE FROM session_signals WHERE project = ? AND session = ? AND kind = ?",
+                project, session, kind,
+            )  # fmt: skip
+        self._insert_signals(cur, project, session, found)
+
+    def _insert_signals(
+        self, cur: Cursor, project: str, session: str, found: list[signals.Signal]
+    ) -> None:
+        for sig in found:
+            self._x(
+                cur,
+                "INSERT INTO session_signals (project, session, t, kind, label, selector, url)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                project, session, sig.t, sig.kind, sig.label, sig.selector, sig.url,
+            )  # fmt: skip
 
     def _mark(
         self, cur: Cursor, project: str, session: str, t: float, kind: str, label: str
@@ -490,35 +699,6 @@ class SqlStore(Store):
             t,
             kind,
             label,
-        )
-
-    def _rerate(self, cur: Cursor, project: str, session: str) -> None:
-        """Rage clicks again over all the session's clicks: a burst may span two batches, and
-        batches may arrive in any order."""
-        rows = self._x(
-            cur,
-            "SELECT t, x, y, target, label FROM session_clicks"
-            " WHERE project = ? AND session = ? ORDER BY t",
-            project,
-            session,
-        ).fetchall()
-        rage = index.rage_marks(
-            index.Click(t, x, y, target, label) for t, x, y, target, label in rows
-        )
-        self._x(
-            cur,
-            "DELETE FROM session_marks WHERE project = ? AND session = ? AND kind = 'rage_click'",
-            project,
-            session,
-        )
-        for mark in rage:
-            self._mark(cur, project, session, mark.t, mark.kind, mark.label)
-        self._x(
-            cur,
-            "UPDATE sessions SET rage_clicks = ? WHERE project = ? AND id = ?",
-            len(rage),
-            project,
-            session,
         )
 
     def unindexed(self) -> list[tuple[str, str, float, int]]:
@@ -655,6 +835,12 @@ class SqlStore(Store):
             clicks = self._x(
                 cur,
                 "SELECT t, label FROM session_clicks WHERE project = ? AND session = ?",
+                project,
+                session,
+            ).fetchall()
+            marks += self._x(
+                cur,
+                "SELECT t, kind, label FROM session_signals WHERE project = ? AND session = ?",
                 project,
                 session,
             ).fetchall()

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import gzip
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from service.index import Summary
+    from service.signals import Rules
+
+
+def _rules() -> Rules:
+    from service.signals import Rules  # here: signals imports the harness, heavy for the store
+
+    return Rules()
+
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -27,6 +35,8 @@ class Project:
     # The share of sessions kept: the server enforces a lower rate than a recorder's (the
     # recorder's own rule on the session id, so a visit is kept on all its pages or none).
     sample_rate: float = 1.0
+    # Its frustration-signal rules as JSON (service/signals.py Rules; "": the defaults).
+    signals: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class IndexEntry:
     format: str  # builtin | rrweb
     summary: Summary
     browser: str | None  # from the request's User-Agent
+    rules: Rules = field(default_factory=lambda: _rules())  # the project's signal rules
 
 
 @dataclass(frozen=True)

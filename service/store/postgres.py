@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from service.store._sql import Cursor, SqlStore, index_migration
+from service.store._sql import Cursor, SqlStore, index_migration, insights_migration
 from service.store.base import StoreError
 
 MIGRATIONS = [
@@ -31,6 +31,7 @@ MIGRATIONS = [
         ],
     ),
     (2, index_migration("DOUBLE PRECISION")),
+    (3, insights_migration("DOUBLE PRECISION")),
 ]
 
 # pg_advisory_xact_lock's key for migrations: any constant the app uses for nothing else.

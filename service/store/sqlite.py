@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from service.store._sql import Cursor, SqlStore, index_migration
+from service.store._sql import Cursor, SqlStore, index_migration, insights_migration
 from service.store.base import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -32,6 +32,7 @@ MIGRATIONS = [
         ],
     ),
     (2, index_migration("REAL")),
+    (3, insights_migration("REAL")),
 ]
 
 
