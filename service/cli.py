@@ -1,4 +1,4 @@
-"""The service's commands in `replaycheck` (SPEC.md): serve, user add, project add."""
+"""The service's commands in `replaycheck` (SPEC.md): serve, user add, project add, clip."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import secrets
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 from service import auth
@@ -73,6 +74,22 @@ def add_commands(commands: Any) -> None:
     padd.add_argument("--sample-rate", type=_rate, default=1.0)
     padd.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
 
+    clip = commands.add_parser(
+        "clip", help="a moment of a stored session as an animated WebP or MP4 (docs/clip.md)"
+    )
+    clip.add_argument("session", metavar="SESSION_ID")
+    clip.add_argument("--from", dest="start", type=_ms, required=True, metavar="MS",
+                      help="ms from the session's start, as the viewer's ?t=")  # fmt: skip
+    clip.add_argument("--to", dest="end", type=_ms, required=True, metavar="MS")
+    clip.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                      help="FILE.webp (animated WebP) or FILE.mp4 (needs ffmpeg)")  # fmt: skip
+    clip.add_argument("--fps", type=int, default=10, metavar="N", help="frames per second (10)")
+    clip.add_argument("--project", metavar="P", help="the session's project (default: found)")
+    clip.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
+    # harness/cli.py hands this module only "serve", "user" and "project": a clip comes as
+    # "serve" with `clip` set, until its dispatch names "clip" too (dispatch takes either).
+    clip.set_defaults(command="serve", clip=True)
+
 
 def _positive(text: str) -> float:
     try:
@@ -91,8 +108,22 @@ def _rate(text: str) -> float:
     return value
 
 
-def dispatch(args: argparse.Namespace) -> int:
+def _ms(text: str) -> float:
     try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of ms") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: ms from the session's start, 0 or more")
+    return value
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from service.clip import ClipError
+
+    try:
+        if getattr(args, "clip", False):
+            return _clip(args)
         match args.command:
             case "serve":
                 return _serve(args)
@@ -100,7 +131,9 @@ def dispatch(args: argparse.Namespace) -> int:
                 return _user_add(args)
             case "project":
                 return _project_add(args)
-    except (StoreError, CommandError) as e:
+            case "clip":
+                return _clip(args)
+    except (StoreError, CommandError, ClipError) as e:
         print(f"replaycheck: {e}", file=sys.stderr)
         return 2
     raise AssertionError(args.command)
@@ -154,6 +187,26 @@ def _project_add(args: argparse.Namespace) -> int:
             f"project {args.name}: ingest key {key}, origins {' '.join(origins)},"
             f" sample rate {args.sample_rate:g}"
         )
+    return 0
+
+
+def _clip(args: argparse.Namespace) -> int:
+    from service.clip import render_clip
+    from service.store import SQLITE_PREFIX
+
+    # Opening a SQLite path that is not there would create an empty store.
+    if args.store.startswith(SQLITE_PREFIX):
+        path = Path(args.store[len(SQLITE_PREFIX) :])
+        if not path.is_file():
+            raise CommandError(f"--store {args.store}: no such file; give the store serve uses")
+    with _open(args.store) as store:
+        info = render_clip(
+            store, args.project, args.session, args.start, args.end, args.output, args.fps
+        )
+    print(
+        f"{args.output}: {info.frames} frames of {info.width}x{info.height},"
+        f" {info.duration_ms / 1000:g} s, {info.bytes} bytes"
+    )
     return 0
 
 
