@@ -20,9 +20,9 @@ import io
 import json
 import math
 import os
+import secrets
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -317,12 +317,13 @@ class _Painter:
         self.width = width
         self.height = height
         self.font = ImageFont.load_default(size=13)
+        self.click_times = [c.t for c in timeline.clicks]
 
     def paint(self, image: Image.Image, offset: float) -> None:
         now = self.timeline.start + offset
         layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
         draw = ImageDraw.Draw(layer)
-        lo = bisect.bisect_left([c.t for c in self.timeline.clicks], now - RIPPLE_MS)
+        lo = bisect.bisect_left(self.click_times, now - RIPPLE_MS)
         for click in self.timeline.clicks[lo:]:
             age = now - click.t
             if age < 0:
@@ -539,16 +540,15 @@ def _write_mp4(
 
 @contextmanager
 def _temporary(out: Path) -> Iterator[Path]:
-    """A new file beside `out` (same filesystem: the final move is atomic), gone on failure."""
+    """A new file beside `out` (same filesystem: the final move is atomic), gone on failure.
+    Made with the umask's mode, as `out` would be (mkstemp's is 0600)."""
     parent = out.parent if str(out.parent) else Path(".")
+    tmp = parent / f".{out.stem}.{secrets.token_hex(6)}{out.suffix}"
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=parent)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as e:
-        raise ClipError(
-            f"-o {out}: cannot write there ({e.strerror}); choose another path"
-        ) from None
-    os.close(fd)
-    tmp = Path(name)
+        why = e.strerror or type(e).__name__
+        raise ClipError(f"-o {out}: cannot write there ({why}); choose another path") from None
     try:
         yield tmp
     finally:

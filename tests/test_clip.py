@@ -6,6 +6,7 @@ exit 2."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,6 +124,10 @@ def test_clip_renders_the_session_with_cursor_and_ripple(
                "--fps", str(FPS), "--store", recorded.server.store_url)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert str(out) in done.stdout and "frames" in done.stdout
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as any new file, not 0600
+    assert [p.name for p in tmp_path.iterdir()] == ["clip.webp"]  # no temporary file left
 
     images, durations = frames(out)
     expected = (end - start) * FPS / 1000
@@ -203,3 +208,21 @@ def test_clip_refuses_bad_input_in_one_line(recorded: Recorded, tmp_path: Path) 
                    str(tmp_path / "x.mp4"), *store, env=env)  # fmt: skip
     assert "ffmpeg" in line
     assert not list(tmp_path.glob("*.webp")) and not list(tmp_path.glob("*.mp4"))
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="MP4 needs ffmpeg on PATH")
+def test_clip_writes_an_mp4_with_ffmpeg(recorded: Recorded, tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    done = cli("clip", recorded.session, "--from", "0", "--to", "2000", "-o", str(out),
+               "--store", recorded.server.store_url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    probe = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr[-500:]
+    assert b"h264" in probe.stderr and f"{WIDTH}x{HEIGHT}".encode() in probe.stderr
+    size = WIDTH * HEIGHT * 3
+    assert len(probe.stdout) // size == 2000 * FPS // 1000
+    last = Image.frombytes("RGB", (WIDTH, HEIGHT), probe.stdout[-size:])
+    assert near(last.getpixel((WIDTH // 2, 40)), BAR, 12)
