@@ -28,6 +28,7 @@ import {
 } from "./native";
 import type { Job } from "./serialize";
 import {
+  BUTTON,
   adopted,
   adopters,
   boundary,
@@ -66,13 +67,8 @@ export interface Recorder {
 }
 
 const OBSERVE: MutationObserverInit = { childList: true, subtree: true, attributes: true, characterData: true };
-const MOUSE: Record<string, MouseKind> = {
-  mousedown: MouseKind.Down,
-  mouseup: MouseKind.Up,
-  click: MouseKind.Click,
-  dblclick: MouseKind.DblClick,
-  contextmenu: MouseKind.ContextMenu,
-};
+/** Mouse events, in MouseKind order. */
+const MOUSE = "mousedown mouseup click dblclick contextmenu";
 const CANVAS_DRAW = "fill stroke fillRect strokeRect clearRect fillText strokeText drawImage putImageData reset";
 const GL_DRAW = "clear drawArrays drawElements drawArraysInstanced drawElementsInstanced drawRangeElements";
 /** At most one frame per canvas per second, and only a changed one (see flushCanvas). */
@@ -116,7 +112,7 @@ let lastFocus = 0;
 let who: [string, UserProps] | undefined; // the last identify(): sent when recording starts
 
 /** Our code never throws into the page: failures are counted, and too many switch recording off. */
-function guard<A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void {
+const guard = <A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void => {
   return (...a) => {
     if (live || always)
       try {
@@ -125,14 +121,14 @@ function guard<A extends unknown[]>(fn: (...a: A) => void, always = false): (...
         if (++errors > 100) halt("internal errors");
       }
   };
-}
+};
 
-function out(e: RcEvent): void {
+const out = (e: RcEvent): void => {
   if (!live) return;
   // Pointer samples go out before anything later, so the stream stays in time order.
   if (moves.length && e[0] != EventType.MouseMove) flushMoves();
   later(() => enqueue(e));
-}
+};
 
 /** Run now, or after the first snapshot is out when it is not yet. */
 const later = (fn: () => void): void => (ready ? fn() : add(held, fn));
@@ -141,70 +137,67 @@ const later = (fn: () => void): void => (ready ? fn() : add(held, fn));
 
 type Proto = Record<string, unknown> | undefined;
 
-/** Wrap a method: the original always runs and its result is returned, whatever our hook does. */
-function after<T>(proto: Proto, name: string, hook: (self: T, result: unknown, args: unknown[]) => void): void {
-  const orig = proto?.[name];
-  if (typeof orig != "function") return;
+/** Wrap methods (`names`, space-separated): the original always runs and its result is returned, whatever our hook does. */
+const after = <T>(proto: Proto, names: string, hook: (self: T, result: unknown, args: unknown[]) => void): void => {
   const safe = guard(hook);
-  try {
-    proto![name] = function (this: T, ...args: unknown[]) {
-      const r = apply(orig, this, args);
-      safe(this, r, args);
-      return r;
-    };
-  } catch {
-    // read-only: recorded without this hook
+  for (const name of names.split(" ")) {
+    const orig = proto?.[name];
+    if (typeof orig == "function")
+      try {
+        proto![name] = function (this: T, ...args: unknown[]) {
+          const r = apply(orig, this, args);
+          safe(this, r, args);
+          return r;
+        };
+      } catch {
+        // read-only: recorded without this hook
+      }
   }
-}
+};
 
-/** Wrap a property setter the same way. */
-function afterSet<T>(proto: Proto, name: string, hook: (self: T) => void): void {
-  const d = proto && getDesc(proto, name);
-  const set = d?.set;
-  if (!set) return;
+/** Wrap property setters the same way. */
+const afterSet = <T>(proto: Proto, names: string, hook: (self: T) => void): void => {
   const safe = guard(hook);
-  if (!d.configurable) return;
-  defProp(proto, name, {
-    ...d,
-    set(this: T, v: unknown) {
-      apply(set, this, [v]);
-      safe(this);
-    },
-  });
-}
+  for (const name of names.split(" ")) {
+    const d = proto && getDesc(proto, name);
+    const set = d?.set;
+    if (set && d.configurable)
+      defProp(proto, name, {
+        ...d,
+        set(this: T, v: unknown) {
+          apply(set, this, [v]);
+          safe(this);
+        },
+      });
+  }
+};
 
 type Realm = typeof globalThis;
 const proto = (C: unknown): Proto => (C as { prototype?: Proto } | undefined)?.prototype;
 
 /** The hooks a window's prototypes need: ours, and each same-origin iframe's. */
-function patchWindow(w: Realm | null): void {
+const patchWindow = (w: Realm | null): void => {
   if (!w || watched.has(w)) return;
   watched.add(w);
-  for (const [C, names] of [
-    [w.HTMLInputElement, "value checked"],
-    [w.HTMLTextAreaElement, "value"],
-    [w.HTMLSelectElement, "value selectedIndex"],
-  ] as const)
-    for (const name of names.split(" ")) afterSet(proto(C), name, inputChanged);
+  afterSet(proto(w.HTMLInputElement), "value checked", inputChanged);
+  afterSet(proto(w.HTMLTextAreaElement), "value", inputChanged);
+  afterSet(proto(w.HTMLSelectElement), "value selectedIndex", inputChanged);
   const sheet = proto(w.CSSStyleSheet);
-  for (const name of ["insertRule", "deleteRule", "addRule", "removeRule", "replaceSync"])
-    after(sheet, name, dirtySheet);
+  after(sheet, "insertRule deleteRule addRule removeRule replaceSync", dirtySheet);
   after(sheet, "replace", (s: CSSStyleSheet, r) => (r as Promise<unknown>).then(guard(() => dirtySheet(s)), () => {}));
-  for (const name of ["insertRule", "deleteRule"])
-    after(proto(w.CSSGroupingRule), name, (g: CSSRule) => g.parentStyleSheet && dirtySheet(g.parentStyleSheet));
+  after(proto(w.CSSGroupingRule), "insertRule deleteRule", (g: CSSRule) => g.parentStyleSheet && dirtySheet(g.parentStyleSheet));
   // A rule's declarations changed in place (rule.style.setProperty...): its sheet changed.
   const decl = proto(w.CSSStyleDeclaration);
   const ruleChanged = (d: CSSStyleDeclaration): void => {
     const s = d.parentRule?.parentStyleSheet;
     if (s) dirtySheet(s);
   };
-  for (const name of ["setProperty", "removeProperty"]) after(decl, name, ruleChanged);
+  after(decl, "setProperty removeProperty", ruleChanged);
   afterSet(decl, "cssText", ruleChanged);
   for (const C of [w.Document, w.ShadowRoot]) afterSet(proto(C), "adoptedStyleSheets", adoptedChanged);
-  for (const name of CANVAS_DRAW.split(" "))
-    after(proto(w.CanvasRenderingContext2D), name, (c: CanvasRenderingContext2D) => canvasDrawn(c.canvas));
+  after(proto(w.CanvasRenderingContext2D), CANVAS_DRAW, (c: CanvasRenderingContext2D) => canvasDrawn(c.canvas));
   for (const C of [w.WebGLRenderingContext, w.WebGL2RenderingContext])
-    for (const name of GL_DRAW.split(" ")) after(proto(C), name, (g: WebGLRenderingContext) => canvasDrawn(g.canvas as HTMLCanvasElement));
+    after(proto(C), GL_DRAW, (g: WebGLRenderingContext) => canvasDrawn(g.canvas as HTMLCanvasElement));
   // A WebGL canvas reads back blank once its frame is shown, unless its buffer is preserved.
   const canvas = proto(w.HTMLCanvasElement);
   const getContext = canvas?.getContext;
@@ -225,21 +218,20 @@ function patchWindow(w: Realm | null): void {
       stateOwners.set(set, el);
     }
   });
-  for (const name of ["add", "delete", "clear"])
-    after(proto(w.CustomStateSet), name, (s: Set<string>) => {
-      const el = stateOwners.get(s);
-      if (el) statesChanged(el);
-    });
+  after(proto(w.CustomStateSet), "add delete clear", (s: Set<string>) => {
+    const el = stateOwners.get(s);
+    if (el) statesChanged(el);
+  });
   after(proto(w.Element), "attachShadow", (_h: Element, r) => (r as ShadowRoot).mode == "open" && found(r as Node));
   const dialogs = proto(w.HTMLDialogElement);
   after(dialogs, "show", (d: Element) => dialog(d, DialogState.Open));
   after(dialogs, "showModal", (d: Element) => dialog(d, DialogState.Modal));
   after(dialogs, "close", (d: Element) => dialog(d, DialogState.Closed));
-}
+};
 
 // Watching what the serializer meets ----------------------------------------------------------
 
-function found(n: Node): void {
+const found = (n: Node): void => {
   if (watched.has(n)) return;
   watched.add(n);
   if (n.nodeType == 9) {
@@ -257,18 +249,18 @@ function found(n: Node): void {
     const tag = (n as Element).localName;
     on(n, "load", guard(() => (tag == "iframe" ? frameLoaded(n as HTMLIFrameElement) : tag == "img" ? imageLoaded(n as HTMLImageElement) : linkLoaded(n as HTMLLinkElement))));
   }
-}
+};
 
-function docListeners(d: Document): void {
+const docListeners = (d: Document): void => {
   on(d, "input", guard(onInput));
   on(d, "change", guard(onInput));
   on(d, "scroll", guard(onScroll));
   // `close` fires a task after close(): by then the dialog may be open again.
   on(d, "close", guard((e: Event) => (e.target as HTMLDialogElement).open || dialog(e.target as Element, DialogState.Closed)));
-}
+};
 
 /** A same-origin iframe loaded a document: send the iframe again, with it. */
-function frameLoaded(f: HTMLIFrameElement): void {
+const frameLoaded = (f: HTMLIFrameElement): void => {
   later(() => {
     const p = f.parentNode;
     const id = idOf(f);
@@ -281,26 +273,26 @@ function frameLoaded(f: HTMLIFrameElement): void {
     const pid = parentId(p);
     if (s) out([EventType.Mutation, ts(), [[pid, idOf(next), s]], [[pid, id]], [], []]);
   });
-}
+};
 
 const linkLoaded = (l: HTMLLinkElement): void => void (l.sheet && dirtySheet(l.sheet));
 
 /** A blob: image loaded: its pixels, as the replay cannot load its URL. */
-function imageLoaded(img: HTMLImageElement): void {
+const imageLoaded = (img: HTMLImageElement): void => {
   const id = idOf(img);
   const data = id && /^blob:/.test(img.src) && imageData(img);
   if (data) out([EventType.Canvas, ts(), id, data]);
-}
+};
 
 // Mutations and the first snapshot -------------------------------------------------------------
 
-function onRecords(records: MutationRecord[]): void {
+const onRecords = (records: MutationRecord[]): void => {
   const t = now();
   if (t - stormStart > 1000) {
     stormStart = t;
     storm = 0;
   }
-  if ((storm += records.length) > limit) return halt(`mutation limit: over ${limit} changes in a second`);
+  if ((storm += records.length) > limit) return halt(`mutation limit: ${limit}/s`);
   for (const r of records) {
     // <style> text is carried as CSSOM text: a change to it is a sheet change.
     const n = r.type == "characterData" ? r.target.parentNode : r.target;
@@ -327,52 +319,52 @@ function onRecords(records: MutationRecord[]): void {
       if (e) out(e);
     });
   add(heldRecords, [records, b]);
-}
+};
 
 /** Records not yet delivered, handled before we serialize anything outside the observer callback. */
-function takeRecords(): void {
+const takeRecords = (): void => {
   const r = observer.takeRecords();
   if (r.length) onRecords(r);
-}
+};
 
-function startSnapshot(): void {
+const startSnapshot = (): void => {
   if (walking || ready) return;
   walking = true;
   lateStart = doc.readyState == "complete";
   add(stack, [[doc], 0, root, 0, null]);
   setT(guard(warm), 0);
-}
+};
 
 /** The PII patterns compiled a task each before the first slice, which would pay for them all. */
-function warm(): void {
+const warm = (): void => {
   setT(guard(!cfg.pii || warmPii() ? slice : warm), 0);
-}
+};
 
 /** Walk, then encode, until `until`; true when the snapshot is ready to go. */
-function step(until: number): boolean {
+const step = (until: number): boolean => {
   takeRecords();
   walk.fresh = true;
   walk.late = lateStart;
   if (!run(stack, until)) return false;
   if (!text.length && !todo.length) add(todo, root[0]!);
   return encode(todo, text, until);
-}
+};
 
-function slice(): void {
+const slice = (): void => {
   if (ready) return;
   // Finishing (the held mutations, the URL's PII check) gets a task of its own.
   setT(guard(step(now() + 5) ? () => ready || snapshotDone() : slice), 0);
-}
+};
 
 /** Finish the first snapshot now (checkpoint, flush): the rest in one go. */
-function finishSnapshot(): void {
+const finishSnapshot = (): void => {
   startSnapshot();
   if (ready) return;
   step(Infinity);
   snapshotDone();
-}
+};
 
-function snapshotDone(): void {
+const snapshotDone = (): void => {
   // Stamped with the recording's start: everything held happened after it. Not queued at the
   // start, which must stay short: masking the URL is the PII detector's first (costly) use.
   enqueue([EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)]);
@@ -402,17 +394,17 @@ function snapshotDone(): void {
   held = [];
   for (const fn of h) fn();
   setT(send, 0); // now, in a task of its own: the snapshot is the one batch a replay cannot do without
-}
+};
 
 // Style sheets --------------------------------------------------------------------------------
 
-function dirtySheet(s: CSSStyleSheet): void {
+const dirtySheet = (s: CSSStyleSheet): void => {
   while (s.parentStyleSheet) s = s.parentStyleSheet;
   sheets.add(s);
   sheetsTimer ||= setT(guard(flushSheets), 0); // once per task, however many rules changed
-}
+};
 
-function flushSheets(): void {
+const flushSheets = (): void => {
   clearT(sheetsTimer);
   sheetsTimer = 0;
   for (const s of sheets) {
@@ -431,23 +423,23 @@ function flushSheets(): void {
     }
   }
   sheets.clear();
-}
+};
 
-function adoptedChanged(r: Document | ShadowRoot): void {
+const adoptedChanged = (r: Document | ShadowRoot): void => {
   const owner = r == doc ? DOCUMENT_TARGET : idOf(r.nodeType == 9 ? r : (r as ShadowRoot).host);
   // Before the walk starts, the snapshot reads the document's sheets itself.
   if (r == doc ? walking : owner) out([EventType.AdoptedSheets, ts(), owner, adopted(r, stateOf(r)) || []]);
-}
+};
 
 // Input, scroll, pointer, canvas, dialogs ------------------------------------------------------
 
 const onInput = (e: Event): void => inputChanged(e.composedPath()[0] as Element);
 
-function inputChanged(el: Element): void {
+const inputChanged = (el: Element): void => {
   const id = idOf(el);
   const i = el as HTMLInputElement;
   // File names and button labels are not input; contenteditable text comes as mutations.
-  if (!id || !/^(input|textarea|select)$/.test(el.localName) || /^(file|submit|button|reset|image)$/.test(i.type)) return;
+  if (!id || !/^(input|textarea|select)$/.test(el.localName) || i.type == "file" || BUTTON.test(i.type)) return;
   if (cfg.ignore && el.closest(cfg.ignore)) return;
   let v: string | boolean | string[];
   hit.v = false;
@@ -466,7 +458,7 @@ function inputChanged(el: Element): void {
   if (lastInput.get(el) === key) return;
   lastInput.set(el, key);
   out(state ? [EventType.Input, ts(), id, v, state] : [EventType.Input, ts(), id, v]);
-}
+};
 
 const onFocus = guard((e: Event) => {
   const el = e.composedPath()[0] as Element;
@@ -478,63 +470,62 @@ const focusEvent = (t: number, id: number, el?: Element): RcEvent =>
   el?.matches(":focus-visible") ? [EventType.Focus, t, id, 1] : [EventType.Focus, t, id];
 
 /** Focus on node `id`: seen by the document and by a shadow root, sent once. */
-function focused(id: number, el?: Element): void {
+const focused = (id: number, el?: Element): void => {
   if (id == lastFocus) return;
   lastFocus = id;
   out(focusEvent(ts(), id, el));
-}
+};
 
-function onScroll(e: Event): void {
+const onScroll = (e: Event): void => {
   const t = e.target as Node;
   scrolled.add(t);
   if (t == doc || idOf(t)) {
     scrolls.add(t);
     scrollTimer ||= setT(guard(flushScroll), 100);
   }
-}
+};
 
-function flushScroll(): void {
+const flushScroll = (): void => {
   clearT(scrollTimer);
   scrollTimer = 0;
   for (const t of scrolls) {
     const w = (t as Document).defaultView;
     const el = t as Element;
-    if (w) out([EventType.Scroll, ts(), t == doc ? DOCUMENT_TARGET : idOf(t), round(w.scrollX), round(w.scrollY)]);
-    else out([EventType.Scroll, ts(), idOf(t), round(el.scrollLeft), round(el.scrollTop)]);
+    out([EventType.Scroll, ts(), t == doc ? DOCUMENT_TARGET : idOf(t), round(w ? w.scrollX : el.scrollLeft), round(w ? w.scrollY : el.scrollTop)]);
   }
   scrolls.clear();
-}
+};
 
-function onMove(e: Event): void {
+const onMove = (e: Event): void => {
   const m = e as MouseEvent;
   pointer = [m.clientX, m.clientY];
   moveTimer ||= setT(guard(sampleMove), 50);
-}
+};
 
 /** At most one position per 50 ms: the latest. */
-function sampleMove(): void {
+const sampleMove = (): void => {
   moveTimer = 0;
   const t = ts();
   if (!moves.length) movesT = t;
   add(moves, [round(pointer[0]!), round(pointer[1]!), t - movesT]);
   if (moves.length >= 20) flushMoves();
-}
+};
 
-function flushMoves(): void {
+const flushMoves = (): void => {
   const m = moves;
   moves = [];
   if (m.length) out([EventType.MouseMove, movesT, m]);
-}
+};
 
 /** Called on every draw call (thousands a frame in WebGL): the common case returns first. */
-function canvasDrawn(c: HTMLCanvasElement): void {
+const canvasDrawn = (c: HTMLCanvasElement): void => {
   if (dirtyCanvas.has(c)) return;
   drawn.add(c);
   dirtyCanvas.add(c);
   canvasTimer ||= setT(guard(flushCanvas), CANVAS_MS);
-}
+};
 
-function flushCanvas(): void {
+const flushCanvas = (): void => {
   clearT(canvasTimer);
   canvasTimer = 0;
   for (const c of dirtyCanvas) {
@@ -548,28 +539,28 @@ function flushCanvas(): void {
     }
   }
   dirtyCanvas.clear();
-}
+};
 
 const stateOwners = new WeakMap<object, Element>();
 const lastStates = new WeakMap<Node, string>();
 
-function statesChanged(el: Element): void {
+const statesChanged = (el: Element): void => {
   const id = idOf(el);
   const states = statesOf(el, stateOf(el));
   const key = stringify(states);
   if (!id || !states || lastStates.get(el) === key) return;
   lastStates.set(el, key);
   out([EventType.States, ts(), id, states]);
-}
+};
 
-function dialog(d: Element, state: DialogState): void {
+const dialog = (d: Element, state: DialogState): void => {
   const id = idOf(d);
   if (!id || d.localName != "dialog" || lastDialog.get(d) === state) return;
   lastDialog.set(d, state);
   out([EventType.Dialog, ts(), id, state]);
-}
+};
 
-function navigated(kind: NavigationKind): void {
+const navigated = (kind: NavigationKind): void => {
   const href = location.href;
   if (kind == NavigationKind.Pop) {
     if (href == lastHref) return; // popstate and hashchange for one fragment change
@@ -577,24 +568,24 @@ function navigated(kind: NavigationKind): void {
   }
   lastHref = href;
   out([EventType.Navigation, ts(), kind, maskText(href, 0, Kind.Url)]);
-}
+};
 
-function error(message: string, stack: unknown): void {
+const error = (message: string, stack: unknown): void => {
   out([EventType.Error, ts(), maskText(message, 0, Kind.Attr), maskText(String(stack || ""), 0, Kind.Attr)]);
-}
+};
 
 // Lifecycle -----------------------------------------------------------------------------------
 
 /** Everything pending, out now: observer records, sheets, scrolls, canvases, pointer samples. */
-function drain(): void {
+const drain = (): void => {
   takeRecords();
   flushSheets();
   flushScroll();
   flushCanvas();
   flushMoves();
-}
+};
 
-function halt(reason: string): void {
+const halt = (reason: string): void => {
   if (!live) return;
   live = false;
   try {
@@ -604,14 +595,14 @@ function halt(reason: string): void {
   } catch {
     // nothing more we can do, and nothing to throw into the page
   }
-}
+};
 
 /** Sampling is per session, not per page: a sampled visit is recorded on every page. */
-function sampled(session: string, rate: number): boolean {
+const sampled = (session: string, rate: number): boolean => {
   let h = 2166136261;
   for (let i = 0; i < session.length; i++) h = Math.imul(h ^ session.charCodeAt(i), 16777619);
   return (h >>> 0) / 4294967296 < rate;
-}
+};
 
 /**
  * Who the user is, as the site knows it: one Identify event, now or when recording starts (the
@@ -619,7 +610,7 @@ function sampled(session: string, rate: number): boolean {
  * characters; of `props`, at most 50 are kept, keys of at most 64 characters with a string (clipped
  * to 256), finite number or boolean value. Never throws; anything else is ignored.
  */
-export function identify(id: string, props?: UserProps): void {
+export const identify = (id: string, props?: UserProps): void => {
   try {
     if (typeof id != "string") return;
     const p: UserProps = {};
@@ -637,9 +628,9 @@ export function identify(id: string, props?: UserProps): void {
   } catch {
     // a hostile props object (a throwing getter, a Proxy): not sent
   }
-}
+};
 
-export function record(options: RecordOptions): Recorder | null {
+export const record = (options: RecordOptions): Recorder | null => {
   try {
     if (started || !MO || !doFetch || !sampled(options.session, options.sampleRate ?? 1)) return null;
     started = live = true;
@@ -658,15 +649,16 @@ export function record(options: RecordOptions): Recorder | null {
     on(win, "popstate", guard(() => navigated(NavigationKind.Pop)));
     on(win, "hashchange", guard(() => navigated(NavigationKind.Pop))); // classified as Hash above
     docListeners(doc);
-    for (const type in MOUSE)
+    MOUSE.split(" ").forEach((type, kind: MouseKind) =>
       on(
         doc,
         type,
         guard((e: Event) => {
           const m = e as MouseEvent;
-          out([EventType.Mouse, ts(), MOUSE[type]!, idOf(m.composedPath()[0] as Node), round(m.clientX), round(m.clientY)]);
+          out([EventType.Mouse, ts(), kind, idOf(m.composedPath()[0] as Node), round(m.clientX), round(m.clientY)]);
         }),
-      );
+      ),
+    );
     on(doc, "mousemove", guard(onMove));
     on(doc, "focus", onFocus);
     // Focus leaving to nothing: without it the replay keeps a stale focus ring.
@@ -733,4 +725,4 @@ export function record(options: RecordOptions): Recorder | null {
     live = false;
     return null;
   }
-}
+};

@@ -58,17 +58,14 @@ const selectors = (list: string[] | undefined): string => {
     .join(",");
 };
 
-export function configure(o: RecordOptions): void {
+export const configure = (o: RecordOptions): void => {
   cfg.inputs = o.maskAllInputs !== false;
   cfg.text = !!o.maskAllText;
   cfg.pii = o.detectPii !== false;
   setRegion(o.piiRegion);
   cfg.hideLength = !!o.hideLength;
-  cfg.mask = selectors(o.mask);
-  cfg.unmask = selectors(o.unmask);
-  cfg.block = selectors(o.block);
-  cfg.ignore = selectors(o.ignore);
-}
+  for (const k of ["mask", "unmask", "block", "ignore"] as const) cfg[k] = selectors(o[k]);
+};
 
 export const matches = (el: Element, sel: string): boolean => !!sel && el.matches(sel);
 
@@ -87,11 +84,11 @@ export const up = (n: Node): Node | null =>
   null;
 
 /** The state at `n`, from its ancestors: for nodes met outside the snapshot walk. */
-export function stateOf(n: Node | null): number {
+export const stateOf = (n: Node | null): number => {
   let st = 0;
   for (; n; n = up(n)) if (n.nodeType == 1) st |= bits(n as Element);
   return st;
-}
+};
 
 const inputMasked = (st: number): boolean => !!(st & St.Password) || ((cfg.inputs || !!(st & St.Mask)) && !(st & St.Unmask));
 export const textMasked = (st: number): boolean => (cfg.text || !!(st & St.Mask)) && !(st & St.Unmask);
@@ -121,14 +118,14 @@ const hasPii = (s: string): boolean => findPii(s).length > 0;
  * PII spans starred in place; then pieces that hold PII only once URL-decoded (`jane%40x.com`,
  * `%2B33...`, `+` for a space in a query) starred whole, as their encoded form cannot be split.
  */
-function detectPii(text: string): string {
+const detectPii = (text: string): string => {
   const out = maskPii(text, star);
   return ENCODED.test(out)
     ? out.replace(URL_PART, (p) =>
         ENCODED.test(p) && (hasPii(decode(p)) || hasPii(decode(p.replace(/\+/g, " ")))) ? star(p) : p,
       )
     : out;
-}
+};
 
 /** Strings drawn by `content:` (directly or through a custom property) carry page text. */
 const starCssStrings = (css: string): string =>
@@ -140,7 +137,7 @@ const starCssStrings = (css: string): string =>
 export const hit = { v: false };
 
 /** The one gate: `text` as it may leave the page, given its place (`st`) and what it is. */
-export function maskText(text: string, st: number, kind: Kind): string {
+export const maskText = (text: string, st: number, kind: Kind): string => {
   if (!text) return text;
   const all = starred(st, kind);
   let out = all ? star(text, kind == Kind.Text && !(st & St.Input)) : kind == Kind.Css && textMasked(st) ? starCssStrings(text) : text;
@@ -148,4 +145,4 @@ export function maskText(text: string, st: number, kind: Kind): string {
   // URLs and other attributes do not draw anything: masking them leaves the pixels alone.
   if (out !== text && kind != Kind.Url && kind != Kind.Attr) hit.v = true;
   return out;
-}
+};

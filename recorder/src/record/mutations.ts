@@ -17,7 +17,7 @@ export const parentId = (p: Node): number => (p.nodeType == 11 ? -idOf((p as Sha
  * `w` is boundary() when the first snapshot's walk ended (or b itself, once it has): nodes past
  * it were serialized in the state of now, and need no add of their own.
  */
-export function mutations(groups: [MutationRecord[], number][], w: number, t: number): MutationEvent | null {
+export const mutations = (groups: [MutationRecord[], number][], w: number, t: number): MutationEvent | null => {
   const pending = new Set<Node>();
   const removed: [parent: Node, node: Node, ifAgain: boolean][] = [];
   const attrs = new Map<Element, Set<string>>();
@@ -111,4 +111,4 @@ export function mutations(groups: [MutationRecord[], number][], w: number, t: nu
   return adds.length || removes.length || changes.length || texted.length
     ? [EventType.Mutation, t, adds, removes, changes, texted]
     : null;
-}
+};

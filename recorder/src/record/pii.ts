@@ -12,7 +12,7 @@ export interface PiiSpan {
   kind: "email" | "card" | "phone" | "iban" | "ssn";
 }
 
-import { IBANS, REGIONS } from "./tables";
+import { RULES } from "./tables";
 
 type Kind = PiiSpan["kind"];
 
@@ -38,14 +38,10 @@ const luhn = (d: string): boolean => {
 const brand = (d: string): boolean =>
   d.length > 11 && /^(?:1\d{14}$|2(?:20[0-4]|2[2-9]|[3-6]|7[01]|720)|3[04-9]|[4-6]|8[12])/.test(d);
 
-/** The value of `key` (two capitals) in a generated table (tables.ts: "value KEYS" words). */
-const lookup = (table: string, key: string): string | undefined =>
-  /^[A-Z]{2}$/.test(key) ? RegExp(`\\b([\\da-z]*)(?:[A-Z]{2})*${key}`).exec(table)?.[1] : undefined;
-
 const ibanValid = (s: string): boolean => {
   const c = s.replace(/[ -]/g, "").toUpperCase();
   // A mod-97-valid run of the wrong length for its country (a hash, a reference) is no IBAN.
-  if (lookup(IBANS, c.slice(0, 2)) != c.length + "") return false;
+  if (parseInt(RULES[c.slice(0, 2)]?.[4] as string, 36) != c.length) return false;
   let r = 0;
   for (const ch of c.slice(4) + c.slice(0, 4)) {
     const v = parseInt(ch, 36);
@@ -67,7 +63,7 @@ const iban = (m: RegExpExecArray, family: RegExp): number => {
 };
 
 // A national number needs the page's region (setRegion): its prefix, the shortest and longest
-// national number and the longest group its formats print (tables.ts, from libphonenumber).
+// national number and the longest group its formats print (tables.ts' record, from libphonenumber).
 let region: string | undefined, ruleOf: string, rule: string;
 /** The page's region for national phone formats ("FR"); unset: `<html lang>`'s region, else US. */
 export const setRegion = (r?: string | null): void => {
@@ -76,7 +72,7 @@ export const setRegion = (r?: string | null): void => {
 // Read when a number is checked, not when the recorder starts: an init script runs before <html>.
 const regionRule = (): string => {
   const r = region || (/-([a-z]{2})$/i.exec(document.documentElement?.lang)?.[1] || "").toUpperCase();
-  if (r != ruleOf) rule = lookup(REGIONS, (ruleOf = r)) || lookup(REGIONS, "US")!;
+  if (r != ruleOf) rule = RULES[(ruleOf = r)] || RULES.US!;
   return rule;
 };
 // A date first (2024-03-07, 07.03.2024 10); dots but in groups of 2 digits or more, 3 groups or
@@ -88,8 +84,8 @@ const phone = (m: RegExpExecArray): number => {
     d = s.replace(/\D/g, "");
   if (s[0] == "+") return whole(d.length > 7 && d.length < 16, m); // E.164
   const r = regionRule(),
-    p = r.slice(0, -3),
-    [min, max, longest] = [...r.slice(-3)].map((c) => parseInt(c, 36)),
+    p = r[0] == "_" ? "" : r[0] == "6" ? "06" : r[0]!,
+    [min, max, longest] = [...r.slice(1, 4)].map((c) => parseInt(c, 36)),
     fits = (n: number): boolean => n >= min! && n <= max!;
   // The last group has 2 digits or more (not an ISBN), none is longer than the region prints
   // (not an order number). Without the prefix, a national number starts with neither it nor 0
@@ -141,7 +137,7 @@ let broken = false; // compiling threw (no lookbehind, no \p{}): no detection at
  * before its first snapshot, whose first PII check would otherwise pay for all of them in one
  * slice (about 40 ms at 4x throttling).
  */
-export function warmPii(): boolean {
+export const warmPii = (): boolean => {
   if (broken || compiled.length == FAMILIES.length) return true;
   try {
     const family = FAMILIES[compiled.length]!();
@@ -154,7 +150,7 @@ export function warmPii(): boolean {
     broken = true;
   }
   return broken || compiled.length == FAMILIES.length;
-}
+};
 
 const families = (): Family[] => {
   while (!warmPii());
@@ -163,7 +159,7 @@ const families = (): Family[] => {
 };
 
 /** Every PII span in `text`, in order, without overlaps (the earliest, then the longest, wins). */
-export function findPii(text: string): PiiSpan[] {
+export const findPii = (text: string): PiiSpan[] => {
   const kept: PiiSpan[] = [];
   // Most text nodes hold neither a digit nor an "@": nothing to look for.
   if (typeof text != "string" || !/[\d@]/.test(text)) return kept;
@@ -183,10 +179,10 @@ export function findPii(text: string): PiiSpan[] {
     // A detector must never break the recording; on failure nothing is found.
   }
   return kept;
-}
+};
 
 /** `text` with every PII span replaced by `mask(span)`; all of it starred if `mask` throws. */
-export function maskPii(text: string, mask: (s: string) => string): string {
+export const maskPii = (text: string, mask: (s: string) => string): string => {
   const spans = findPii(text);
   if (!spans.length) return text;
   try {
@@ -200,4 +196,4 @@ export function maskPii(text: string, mask: (s: string) => string): string {
   } catch {
     return text.replace(/\S/g, "*"); // fail closed
   }
-}
+};

@@ -29,13 +29,13 @@ const passwords = new WeakSet<Node>();
 export const stateSets = new WeakMap<Node, Set<string>>();
 
 /** A custom element's states as they may leave the page (names, like classes: PII detection only). */
-export function statesOf(el: Element, st: number): string[] | undefined {
+export const statesOf = (el: Element, st: number): string[] | undefined => {
   const set = stateSets.get(el);
   if (!set) return;
   const out: string[] = [];
   for (const s of set) add(out, maskText(s, st, Kind.Attr));
   return out;
-}
+};
 
 /** The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s. */
 export const hooks = { found: (_n: Node): void => {} };
@@ -53,7 +53,7 @@ export type Job = [nodes: Node[], next: number, sink: Sink, st: number, parent: 
 
 const SVG = "http://www.w3.org/2000/svg";
 const MATHML = "http://www.w3.org/1998/Math/MathML";
-const BUTTON = /^(submit|button|reset|image)$/;
+export const BUTTON = /^(submit|button|reset|image)$/;
 const URL_ATTR = /^(href|src|action|formaction|poster|data|background|cite|longdesc)$/;
 /** Elements whose URL loads a document or navigates to one. */
 const FRAME = /^(i?frame|object|embed|a|area|form)$/;
@@ -62,7 +62,7 @@ const TEXT_ATTR = /^(title|alt|placeholder|label|aria-label|aria-description)$/;
 const CARRIED = (1 << 1) | (1 << 3) | (1 << 8) | (1 << 9) | (1 << 10);
 
 /** Run jobs until the stack is empty (true) or `until` has passed (false: call again later). */
-export function run(stack: Job[], until: number): boolean {
+export const run = (stack: Job[], until: number): boolean => {
   for (let i = 0; stack.length; i++) {
     if ((i & 15) == 15 && now() > until) return false;
     const job = stack[stack.length - 1]!;
@@ -88,7 +88,7 @@ export function run(stack: Job[], until: number): boolean {
     else sink.frame = s;
   }
   return true;
-}
+};
 
 const kidsOf = (n: SerializedNode): SerializedNode[] | null =>
   n[0] == NodeKind.Document ? n[2] : n[0] == NodeKind.Element ? n[4] : null;
@@ -99,7 +99,7 @@ const kidsOf = (n: SerializedNode): SerializedNode[] | null =>
  * order, so the id span estimates the size) are stringified natively, bigger ones piece by piece.
  * `todo` holds nodes to encode and text to copy, last first; `out` gets the text in order.
  */
-export function encode(todo: (SerializedNode | string)[], out: string[], until: number): boolean {
+export const encode = (todo: (SerializedNode | string)[], out: string[], until: number): boolean => {
   for (let i = 0; todo.length; i++) {
     if ((i & 15) == 15 && now() > until) return false;
     const n = todo[todo.length - 1]!;
@@ -126,17 +126,17 @@ export function encode(todo: (SerializedNode | string)[], out: string[], until: 
     add(out, stringify((n as unknown[]).slice(0, at)).slice(0, -1) + ",[");
   }
   return true;
-}
+};
 
 /** `n` and its subtree now, in one go; `st` is the masking state of its parent. */
-export function serialize(n: Node, st: number): SerializedNode | undefined {
+export const serialize = (n: Node, st: number): SerializedNode | undefined => {
   const out: SerializedNode[] = [];
   walk.fresh = walk.late = false;
   run([[[n], 0, out, st, n.parentNode]], Infinity);
   return out[0];
-}
+};
 
-function one(n: Node, st: number, stack: Job[]): SerializedNode | null {
+const one = (n: Node, st: number, stack: Job[]): SerializedNode | null => {
   const type = n.nodeType;
   if (!((CARRIED >> type) & 1)) return null;
   let id = ids.get(n);
@@ -165,16 +165,16 @@ function one(n: Node, st: number, stack: Job[]): SerializedNode | null {
   }
   const d = n as DocumentType;
   return [NodeKind.Doctype, id, d.name, d.publicId, d.systemId];
-}
+};
 
 /** Queue `p`'s children as they are now: one job for all, cheap even for 10,000 rows. */
-function children(p: Node, sink: SerializedNode[], st: number, stack: Job[]): void {
+const children = (p: Node, sink: SerializedNode[], st: number, stack: Job[]): void => {
   const list: Node[] = [];
   for (let c = p.firstChild; c; c = c.nextSibling) add(list, c);
   if (list.length) add(stack, [list, 0, sink, st, p]);
-}
+};
 
-function element(el: Element, id: number, st: number, stack: Job[]): SerializedNode {
+const element = (el: Element, id: number, st: number, stack: Job[]): SerializedNode => {
   const tag = el.localName;
   const x: ElementExtra = {};
   const attrs: Attrs = {};
@@ -227,10 +227,10 @@ function element(el: Element, id: number, st: number, stack: Job[]): SerializedN
     break;
   }
   return s;
-}
+};
 
 /** Form state read from properties: what script or the user set, not the markup. */
-function formState(el: Element, tag: string, own: number, x: ElementExtra): void {
+const formState = (el: Element, tag: string, own: number, x: ElementExtra): void => {
   if (tag == "input") {
     const i = el as HTMLInputElement;
     const type = i.type;
@@ -247,24 +247,24 @@ function formState(el: Element, tag: string, own: number, x: ElementExtra): void
     const o = el as HTMLOptionElement;
     if (o.selected != o.hasAttribute("selected")) x.selected = o.selected;
   }
-}
+};
 
 /** A field whose value is masked: what styles may show of its validity, for the replay to keep. */
-export function validity(el: Element): number {
+export const validity = (el: Element): number => {
   const v = (el as HTMLInputElement).validity;
   return Validity.Masked | (v.valid ? 0 : Validity.Invalid) | (v.rangeUnderflow || v.rangeOverflow ? Validity.OutOfRange : 0);
-}
+};
 
 /** :user-invalid and :user-valid: only the user's edits set them, the replay cannot. */
-export function userValidity(el: Element): number {
+export const userValidity = (el: Element): number => {
   try {
     return el.matches(":user-invalid") ? Validity.UserInvalid : el.matches(":user-valid") ? Validity.UserValid : 0;
   } catch {
     return 0; // a browser without them
   }
-}
+};
 
-function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void {
+const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void => {
   // A script of any namespace or case goes without its text: a marker that can never run.
   if (/^script$/i.test(tag)) opaque.add(el);
   switch (tag) {
@@ -320,35 +320,35 @@ function special(el: Element, tag: string, kst: number, x: ElementExtra, stack: 
         // cross-origin
       }
   }
-}
+};
 
 /** The canvas as a PNG data URL; none when cross-origin images tainted it. */
-export function canvasData(c: HTMLCanvasElement): string | undefined {
+export const canvasData = (c: HTMLCanvasElement): string | undefined => {
   try {
     return c.toDataURL();
   } catch {
     return undefined;
   }
-}
+};
 
 /** A loaded image's pixels as a PNG data URL. */
-export function imageData(img: HTMLImageElement): string | undefined {
+export const imageData = (img: HTMLImageElement): string | undefined => {
   if (!img.complete || !img.naturalWidth) return;
   const c = doc.createElement("canvas");
   c.width = img.naturalWidth;
   c.height = img.naturalHeight;
   c.getContext("2d")?.drawImage(img, 0, 0);
   return canvasData(c);
-}
+};
 
 /**
  * autocomplete tokens of credentials: card number, security code and expiry (what a payment
  * needs besides the name), one-time codes, passwords in a text field. Not cc-name: a name, which
  * the page may show anyway, so `unmask` may reveal it.
  */
-const SECRET = /(^|\s)(cc-number|cc-csc|cc-exp(-month|-year)?|one-time-code|current-password|new-password)(\s|$)/i;
+const SECRET = /(^|\s)(cc-(number|csc|exp(-month|-year)?)|one-time-code|(current|new)-password)(\s|$)/i;
 
-export function isPassword(el: Element): boolean {
+export const isPassword = (el: Element): boolean => {
   // Once a secret field, always masked: switching it to type=text must not reveal it.
   if (
     (el.localName == "input" && (el as HTMLInputElement).type == "password") ||
@@ -356,10 +356,10 @@ export function isPassword(el: Element): boolean {
   )
     passwords.add(el);
   return passwords.has(el);
-}
+};
 
 /** An attribute as it may leave the page, or null when it must not (handlers, a script's source). */
-export function attrValue(el: Element, name: string, v: string, st: number): string | null {
+export const attrValue = (el: Element, name: string, v: string, st: number): string | null => {
   const tag = el.localName.toLowerCase();
   // The name as a replayer might read it: lower-cased, without a prefix (xlink:href is href).
   const n = name.toLowerCase().replace(/.*:/, "");
@@ -393,7 +393,7 @@ export function attrValue(el: Element, name: string, v: string, st: number): str
         ? Kind.Text
         : Kind.Attr;
   return maskText(v, st, kind);
-}
+};
 
 /**
  * The scheme alone of a URL that would run script or, in a frame or link (`frame`), put a
@@ -407,7 +407,7 @@ const unsafe = (u: string, frame: boolean): string =>
  * stripped), absolute by the URL parser: fragment-only references (SVG <use href="#i">) and data:
  * URLs stay as they are. One that is unsafe goes as its scheme: the replay keeps a link's look.
  */
-function url(u: string, base: string, frame: boolean): string {
+const url = (u: string, base: string, frame: boolean): string => {
   u = u.replace(/^[\0- ]+|[\0- ]+$|[\t\n\r]/g, "");
   if (u && u[0] != "#" && !/^data:/i.test(u))
     try {
@@ -416,7 +416,7 @@ function url(u: string, base: string, frame: boolean): string {
       // not a URL the browser would load either
     }
   return unsafe(u, frame) || u;
-}
+};
 
 const cssUrls = (css: string, base: string): string =>
   css.replace(/url\(\s*(["']?)(.*?)\1\s*\)/g, (m, _q: string, u: string) => {
@@ -432,7 +432,7 @@ const cssUrls = (css: string, base: string): string =>
 const EMPTY = /:\s*;/;
 
 /** A sheet's rules from the CSSOM (so insertRule'd rules count), readable @imports inlined. Throws when cross-origin. */
-function cssOf(sheet: CSSStyleSheet): string {
+const cssOf = (sheet: CSSStyleSheet): string => {
   // @imports are inlined only when all of them can be: one kept as it is (cross-origin, or not
   // loaded yet) must stay before every other rule, so the others stay @imports too, in order.
   const rules = Array.from(sheet.cssRules);
@@ -467,17 +467,17 @@ function cssOf(sheet: CSSStyleSheet): string {
     if (again == css) css = text;
   }
   return cssUrls(css, sheet.href || (sheet.ownerNode || doc).baseURI);
-}
+};
 
 /** A sheet's CSS as it may leave the page, given its owner's masking state `st`. Throws when cross-origin. */
 export const sheetCss = (sheet: CSSStyleSheet, st: number): string => maskText(cssOf(sheet), st, Kind.Css);
 
 /** adoptedStyleSheets of a document or shadow root as CSS text, if any. */
-export function adopted(r: Document | ShadowRoot, st: number): string[] | undefined {
+export const adopted = (r: Document | ShadowRoot, st: number): string[] | undefined => {
   const list = r.adoptedStyleSheets;
   if (!list || !list.length) return;
   adopters.add(r);
   const out: string[] = [];
   for (const s of list) add(out, sheetCss(s, st));
   return out;
-}
+};

@@ -109,17 +109,17 @@ export const enqueue = (e: Item): void => {
   add(queue, e);
 };
 
-export function setup(ingestUrl: string, id: string): void {
+export const setup = (ingestUrl: string, id: string): void => {
   url = ingestUrl;
   session = id;
   restore();
-}
+};
 
 const head = (j: Job | Req | { page: number; seq: number }, s = session): string =>
   `{"v":${FORMAT_VERSION},"session":${stringify(s)},"page":${j.page},"seq":${j.seq}`;
 
 /** Cut what is queued into a batch and start turning it into requests. */
-export function send(): void {
+export const send = (): void => {
   if (!queue.length) return;
   const events = queue;
   queue = [];
@@ -139,16 +139,16 @@ export function send(): void {
   add(jobs, job);
   bound();
   work();
-}
+};
 
 const text = (p: Part): string => (typeof p == "string" ? p : stringify(p));
 
 /** Encode a job's parts up to `size` characters (all of them: Infinity). */
-function encode(j: Job, size: number): void {
+const encode = (j: Job, size: number): void => {
   let s = j.text;
   while (j.i < j.parts.length && s.length < size) s += text(j.parts[j.i++]!);
   j.text = s;
-}
+};
 
 const gzip = (s: string): Promise<ArrayBuffer> =>
   new ResponseC(new BlobC([s]).stream().pipeThrough(new Compress!("gzip"))).arrayBuffer();
@@ -157,14 +157,14 @@ const bytes = (r: { body: string; gz?: ArrayBuffer }): number =>
   r.gz ? r.gz.byteLength : new Encoder().encode(r.body).length;
 
 /** Jobs into requests, one job at a time, a step per task; each request leaves once made. */
-function work(): void {
+const work = (): void => {
   if (working) return;
   const j = jobs[0];
   if (!j) return;
   working = true;
   const next = (): void => {
     working = false;
-    if (j.i >= j.parts.length && !j.text) jobs = jobs.filter((x) => x != j);
+    if (j.i >= j.parts.length && !j.text) forget(j);
     work();
     settle();
   };
@@ -200,11 +200,11 @@ function work(): void {
     };
     take(SLICE, !j.chunk && done && j.text.length <= SLICE).then(next, next);
   }, 0);
-}
+};
 
 // Delivery -------------------------------------------------------------------------------------
 
-function pump(): void {
+const pump = (): void => {
   clearT(timer);
   timer = 0;
   if (navigator.onLine === false) return; // the `online` listener starts us again
@@ -217,9 +217,9 @@ function pump(): void {
     else post(r);
   }
   if (wake < Infinity) timer = setT(pump, wake - t);
-}
+};
 
-function post(r: Req): void {
+const post = (r: Req): void => {
   r.busy = 1;
   flying++;
   const abort = Abort ? new Abort() : null;
@@ -247,18 +247,18 @@ function post(r: Req): void {
     (res) => finish(res.status, res.headers.get("Retry-After")),
     () => finish(0, null),
   );
-}
-
-const forget = (o: Req | Job): void => {
-  reqs = reqs.filter((x) => x != o);
-  jobs = jobs.filter((x) => x != o);
 };
 
+/** Requests and jobs for which `gone` holds are let go of. */
+const drop = (gone: (x: Req | Job) => boolean): void => {
+  reqs = reqs.filter((x) => !gone(x));
+  jobs = jobs.filter((x) => !gone(x));
+};
+const forget = (o: Req | Job): void => drop((x) => x == o);
+
 /** Give batch (page, seq) up: its requests and job go, and the stream says so. */
-function give(r: { page: number; seq: number; n: number }, why: string): void {
-  const of = (x: { page: number; seq: number }): boolean => x.page == r.page && x.seq == r.seq;
-  reqs = reqs.filter((x) => !of(x));
-  jobs = jobs.filter((x) => !of(x));
+const give = (r: { page: number; seq: number; n: number }, why: string): void => {
+  drop((x) => x.page == r.page && x.seq == r.seq);
   stats.dropped++;
   stats.droppedEvents += r.n;
   if (r.page != timeOrigin) return; // a previous page's, sent for it: its End already said "held"
@@ -268,10 +268,10 @@ function give(r: { page: number; seq: number; n: number }, why: string): void {
     enqueue([EventType.Lost, ts(), [entry]]);
     send(); // now: a gap should be explained as soon as it exists
   }
-}
+};
 
 /** Keep what is undelivered bounded: the oldest batch goes first, the first snapshot last. */
-function bound(): void {
+const bound = (): void => {
   for (;;) {
     let size = 0;
     for (const r of reqs) size += r.body.length;
@@ -280,32 +280,32 @@ function bound(): void {
     if ((size < QUEUE && reqs.length < 1000) || !victim) return;
     give(victim, "queue full");
   }
-}
+};
 
 // Flush and stats ------------------------------------------------------------------------------
 
 const pending = (): number => reqs.length + jobs.length;
 
-function settle(): void {
+const settle = (): void => {
   if (!pending()) for (const w of waiters.splice(0)) w();
-}
+};
 
 /** Resolves when everything queued so far is delivered (or given up), or after `ms`. */
-export function settled(ms: number): Promise<Stats> {
+export const settled = (ms: number): Promise<Stats> => {
   return new PromiseC<void>((done) => {
     if (!pending()) return done();
     add(waiters, done);
     setT(done, ms);
   }).then(readStats);
-}
+};
 
 export const readStats = (): Stats => ({ ...stats, queued: pending() });
 
 /** Back online: what waits for a retry goes now. */
-export function online(): void {
+export const online = (): void => {
   for (const r of reqs) r.at = 0;
   pump();
-}
+};
 
 // Hiding and the next page ---------------------------------------------------------------------
 
@@ -316,7 +316,7 @@ export function online(): void {
  * harmless, the ingest keeps one of each). At `end`, the page's last batch carries End with the
  * batches it has not delivered: "held" (stored) or "dropped: ...".
  */
-export function hide(end: boolean): void {
+export const hide = (end: boolean): void => {
   if (!ended) send();
   const store = storage();
   clearStored(store);
@@ -363,39 +363,36 @@ export function hide(end: boolean): void {
   const body = `${head(last)},"first":${count++},"events":[${stringify([EventType.End, ts(), lost])}]}`;
   keep(0, 0, 0, [url, timeOrigin, last.seq, 1, body]); // for the next page, should this one fail
   if (!beacon?.(url, body)) doFetch(url, { method: "POST", body, keepalive: true }).catch(() => {});
-}
+};
 
 /** The page is back (back-forward cache, tab shown): what is in memory is the truth again. */
-export function shown(): void {
+export const shown = (): void => {
   clearStored(storage());
   ended = false;
   for (const x of [...reqs, ...jobs]) x.kept = undefined;
   pump();
-}
+};
 
-function clearStored(store: Storage | null): void {
+/** Our keys in `store` (read, then removed, by `each`); false when storage refused. */
+const stored = (store: Storage | null, each: (key: string) => void): boolean => {
   try {
     for (let k = store ? store.length : 0; k--; ) {
       const key = store!.key(k);
-      if (key?.startsWith(KEY)) store!.removeItem(key);
+      if (key?.startsWith(KEY)) each(key);
     }
+    return true;
   } catch {
-    // storage refused: nothing was kept either
+    return false; // storage refused: nothing was kept either
   }
-}
+};
+
+const clearStored = (store: Storage | null): unknown => stored(store, (key) => store!.removeItem(key));
 
 /** What the previous page of this tab could not deliver: sent first, under its own page and seq. */
-function restore(): void {
+const restore = (): void => {
   const store = storage();
   const found: string[] = [];
-  try {
-    for (let k = store ? store.length : 0; k--; ) {
-      const key = store!.key(k);
-      if (key?.startsWith(KEY)) add(found, store!.getItem(key)!);
-    }
-  } catch {
-    return;
-  }
+  if (!stored(store, (key) => add(found, store!.getItem(key)!))) return;
   clearStored(store);
   for (const value of found)
     try {
@@ -414,4 +411,4 @@ function restore(): void {
     }
   work();
   pump();
-}
+};
