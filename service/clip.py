@@ -20,9 +20,11 @@ import io
 import json
 import math
 import os
+import queue
 import secrets
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -256,19 +258,79 @@ def render_clip(
         raise ClipError(f"the recorded viewport {width}x{height} is larger than a clip renders")
     painter = _Painter(timeline, width, height)
     with _Replay(browser, timeline.events, width, height) as replay:
-        shot: tuple[float, Image.Image] | None = None
-
-        def frame(k: int) -> Image.Image:
-            nonlocal shot
-            offset = plan[k][0]
-            if shot is None or not timeline.still(offset, shot[0]):
-                shot = offset, replay.frame(offset)
-            image = shot[1].copy()
-            painter.paint(image, offset)
-            return image
-
-        written = _write(out, mp4, plan, fps, (width, height), frame)
+        written = _pipeline(
+            replay, timeline, painter, plan, lambda frame: _write(out, mp4, plan, fps, frame)
+        )
     return ClipInfo(len(plan), width, height, written, end_ms - start_ms)
+
+
+class _Aborted(Exception):
+    """The capturing side failed: the encoder stops (its error is the one raised)."""
+
+
+def _pipeline(
+    replay: _Replay,
+    timeline: _Timeline,
+    painter: _Painter,
+    plan: list[tuple[float, int]],
+    write: Callable[[Callable[[int], Image.Image]], int],
+) -> int:
+    """Screenshots are taken in this thread (Playwright's objects belong to the thread that made
+    them); decoding, painting and encoding run in another, so Chromium renders the next frame
+    while the last one is encoded. `write` gets frame(k) for k = 0, 1, ...; its result."""
+    shots: queue.Queue[bytes | _Aborted | None] = queue.Queue(maxsize=8)
+    done = threading.Event()
+    written: list[int] = []
+    failed: list[BaseException] = []
+    base: list[Image.Image] = []
+
+    def frame(k: int) -> Image.Image:
+        item = shots.get()
+        if isinstance(item, _Aborted):
+            raise item
+        if item is not None:  # None: the page is still, the last screenshot stands
+            shot = Image.open(io.BytesIO(item)).convert("RGB")
+            base[:] = [shot if shot.size == painter.size else shot.resize(painter.size)]
+        image = base[0].copy()
+        painter.paint(image, plan[k][0])
+        return image
+
+    def encode() -> None:
+        try:
+            written.append(write(frame))
+        except BaseException as e:
+            failed.append(e)
+        finally:
+            done.set()
+
+    def send(item: bytes | _Aborted | None) -> None:
+        while not done.is_set():
+            try:
+                shots.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    encoder = threading.Thread(target=encode, name="clip-encoder", daemon=True)
+    encoder.start()
+    try:
+        shot_at: float | None = None
+        for offset, _ in plan:
+            if done.is_set():
+                break  # the encoder failed: its error follows
+            if shot_at is None or not timeline.still(offset, shot_at):
+                send(replay.capture(offset))
+                shot_at = offset
+            else:
+                send(None)
+    except BaseException:
+        send(_Aborted())
+        encoder.join()
+        raise
+    encoder.join()
+    if failed:
+        raise failed[0]
+    return written[0]
 
 
 def _check_output(out: Path) -> bool:
@@ -316,6 +378,7 @@ class _Painter:
         self.timeline = timeline
         self.width = width
         self.height = height
+        self.size = (width, height)
         self.font = ImageFont.load_default(size=13)
         self.click_times = [c.t for c in timeline.clicks]
 
@@ -418,8 +481,8 @@ class _Replay:
         else:
             route.abort("blockedbyclient")
 
-    def frame(self, offset: float) -> Image.Image:
-        """The replayed page at `offset` (ms from the session start)."""
+    def capture(self, offset: float) -> bytes:
+        """The replayed page at `offset` (ms from the session start), as a PNG."""
         self.page.evaluate(
             """([t, wait]) => {
                 window.__clip.seek(t);
@@ -437,8 +500,7 @@ class _Replay:
                 "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
             },
         )
-        image = Image.open(io.BytesIO(base64.b64decode(shot["data"]))).convert("RGB")
-        return image if image.size == self._size else image.resize(self._size)
+        return base64.b64decode(shot["data"])
 
     def close(self) -> None:
         while self._stack:
@@ -454,9 +516,8 @@ class _FrameStream(Image.Image):
     """A multi-frame image whose frame k is made when the encoder seeks to it: Pillow's WebP
     writer takes the frames one by one (seek, encode), so a clip is never all in memory."""
 
-    def __init__(self, size: tuple[int, int], count: int, make: Callable[[int], Image.Image]):
+    def __init__(self, count: int, make: Callable[[int], Image.Image]):
         super().__init__()
-        self._size = size
         self._mode = "RGB"
         self.n_frames = count
         self._make = make
@@ -466,7 +527,9 @@ class _FrameStream(Image.Image):
     def seek(self, frame: int) -> None:
         # One pass, forwards: the writer's closing seek back to frame 0 keeps the last frame.
         if frame > self._at:
-            self.im = self._make(frame).im
+            image = self._make(frame)
+            self.im = image.im
+            self._size = image.size
             self._at = frame
 
     def tell(self) -> int:
@@ -478,15 +541,14 @@ def _write(
     mp4: bool,
     plan: list[tuple[float, int]],
     fps: int,
-    size: tuple[int, int],
     frame: Callable[[int], Image.Image],
 ) -> int:
     """Encode the frames into a temporary file beside `out`, then move it there: its size."""
     with _temporary(out) as tmp:
         if mp4:
-            _write_mp4(tmp, len(plan), fps, size, frame)
+            _write_mp4(tmp, len(plan), fps, frame)
         else:
-            stream = _FrameStream(size, len(plan), frame)
+            stream = _FrameStream(len(plan), frame)
             stream.save(
                 tmp,
                 "WEBP",
@@ -504,13 +566,12 @@ def _write(
     return written
 
 
-def _write_mp4(
-    tmp: Path, count: int, fps: int, size: tuple[int, int], frame: Callable[[int], Image.Image]
-) -> None:
+def _write_mp4(tmp: Path, count: int, fps: int, frame: Callable[[int], Image.Image]) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise ClipError("MP4 needs ffmpeg on PATH, and there is none: install it or write .webp")
-    width, height = size
+    first = frame(0)  # its size is the video's
+    width, height = first.size
     command = [
         ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-framerate", str(fps),
@@ -523,7 +584,8 @@ def _write_mp4(
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdin is not None
     try:
-        for k in range(count):
+        process.stdin.write(first.tobytes())
+        for k in range(1, count):
             process.stdin.write(frame(k).tobytes())
         process.stdin.close()
     except BrokenPipeError:
