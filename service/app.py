@@ -33,14 +33,16 @@ from starlette.responses import (
 from starlette.routing import Route
 
 import recorder
-from service import auth, index, ingest, query, signals
-from service.store.base import IndexEntry, Login, Marker, Project, SessionRow, Store
+from service import auth, index, ingest, insights, query, signals
+from service.shapes import error as _error
+from service.shapes import marker_json as _marker_json
+from service.shapes import session_json
+from service.store.base import IndexEntry, Login, Project, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "rc_session"
 LOGIN_SECONDS = 12 * 3600
 # A page that sent no End (a discarded tab) counts as ended after this long without a batch.
-SESSION_TIMEOUT_S = 30 * 60
 KEY_CACHE_S = 5.0
 MAX_JSON = 64 * 1024  # bytes of an API request body (a login)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -200,44 +202,6 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 
 def _refuse(refusal: ingest.Refusal) -> Response:
     return PlainTextResponse(refusal.reason + "\n", refusal.status, headers=dict(refusal.headers))
-
-
-def _error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"error": reason}, status)
-
-
-def session_json(row: SessionRow, now: float) -> dict[str, Any]:
-    timed_out = now - row.last_seen.timestamp() > SESSION_TIMEOUT_S
-    return {
-        "id": row.id,
-        "format": row.format,
-        "start": row.start,
-        "end": row.end,
-        "duration_ms": row.duration_ms,
-        "active_ms": row.active_ms,
-        "pages": list(row.pages),
-        "clicks": row.clicks,
-        "inputs": row.inputs,
-        "errors": row.errors,
-        "rage_clicks": row.rage_clicks,
-        "navigations": row.navigations,
-        "browser": row.browser,
-        "viewport": None
-        if row.viewport is None
-        else dict(zip(("width", "height"), row.viewport, strict=True)),
-        "user_id": row.user_id,
-        "user_props": row.user_props,
-        "gaps": row.gaps,
-        "ended": row.ended or timed_out,
-    }
-
-
-def _marker_json(marker: Marker, start: float | None) -> dict[str, Any]:
-    return {
-        "t": max(0.0, marker.t - (start or marker.t)),
-        "kind": marker.kind,
-        "label": marker.label,
-    }
 
 
 def batches_json(store: Store, project: str, session: str, fmt: str) -> bytes:
@@ -480,9 +444,15 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
         Route("/api/sessions/{id}", delete_session_route, methods=["DELETE"]),
         Route("/api/sessions/{id}/batches", session_batches_route),
         Route("/api/users/{user}", erase_user_route, methods=["DELETE"]),
+        *insights.routes(store, logged_in),
         Route("/login", login_page),
         Route("/", viewer_page),
         Route("/sessions/{id}", viewer_page),
+        # The viewer's other pages (one app: viewer/src routes by path).
+        *(
+            Route(path, viewer_page)
+            for path in ("/errors", "/errors/{fp}", "/frustration", "/funnels", "/segments")
+        ),
         *(Route(f"/static/{name}", bundle) for name in ("replay.js", "record.js", "loader.js")),
         Route("/static/{name}", static),
         # Browsers ask for it whatever the page links: the same icon, not a 404 in every console.

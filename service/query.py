@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qs
 
+from service import segments
 from service.store.base import SORTS, SessionQuery
 
 MAX_LIMIT = 200
 MAX_TEXT = 512  # characters of a filter value
 KNOWN = {"url", "error", "rage", "min_duration", "max_duration", "from", "to", "user", "prop",
-         "sort", "limit", "offset"}  # fmt: skip
+         "segment", "sort", "limit", "offset"}  # fmt: skip
 
 
 def _number(name: str, text: str) -> float:
@@ -44,7 +45,7 @@ def _parse(params: dict[str, list[str]]) -> SessionQuery:
     for name, values in params.items():
         if name != "prop" and len(values) > 1:
             raise ValueError(f"{name} given {len(values)} times")
-        if any(len(v) > MAX_TEXT for v in values):
+        if any(len(v) > (segments.MAX_JSON if name == "segment" else MAX_TEXT) for v in values):
             raise ValueError(f"{name} longer than {MAX_TEXT} characters")
 
     def one(name: str) -> str | None:
@@ -61,6 +62,12 @@ def _parse(params: dict[str, list[str]]) -> SessionQuery:
         if not colon or not key:
             raise ValueError(f"prop={prop[:40]!r}: KEY:VALUE expected")
         props.append((key, value))
+    segment = None
+    if one("segment") is not None:
+        try:
+            segment = segments.from_url(one("segment") or "")
+        except segments.SegmentError as e:
+            raise ValueError(str(e)) from None
     sort = one("sort") or "-start"
     descending = sort.startswith("-")
     if sort.removeprefix("-") not in SORTS:
@@ -81,6 +88,7 @@ def _parse(params: dict[str, list[str]]) -> SessionQuery:
         start_to=number("to"),
         user=one("user"),
         props=tuple(props),
+        segment=segment,
         sort=sort.removeprefix("-"),
         descending=descending,
         limit=50 if limit is None else int(limit),

@@ -157,6 +157,18 @@ def matches(compounds: Sequence[Compound], tag: str, attrs: dict[str, str]) -> b
     return False
 
 
+def selector_parts(selector: str) -> tuple[str, dict[str, str]]:
+    """A stored click selector (index.selector: tag#id.class.class) as a tag and the attributes
+    it shows, for `matches`: ("", {}) when it is not one."""
+    found = re.fullmatch(r"([a-z][\w-]*)((?:#[\w-]+)?)((?:\.[\w-]+)*)", selector)
+    if not found:
+        return "", {}
+    attrs = {"class": " ".join(found[3].split(".")[1:])}
+    if found[2]:
+        attrs["id"] = found[2][1:]
+    return found[1], attrs
+
+
 def _attr_ok(actual: str | None, op: str | None, value: str | None) -> bool:
     if actual is None:
         return False

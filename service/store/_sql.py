@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from service import fingerprint, index, signals
+from service import fingerprint, index, segments, signals
 from service.store.base import (
     SORTS,
     Batch,
@@ -125,6 +125,10 @@ def insights_migration(real: str) -> list[str]:
         f" selector TEXT NOT NULL, url TEXT NOT NULL)",
         "CREATE INDEX session_signals_by_session ON session_signals (project, session, t)",
         "CREATE INDEX session_signals_by_kind ON session_signals (project, kind)",
+        # Saved segments (service/segments.py): by name in a project, shared by its users.
+        f"CREATE TABLE segments (project TEXT NOT NULL, name TEXT NOT NULL,"
+        f" definition TEXT NOT NULL, updated_by TEXT NOT NULL, updated_ms {real} NOT NULL,"
+        f" PRIMARY KEY (project, name))",
         # Rage clicks move from the marks to the signals.
         "INSERT INTO session_signals (project, session, t, kind, label, selector, url)"
         " SELECT project, session, t, kind, label, '', '' FROM session_marks"
@@ -135,8 +139,7 @@ def insights_migration(real: str) -> list[str]:
 
 def _like(text: str) -> str:
     """`text` as a LIKE pattern matching it anywhere, its own % and _ literal."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
+    return f"%{segments.escape_like(text.lower())}%"
 
 
 _ORDER = {
@@ -150,7 +153,7 @@ assert set(_ORDER) == set(SORTS)
 _ROW = (
     "s.id, s.format, s.start_ms, s.end_ms, s.active_ms, s.clicks, s.inputs, s.errors,"
     " s.rage_clicks, s.navigations, s.browser, s.vw, s.vh, s.user_id, s.user_props, s.ended,"
-    " s.last_seen"
+    " s.last_seen, s.dead_clicks, s.quick_backs, s.error_clicks"
 )
 
 
@@ -746,6 +749,10 @@ class SqlStore(Store):
                 " AND q.session = s.id AND q.key = ? AND q.value = ?)"
             )
             params += [key, value]
+        if query.segment is not None:
+            text, more = segments.sql(query.segment)
+            where.append(text)
+            params += more
         condition = " AND ".join(where)
         order = f"{_ORDER[query.sort]} {'DESC' if query.descending else 'ASC'}, s.id"
         with self._read() as cur:
@@ -790,7 +797,7 @@ class SqlStore(Store):
             gaps[session] += int(top) + 1 - int(n)
         out = []
         for (i, fmt, start, end, active, clicks, inputs, errors, rage, navs, browser, vw, vh,
-             user_id, props, ended, last_seen) in rows:  # fmt: skip
+             user_id, props, ended, last_seen, dead, backs, error_clicks) in rows:  # fmt: skip
             out.append(
                 SessionRow(
                     i,
@@ -811,6 +818,9 @@ class SqlStore(Store):
                     gaps[i],
                     bool(ended),
                     self._time_out(last_seen),
+                    int(dead),
+                    int(backs),
+                    int(error_clicks),
                 )
             )
         return out

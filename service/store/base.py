@@ -6,10 +6,12 @@ import gzip
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from service.funnels import Funnel
     from service.index import Summary
+    from service.segments import Segment
     from service.signals import Rules
 
 
@@ -111,6 +113,9 @@ class SessionRow:
     gaps: int
     ended: bool  # the last page said End (a page killed without one ends by timeout in the API)
     last_seen: datetime
+    dead_clicks: int = 0
+    quick_backs: int = 0
+    error_clicks: int = 0
 
     @property
     def duration_ms(self) -> float:
@@ -118,6 +123,60 @@ class SessionRow:
 
 
 SORTS = ("start", "duration", "active", "errors", "clicks")
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    """Errors of one fingerprint (service/fingerprint.py): the Errors page's row."""
+
+    fingerprint: str
+    kind: str  # error | console | network
+    title: str
+    frame: str
+    path: str
+    count: int
+    sessions: int
+    users: int  # distinct user ids, a session without one counting as one user
+    first_ms: float
+    last_ms: float
+    daily: tuple[int, ...]  # occurrences per day, the last 14 days, today last
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    t: float
+    kind: str
+    message: str
+    stack: str
+    url: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A session at a moment worth opening it at (an error, a signal, a funnel step)."""
+
+    session: SessionRow
+    t: float  # absolute epoch ms
+    label: str
+    detail: str  # an error's stack
+
+
+@dataclass(frozen=True)
+class Ranked:
+    kind: str  # a signal kind
+    key: str  # a page path or a selector
+    count: int
+    sessions: int
+    example: str  # one signal's label
+
+
+@dataclass(frozen=True)
+class SavedSegment:
+    name: str
+    definition: Any  # the segment's JSON value
+    updated_by: str
+    updated_ms: float
 
 
 @dataclass(frozen=True)
@@ -133,6 +192,7 @@ class SessionQuery:
     start_to: float | None = None
     user: str | None = None
     props: tuple[tuple[str, str], ...] = ()
+    segment: Segment | None = None  # a segment (service/segments.py), ANDed with the rest
     sort: str = "start"  # one of SORTS
     descending: bool = True
     limit: int = 50
@@ -241,7 +301,57 @@ class Store(ABC):
 
     @abstractmethod
     def markers(self, project: str, session: str) -> list[Marker]:
-        """Navigations, clicks, errors, rage clicks and checkpoints, in time order."""
+        """Navigations, clicks, errors, checkpoints and signals, in time order."""
+
+    # Insights (issue 13; service/store/_insights.py).
+
+    @abstractmethod
+    def issues(
+        self, project: str, since: float | None = None, kind: str | None = None,
+        now_ms: float | None = None, limit: int = 100,
+    ) -> list[IssueRow]:  # fmt: skip
+        """Error issues, the most frequent first."""
+
+    @abstractmethod
+    def issue(self, project: str, fp: str, now_ms: float | None = None) -> IssueRow | None: ...
+
+    @abstractmethod
+    def issue_sessions(
+        self, project: str, fp: str, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[Moment]]: ...
+
+    @abstractmethod
+    def session_errors(self, project: str, session: str) -> list[ErrorRow]: ...
+
+    @abstractmethod
+    def actions_before(
+        self, project: str, session: str, t: float, n: int = 5
+    ) -> list[tuple[float, str, str]]: ...
+
+    @abstractmethod
+    def frustration(
+        self, project: str, kind: str | None, by: str, since: float | None = None
+    ) -> list[Ranked]: ...
+
+    @abstractmethod
+    def frustration_sessions(
+        self, project: str, kind: str, by: str, key: str, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[Moment]]: ...
+
+    @abstractmethod
+    def funnel_facts(self, project: str, funnel: Funnel) -> list[dict[str, list[float]]]: ...
+
+    @abstractmethod
+    def session_rows(self, project: str, ids: list[str]) -> dict[str, SessionRow]: ...
+
+    @abstractmethod
+    def save_segment(self, project: str, name: str, definition: Any, user: str) -> None: ...
+
+    @abstractmethod
+    def saved_segments(self, project: str) -> list[SavedSegment]: ...
+
+    @abstractmethod
+    def delete_segment(self, project: str, name: str) -> bool: ...
 
     @abstractmethod
     def delete_user(self, project: str, user_id: str) -> int:

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from service.store._sql import Cursor, SqlStore, index_migration, insights_migration
+from service.store._insights import InsightsSql
+from service.store._sql import Cursor, index_migration, insights_migration
 from service.store.base import StoreError
 
 MIGRATIONS = [
@@ -47,7 +48,7 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(InsightsSql):
     """A connection per thread, each in autocommit with explicit transactions for writes.
 
     A COMMIT returns once the WAL is flushed (synchronous_commit=on, the server's default;

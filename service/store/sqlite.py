@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from service.store._sql import Cursor, SqlStore, index_migration, insights_migration
+from service.store._insights import InsightsSql
+from service.store._sql import Cursor, index_migration, insights_migration
 from service.store.base import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -36,7 +37,7 @@ MIGRATIONS = [
 ]
 
 
-class SqliteStore(SqlStore):
+class SqliteStore(InsightsSql):
     """Writes go through one connection under a lock (SQLite has one writer at a time anyway,
     and its busy-wait is slower than a lock); reads use a connection per thread, which WAL lets
     run beside a write.
