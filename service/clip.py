@@ -36,6 +36,7 @@ from playwright.sync_api import Browser, Route, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 import recorder
+from harness.browser import BrowserUnavailable, launch
 from service.store import Store
 
 DEFAULT_FPS = 10
@@ -127,7 +128,7 @@ class _Timeline:
         points: list[_Point] = []
         self.clicks: list[_Point] = []
         for e in self.events:
-            if e[0] == MOUSE_MOVE and isinstance(e[2], list):
+            if e[0] == MOUSE_MOVE and len(e) >= 3 and isinstance(e[2], list):
                 points += [
                     _Point(e[1] + p[2], p[0], p[1])
                     for p in e[2]
@@ -256,11 +257,16 @@ def render_clip(
     width, height = timeline.viewport(start_ms, row.viewport)
     if width * height > MAX_PIXELS:
         raise ClipError(f"the recorded viewport {width}x{height} is larger than a clip renders")
-    painter = _Painter(timeline, width, height)
-    with _Replay(browser, timeline.events, width, height) as replay:
-        written = _pipeline(
-            replay, timeline, painter, plan, lambda frame: _write(out, mp4, plan, fps, frame)
-        )
+    painter = _Painter(timeline, width, height, fps)
+    try:
+        with _Replay(browser, timeline.events, width, height) as replay:
+            written = _pipeline(
+                replay, timeline, painter, plan, lambda frame: _write(out, mp4, plan, fps, frame)
+            )
+    except PlaywrightError as e:
+        # A stream the replayer cannot rebuild, a browser that crashed: one line, not a trace.
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ClipError(f"the replay of session {session_id} failed: {first}") from None
     return ClipInfo(len(plan), width, height, written, end_ms - start_ms)
 
 
@@ -374,8 +380,9 @@ def _project_of(store: Store, project: str | None, session_id: str) -> str:
 class _Painter:
     """What is drawn over a replayed frame: click ripples, the cursor, the session time."""
 
-    def __init__(self, timeline: _Timeline, width: int, height: int) -> None:
+    def __init__(self, timeline: _Timeline, width: int, height: int, fps: int) -> None:
         self.timeline = timeline
+        self.fps = fps
         self.width = width
         self.height = height
         self.size = (width, height)
@@ -403,8 +410,8 @@ class _Painter:
             arrow = [(at[0] + x - 1, at[1] + y - 1) for x, y in ARROW]
             draw.polygon(arrow, fill=(17, 17, 17, 255), outline=(255, 255, 255, 255), width=1)
         # The session time, bottom right: where in the session a clip shows (and every frame
-        # differs, so the encoder keeps one frame per tenth of a second).
-        label = _clock(offset)
+        # differs, so the encoder merges none: a clip has its duration x fps frames).
+        label = _clock(offset, self.fps)
         _, _, w, h = draw.textbbox((0, 0), label, font=self.font)
         where = (self.width - w - 14, self.height - h - 12)
         box = draw.textbbox(where, label, font=self.font)
@@ -415,9 +422,13 @@ class _Painter:
         image.paste(Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB"))
 
 
-def _clock(offset: float) -> str:
-    tenths = int(offset // 100)
-    return f"{tenths // 600}:{tenths // 10 % 60:02d}.{tenths % 10}"
+def _clock(offset: float, fps: int) -> str:
+    """m:ss.t, or m:ss.cc above 10 fps: a new label every frame."""
+    if fps <= 10:
+        tenths = int(offset // 100)
+        return f"{tenths // 600}:{tenths // 10 % 60:02d}.{tenths % 10}"
+    cents = int(offset // 10)
+    return f"{cents // 6000}:{cents // 100 % 60:02d}.{cents % 100:02d}"
 
 
 class _Replay:
@@ -432,8 +443,10 @@ class _Replay:
         self._stack: list[Callable[[], None]] = []
 
     def __enter__(self) -> _Replay:
-        from harness.browser import BrowserUnavailable, launch
-
+        try:
+            self._script = recorder.bundle("replay.js")
+        except FileNotFoundError as e:
+            raise ClipError(str(e)) from None
         try:
             browser = self._given
             if browser is None:
@@ -477,7 +490,7 @@ class _Replay:
             headers = {"Content-Security-Policy": recorder.REPLAY_PAGE_CSP}
             route.fulfill(body=PAGE_HTML, content_type="text/html; charset=utf-8", headers=headers)
         elif url == ORIGIN + "/replay.js":
-            route.fulfill(body=recorder.bundle("replay.js"), content_type="text/javascript")
+            route.fulfill(body=self._script, content_type="text/javascript")
         else:
             route.abort("blockedbyclient")
 
