@@ -356,6 +356,8 @@ def _check_output(out: Path) -> bool:
         raise ClipError(f"-o {out}: no directory {parent}; create it first")
     if not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
         raise ClipError(f"-o {out}: not writable here; choose another path")
+    with _temporary(out):
+        pass  # a file can be made there (a read-only filesystem passes the checks above)
     return suffix == ".mp4"
 
 

@@ -190,6 +190,10 @@ def test_clip_refuses_bad_input_in_one_line(recorded: Recorded, tmp_path: Path) 
     line = refusal(recorded.session, "--from", "0", "--to", "1000", "-o",
                    str(tmp_path / "missing" / "x.webp"), *store)  # fmt: skip
     assert "no directory" in line
+    (tmp_path / "d.webp").mkdir()
+    line = refusal(recorded.session, "--from", "0", "--to", "1000", "-o", str(tmp_path / "d.webp"),
+                   *store)  # fmt: skip
+    assert "a directory" in line
     line = refusal(recorded.session, "--from", "0", "--to", "1000", "-o", str(tmp_path / "x.gif"),
                    *store)  # fmt: skip
     assert ".webp" in line and ".mp4" in line
@@ -207,7 +211,7 @@ def test_clip_refuses_bad_input_in_one_line(recorded: Recorded, tmp_path: Path) 
     line = refusal(recorded.session, "--from", "0", "--to", "1000", "-o",
                    str(tmp_path / "x.mp4"), *store, env=env)  # fmt: skip
     assert "ffmpeg" in line
-    assert not list(tmp_path.glob("*.webp")) and not list(tmp_path.glob("*.mp4"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "d.webp"]  # nothing written
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="MP4 needs ffmpeg on PATH")
