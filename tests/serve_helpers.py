@@ -46,16 +46,29 @@ class Running:
     def ingest_url(self) -> str:
         return f"{self.base}/ingest?key={self.key}"
 
+    def ingest(self, batch: dict[str, Any]) -> int:
+        """POST one batch as the recorder does (JSON, text/plain): the status."""
+        request = urllib.request.Request(
+            self.ingest_url, json.dumps(batch).encode(), {"Content-Type": "text/plain"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status)
+
     def remote(self) -> RemoteIngest:
         return RemoteIngest(self.ingest_url, self.token)
 
-    def api(self, path: str, method: str = "GET", token: str | None = None) -> tuple[int, Any]:
-        """An API request with the token (or `token`): status and the JSON answer."""
+    def api(
+        self, path: str, method: str = "GET", token: str | None = None, body: Any = None
+    ) -> tuple[int, Any]:
+        """An API request with the token (or `token`), `body` sent as JSON: status and the JSON
+        answer."""
         request = urllib.request.Request(
             self.base + path,
             method=method,
-            headers={"Authorization": f"Bearer {token or self.token}"},
-        )
+            headers={"Authorization": f"Bearer {token or self.token}",
+                     "Content-Type": "application/json"},
+            data=None if body is None else json.dumps(body).encode(),
+        )  # fmt: skip
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 body = answer.read()
