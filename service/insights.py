@@ -3,12 +3,15 @@ segments (docs/serve.md). Each answer ends in sessions, each with the moment to 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import math
 import re
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from service import funnels, segments
+from service import clip, funnels, segments
 from service.shapes import error, issue_json, moment_json, ranked_json, rel, session_json
 from service.store.base import Login, Store
 
@@ -220,6 +223,36 @@ def routes(store: Store, logged_in: Guard) -> list[Route]:
                             "reached": [rel(x, row.start) for x in r.times]})  # fmt: skip
         return JSONResponse({"total": len(dropped), "step": int(step), "sessions": out})
 
+    # Clips: the player's "Export clip" (docs/clip.md) --------------------------------------
+
+    rendering = asyncio.Semaphore(1)  # a render is a Chromium for seconds: one at a time
+
+    @guarded()
+    async def clip_route(request: Request, login: Login) -> Response:
+        start = _number(request, "from")
+        end = _number(request, "to")
+        if start is None or end is None:
+            raise BadRequest("from= and to= are required: ms from the session's start")
+        fps = _number(request, "fps", 1, clip.MAX_FPS)
+        if rendering.locked():
+            return error(429, "another clip is being made: try again in a few seconds")
+        async with rendering:
+            with tempfile.TemporaryDirectory(prefix="rc-clip-") as folder:
+                out = Path(folder) / "clip.webp"
+                try:
+                    await run_in_threadpool(
+                        clip.render_clip, store, login.project, request.path_params["id"],
+                        start, end, out, int(fps or clip.DEFAULT_FPS),
+                    )  # fmt: skip
+                except clip.SessionNotFound:
+                    return error(404, "no such session in this project")
+                except clip.ClipError as e:
+                    return error(400, str(e).replace("--from", "from").replace("--to", "to"))
+                body = out.read_bytes()
+        name = f"{request.path_params['id']}-{start:.0f}-{end:.0f}.webp"
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(body, media_type="image/webp", headers=disposition)
+
     # Saved segments -----------------------------------------------------------------------
 
     @guarded()
@@ -272,6 +305,7 @@ def routes(store: Store, logged_in: Guard) -> list[Route]:
         Route("/api/frustration/sessions", frustration_sessions_route),
         Route("/api/funnel", funnel_route),
         Route("/api/funnel/dropoff", funnel_dropoff_route),
+        Route("/api/sessions/{id}/clip", clip_route),
         Route("/api/segments", segments_route),
         Route("/api/segments/{name}", save_segment_route, methods=["PUT"]),
         Route("/api/segments/{name}", delete_segment_route, methods=["DELETE"]),

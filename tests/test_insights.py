@@ -5,13 +5,16 @@ known answers; and one project never sees another's."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from PIL import Image
 
 from service.ingest import EventType as T
 from tests.pg import fresh_database
@@ -299,3 +302,19 @@ def test_another_project_sees_none_of_it(server: Running) -> None:
     funnel = server.api(f"/api/funnel?funnel={b64(FUNNEL)}", token=token)[1]
     assert [s["sessions"] for s in funnel["steps"]] == [0, 0, 0]
     assert server.api("/api/issues")[0] == 200 and server.api("/api/issues", token="nope")[0] == 401
+
+
+def test_the_player_exports_a_clip_of_a_moment(server: Running) -> None:
+    request = urllib.request.Request(
+        server.base + "/api/sessions/s1/clip?from=0&to=1500&fps=4",
+        headers={"Authorization": f"Bearer {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        assert answer.headers["Content-Type"] == "image/webp"
+        assert "s1-0-1500.webp" in answer.headers["Content-Disposition"]
+        clip = Image.open(io.BytesIO(answer.read()))
+    assert (clip.n_frames, clip.size) == (6, (1280, 720))  # 1.5 s at 4 fps, the viewport
+    status, body = server.api("/api/sessions/s1/clip?from=900&to=100")
+    assert status == 400 and "from 900 must be before to 100" in body["error"], body
+    _, token = add_user(server.store_url, "mallory", "elsewhere")
+    assert server.api("/api/sessions/s1/clip?from=0&to=1000", token=token)[0] == 404
