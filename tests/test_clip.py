@@ -87,7 +87,7 @@ def frames(path: Path) -> tuple[list[Image.Image], list[int]]:
     """Every frame of an animated image (RGB) and its duration in ms."""
     images, durations = [], []
     with Image.open(path) as clip:
-        assert clip.format == "WEBP"
+        assert clip.format == "WEBP" and getattr(clip, "is_animated", False)
         for k in range(getattr(clip, "n_frames", 1)):
             clip.seek(k)
             images.append(clip.convert("RGB"))
@@ -163,6 +163,16 @@ def test_clip_renders_the_session_with_cursor_and_ripple(
     assert count(later, parked, dark) == 0
     on_button = (BUTTON[0], BUTTON[1], BUTTON[0] + 16, BUTTON[1] + 24)
     assert count(later, on_button, dark) >= 15
+
+
+def test_clip_at_25_fps_has_a_frame_every_40_ms(recorded: Recorded, tmp_path: Path) -> None:
+    out = tmp_path / "fast.webp"
+    done = cli("clip", recorded.session, "--from", "100", "--to", "1300", "-o", str(out),
+               "--fps", "25", "--store", recorded.server.store_url)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    images, durations = frames(out)
+    assert durations == [40] * 30  # none merged: the time label differs in every frame
+    assert len({image.tobytes() for image in images}) == 30
 
 
 def refusal(*args: str, env: dict[str, str] | None = None) -> str:
