@@ -72,6 +72,13 @@ def add_commands(commands: Any) -> None:
         help="an origin allowed to send batches (repeat; '*' any; default any)",
     )
     padd.add_argument("--sample-rate", type=_rate, default=1.0)
+    padd.add_argument(
+        "--signals",
+        type=_signals,
+        metavar="JSON",
+        help='frustration-signal rules, e.g. \'{"dead_click_ignore": ["button.print"],'
+        ' "rage_clicks": 4}\' (docs/serve.md; default: kept, else the defaults)',
+    )
     padd.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
 
     clip = commands.add_parser(
@@ -86,9 +93,6 @@ def add_commands(commands: Any) -> None:
     clip.add_argument("--fps", type=int, default=10, metavar="N", help="frames per second (10)")
     clip.add_argument("--project", metavar="P", help="the session's project (default: found)")
     clip.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
-    # harness/cli.py hands this module only "serve", "user" and "project": a clip comes as
-    # "serve" with `clip` set, until its dispatch names "clip" too (dispatch takes either).
-    clip.set_defaults(command="serve", clip=True)
 
 
 def _positive(text: str) -> float:
@@ -108,6 +112,15 @@ def _rate(text: str) -> float:
     return value
 
 
+def _signals(text: str) -> str:
+    from service.signals import Rules, RulesError
+
+    try:
+        return Rules.from_json(text).to_json()
+    except RulesError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _ms(text: str) -> float:
     try:
         value = float(text)
@@ -122,8 +135,6 @@ def dispatch(args: argparse.Namespace) -> int:
     from service.clip import ClipError
 
     try:
-        if getattr(args, "clip", False):
-            return _clip(args)
         match args.command:
             case "serve":
                 return _serve(args)
@@ -182,10 +193,11 @@ def _project_add(args: argparse.Namespace) -> int:
         old = store.project(args.name)
         key = old.ingest_key if old else secrets.token_urlsafe(18)
         origins = tuple(o.rstrip("/") for o in args.origin) or ("*",)
-        store.add_project(Project(args.name, args.name, key, origins, args.sample_rate))
+        rules = args.signals if args.signals is not None else (old.signals if old else "")
+        store.add_project(Project(args.name, args.name, key, origins, args.sample_rate, rules))
         print(
             f"project {args.name}: ingest key {key}, origins {' '.join(origins)},"
-            f" sample rate {args.sample_rate:g}"
+            f" sample rate {args.sample_rate:g}" + (f", signals {rules}" if rules else "")
         )
     return 0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from PIL import Image
 
 from service.ingest import EventType as T
 from tests.pg import fresh_database
-from tests.serve_helpers import Running, add_user, running_server
+from tests.serve_helpers import Running, add_user, cli, running_server
 
 NOW = time.time() * 1000
 PAGE = NOW - 3_600_000.0  # an hour ago: today's bar of the sparklines
@@ -318,3 +319,28 @@ def test_the_player_exports_a_clip_of_a_moment(server: Running) -> None:
     assert status == 400 and "from 900 must be before to 100" in body["error"], body
     _, token = add_user(server.store_url, "mallory", "elsewhere")
     assert server.api("/api/sessions/s1/clip?from=0&to=1000", token=token)[0] == 404
+
+
+def test_a_projects_own_signal_rules_apply_at_ingest(server: Running) -> None:
+    rules = '{"dead_click_ignore": ["button#buy"], "rage_clicks": 2}'
+    done = cli("project", "add", "tuned", "--signals", rules, "--store", server.store_url)
+    assert done.returncode == 0, done.stderr
+    key = re.search(r"ingest key (\S+),", done.stdout)
+    assert key, done.stdout
+    _, token = add_user(server.store_url, "tuner", "tuned")
+    events = [*opening("/list"), [T.MOUSE, 1000, 2, 5, 10, 10], [T.MOUSE, 1300, 2, 7, 50, 50],
+              [T.MOUSE, 1500, 2, 7, 50, 50], [T.SCROLL, 12_000, 0, 0, 1]]  # fmt: skip
+    request = urllib.request.Request(
+        f"{server.base}/ingest?key={key.group(1)}",
+        json.dumps(batch("t1", 0, events)).encode(),
+        {"Content-Type": "text/plain"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 204
+    status, row = server.api("/api/sessions/t1", token=token)
+    assert status == 200, row
+    assert (row["dead_clicks"], row["rage_clicks"]) == (0, 1)  # buy ignored; 2 clicks a rage
+    bad = cli(
+        "project", "add", "tuned", "--signals", '{"rage_clicks": 1}', "--store", server.store_url
+    )
+    assert bad.returncode == 2 and "rage_clicks must be 2 to 20" in bad.stderr.splitlines()[-1]
