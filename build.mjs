@@ -9,7 +9,7 @@ const common = { bundle: true, minify: true, target: "chrome100", logLevel: "war
 // export wrapper (getters, __esModule) costs ~190 gzipped bytes. The `var` in the footer is
 // hoisted, so the strict-mode assignment inside the IIFE sets the script's own global.
 const recordEntry = {
-  contents: 'import { identify, record } from "./index";\nreplaycheckRecord = { identify, record };',
+  contents: 'import { identify, record, track } from "./index";\nreplaycheckRecord = { identify, record, track };',
   resolveDir: "recorder/src/record",
   sourcefile: "bundle.ts",
   loader: "ts",

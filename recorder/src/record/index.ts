@@ -49,6 +49,7 @@ import {
   serialize,
   stateSets,
   statesOf,
+  url,
   walk,
 } from "./serialize";
 import { enqueue, hide, online, readStats, send, settled, setup, shown } from "./transport";
@@ -64,6 +65,7 @@ export interface Recorder {
   stats(): Stats;
   stop(): void;
   identify: typeof identify;
+  track: typeof track;
 }
 
 const OBSERVE: MutationObserverInit = { childList: true, subtree: true, attributes: true, characterData: true };
@@ -71,6 +73,10 @@ const OBSERVE: MutationObserverInit = { childList: true, subtree: true, attribut
 const MOUSE = "mousedown mouseup click dblclick contextmenu";
 const CANVAS_DRAW = "fill stroke fillRect strokeRect clearRect fillText strokeText drawImage putImageData reset";
 const GL_DRAW = "clear drawArrays drawElements drawArraysInstanced drawElementsInstanced drawRangeElements";
+/** Dialog methods, in DialogState order. */
+const DIALOG = "close show showModal";
+/** Console events and failed requests sent per second per page, each (a logging loop, a polling failure). */
+const SIGNALS = 20;
 /** At most one frame per canvas per second, and only a changed one (see flushCanvas). */
 const CANVAS_MS = 1000;
 
@@ -83,8 +89,10 @@ let walkEnd = 0;
 let observer: MutationObserver;
 let limit = 10000;
 let errors = 0;
-let storm = 0;
-let stormStart = 0;
+// Per-second windows [start, count]: mutation records, console calls, failed requests.
+const storm = [0, 0];
+const logs = [0, 0];
+const fails = [0, 0];
 let t0 = 0;
 let walking = false;
 let lateStart = false;
@@ -110,6 +118,18 @@ let scrollTimer = 0,
 let lastHref = location.href;
 let lastFocus = 0;
 let who: [string, UserProps] | undefined; // the last identify(): sent when recording starts
+let tracked: RcEvent[] = []; // the last 10 track() calls before record(): sent when it starts
+let ingest = ""; // options.ingestUrl: the recorder's own requests are never recorded
+
+/** Count `n` in window `w` ([start, count], reset each second): the count in this second. */
+const rate = (w: number[], n: number): number => {
+  const t = now();
+  if (t - w[0]! > 1000) {
+    w[0] = t;
+    w[1] = 0;
+  }
+  return (w[1]! += n);
+};
 
 /** Our code never throws into the page: failures are counted, and too many switch recording off. */
 const guard = <A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void => {
@@ -138,7 +158,7 @@ const later = (fn: () => void): void => (ready ? fn() : add(held, fn));
 type Proto = Record<string, unknown> | undefined;
 
 /** Wrap methods (`names`, space-separated): the original always runs and its result is returned, whatever our hook does. */
-const after = <T>(proto: Proto, names: string, hook: (self: T, result: unknown, args: unknown[]) => void): void => {
+const after = <T>(proto: Proto, names: string, hook: (self: T, result: unknown, args: unknown[], name: string) => void): void => {
   const safe = guard(hook);
   for (const name of names.split(" ")) {
     const orig = proto?.[name];
@@ -146,7 +166,7 @@ const after = <T>(proto: Proto, names: string, hook: (self: T, result: unknown, 
       try {
         proto![name] = function (this: T, ...args: unknown[]) {
           const r = apply(orig, this, args);
-          safe(this, r, args);
+          safe(this, r, args, name);
           return r;
         };
       } catch {
@@ -224,9 +244,7 @@ const patchWindow = (w: Realm | null): void => {
   });
   after(proto(w.Element), "attachShadow", (_h: Element, r) => (r as ShadowRoot).mode == "open" && found(r as Node));
   const dialogs = proto(w.HTMLDialogElement);
-  after(dialogs, "show", (d: Element) => dialog(d, DialogState.Open));
-  after(dialogs, "showModal", (d: Element) => dialog(d, DialogState.Modal));
-  after(dialogs, "close", (d: Element) => dialog(d, DialogState.Closed));
+  after(dialogs, DIALOG, (d: Element, _r, _a, name) => dialog(d, DIALOG.split(" ").indexOf(name)));
 };
 
 // Watching what the serializer meets ----------------------------------------------------------
@@ -287,12 +305,7 @@ const imageLoaded = (img: HTMLImageElement): void => {
 // Mutations and the first snapshot -------------------------------------------------------------
 
 const onRecords = (records: MutationRecord[]): void => {
-  const t = now();
-  if (t - stormStart > 1000) {
-    stormStart = t;
-    storm = 0;
-  }
-  if ((storm += records.length) > limit) return halt(`mutation limit: ${limit}/s`);
+  if (rate(storm, records.length) > limit) return halt(`mutation limit: ${limit}/s`);
   for (const r of records) {
     // <style> text is carried as CSSOM text: a change to it is a sheet change.
     const n = r.type == "characterData" ? r.target.parentNode : r.target;
@@ -604,30 +617,74 @@ const sampled = (session: string, rate: number): boolean => {
   return (h >>> 0) / 4294967296 < rate;
 };
 
+/** A site's properties as sent (identify, track): at most 50, keys of at most 64 characters with a
+ * string (clipped to 256), finite number or boolean value; anything else is left out. */
+const props = (o: unknown): UserProps => {
+  const p: UserProps = {};
+  let n = 0;
+  for (const k in typeof o == "object" ? o : {}) {
+    const v = (o as UserProps)[k],
+      type = typeof v;
+    if (n < 50 && k.length <= 64 && (type == "string" || type == "boolean" || (type == "number" && isFinite(v as number)))) {
+      p[k] = type == "string" ? (v as string).slice(0, 256) : v!;
+      n++;
+    }
+  }
+  return p;
+};
+
 /**
  * Who the user is, as the site knows it: one Identify event, now or when recording starts (the
  * last call before then). Per page: the site calls it on every page. The id is clipped to 256
- * characters; of `props`, at most 50 are kept, keys of at most 64 characters with a string (clipped
- * to 256), finite number or boolean value. Never throws; anything else is ignored.
+ * characters, `props` as `props` keeps them. Never throws; anything else is ignored.
  */
-export const identify = (id: string, props?: UserProps): void => {
+export const identify = (id: string, p?: UserProps): void => {
   try {
     if (typeof id != "string") return;
-    const p: UserProps = {};
-    let n = 0;
-    for (const k in typeof props == "object" ? props : {}) {
-      const v = props![k],
-        type = typeof v;
-      if (n < 50 && k.length <= 64 && (type == "string" || type == "boolean" || (type == "number" && isFinite(v as number)))) {
-        p[k] = type == "string" ? (v as string).slice(0, 256) : v!;
-        n++;
-      }
-    }
-    who = [id.slice(0, 256), p];
+    who = [id.slice(0, 256), props(p)];
     if (live) out([EventType.Identify, ts(), ...who]);
   } catch {
     // a hostile props object (a throwing getter, a Proxy): not sent
   }
+};
+
+/**
+ * A site's own event (a funnel step): one Custom event, now or, for the last 10 calls before
+ * record(), when recording starts (stamped with its start). The name is clipped to 256
+ * characters, `props` as identify's. Never throws; a call after stop() sends nothing.
+ */
+export const track = (name: string, p?: UserProps): void => {
+  try {
+    if (typeof name != "string") return;
+    const e: RcEvent = [EventType.Custom, ts(), name.slice(0, 256), props(p)];
+    if (live) out(e);
+    else if (!started) (tracked = tracked.slice(-9)), add(tracked, e);
+  } catch {
+    // as identify
+  }
+};
+
+/** console.error / console.warn's argument as text; never throws (a cyclic object, a hostile Proxy). */
+const show = (a: unknown): string => {
+  try {
+    return typeof a == "string" ? a : a instanceof Error ? String(a.stack || a.message) : (stringify(a) ?? String(a));
+  } catch {
+    try {
+      return String(a);
+    } catch {
+      return "?";
+    }
+  }
+};
+
+/** A request's URL as the browser resolves it (serialize.ts's url): a string, a URL. */
+const absolute = (u: unknown): string => url(String(u), doc.baseURI, false);
+
+/** A request that ended with `status`: sent when it failed (>= 400, or 0), unless it is ours. */
+const request = (method: unknown, url: unknown, t: number, start: number, status: number): void => {
+  const u = absolute(url);
+  if ((status > 399 || !status) && !u.startsWith(absolute(ingest)) && rate(fails, 1) <= SIGNALS)
+    out([EventType.Network, t, String(method || "GET").toUpperCase(), maskText(u, 0, Kind.Url), status, round(now() - start)]);
 };
 
 export const record = (options: RecordOptions): Recorder | null => {
@@ -641,11 +698,45 @@ export const record = (options: RecordOptions): Recorder | null => {
     hooks.found = found;
     t0 = ts();
     if (who) out([EventType.Identify, t0, ...who]);
+    for (const e of tracked) out(((e[1] = t0), e));
+    ingest = options.ingestUrl;
 
     patchWindow(win);
+    // Console errors and warnings; failed requests of the page (the recorder's own go by the
+    // natives captured in native.ts, and are skipped by URL too).
+    after(console as unknown as Proto, "error warn", (_c, _r, args, level) => {
+      if (rate(logs, 1) <= SIGNALS)
+        out([EventType.Console, ts(), level as "error", maskText(args.map(show).join(" ").slice(0, 2000), 0, Kind.Text)]);
+    });
+    after(win as unknown as Proto, "fetch", (_w, r, [input, init]) => {
+      // A Request's method and URL, unless the init says otherwise; else a string or URL, and GET.
+      const method = (init as RequestInit | undefined)?.method || (input as Request | undefined)?.method,
+        url = (input as Request | undefined)?.["url"] || input, // quoted: `url` is a mangled name (build.mjs)
+        t = ts(),
+        start = now();
+      (r as Promise<Response>).then(
+        guard((res: Response) => request(method, url, t, start, res.status)),
+        guard(() => request(method, url, t, start, 0)),
+      );
+    });
+    // An XHR's request: its open() call, then its start (loadstart, not fired for a synchronous one).
+    const xhrs = new WeakMap<object, [unknown, unknown, number, number]>();
+    after(proto(XMLHttpRequest), "open", (x: XMLHttpRequest, _r, [method, url]) => {
+      if (!xhrs.has(x)) {
+        on(x, "loadstart", guard(() => {
+          const q = xhrs.get(x)!;
+          q[2] = ts();
+          q[3] = now();
+        }));
+        on(x, "loadend", guard(() => {
+          const q = xhrs.get(x)!;
+          request(q[0], q[1], q[2], q[3], x.status);
+        }));
+      }
+      xhrs.set(x, [method, url, ts(), now()]);
+    });
     const history = proto(History);
-    after(history, "pushState", () => navigated(NavigationKind.Push));
-    after(history, "replaceState", () => navigated(NavigationKind.Replace));
+    after(history, "pushState replaceState", (_h, _r, _a, name) => navigated(name[0] == "p" ? NavigationKind.Push : NavigationKind.Replace));
     on(win, "popstate", guard(() => navigated(NavigationKind.Pop)));
     on(win, "hashchange", guard(() => navigated(NavigationKind.Pop))); // classified as Hash above
     docListeners(doc);
@@ -716,6 +807,7 @@ export const record = (options: RecordOptions): Recorder | null => {
       },
       stats: readStats,
       identify,
+      track,
       stop: guard(() => {
         drain();
         halt("stopped");

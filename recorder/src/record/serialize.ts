@@ -407,7 +407,7 @@ const unsafe = (u: string, frame: boolean): string =>
  * stripped), absolute by the URL parser: fragment-only references (SVG <use href="#i">) and data:
  * URLs stay as they are. One that is unsafe goes as its scheme: the replay keeps a link's look.
  */
-const url = (u: string, base: string, frame: boolean): string => {
+export const url = (u: string, base: string, frame: boolean): string => {
   u = u.replace(/^[\0- ]+|[\0- ]+$|[\t\n\r]/g, "");
   if (u && u[0] != "#" && !/^data:/i.test(u))
     try {

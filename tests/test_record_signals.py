@@ -1,0 +1,351 @@
+"""Console messages, failed requests and a site's own events (stream events 22-24,
+recorder/src/format.ts) from the built-in recorder (recorder/dist/record.js) in real Chromium,
+read back from the real ingest server; and the built-in replayer skipping them."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage
+
+from harness.scenario import FaultRule
+from harness.worker import Worker
+from tests.test_record import ROOT, Recording, bundle
+
+__all__ = ["bundle"]  # the bundle fixture (built by build.mjs), used here
+
+META, CONSOLE, NETWORK, CUSTOM = 0, 22, 23, 24
+PAGE = "<!doctype html><html lang=en><title>signals</title><h1>Signals</h1><p>hello</p></html>"
+EMAIL = "jane.doe@corp.com"
+SIGNALS = 20  # index.ts: console events (and failed requests) per second per page
+
+Event = list[Any]
+Record = Callable[..., Recording]
+
+
+def init(bundle: str, config: str, before_record: str = "") -> str:
+    """test_record's init script, with the bundle's global on the window for the page's calls
+    (track) and `before_record` run between the bundle and record()."""
+    return (
+        "(function(){if(window.top!==window||location.protocol==='about:')return;"
+        f"{bundle};window.replaycheckRecord=replaycheckRecord;{before_record};"
+        f"window.__rec=replaycheckRecord.record({config})}})()"
+    )
+
+
+@pytest.fixture
+def record(worker: Worker, bundle: str) -> Iterator[Record]:
+    """Record a small page served by the harness server."""
+    contexts: list[BrowserContext] = []
+
+    def record(before: str = "", before_record: str = "", **options: Any) -> Recording:
+        session = uuid.uuid4().hex
+        context = worker.browser.new_context()
+        contexts.append(context)
+        if before:
+            context.add_init_script(before)
+        config = {"ingestUrl": worker.server.ingest_url(session), "session": session, **options}
+        context.add_init_script(init(bundle, json.dumps(config), before_record))
+        tab = context.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(worker.server.add_asset(f"signals/{session}.html", PAGE, "text/html"))
+        return Recording(tab, session, worker.server, errors)
+
+    yield record
+    for context in contexts:
+        context.close()
+
+
+def of(events: list[Event], kind: int) -> list[Event]:
+    return [e for e in events if e[0] == kind]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def failing(worker: Worker, **rule: Any) -> str:
+    """An endpoint of the harness server that answers every request per `rule` (another
+    session's ingest URL, with faults)."""
+    session = uuid.uuid4().hex
+    worker.server.set_faults(session, (FaultRule(**rule),), time.monotonic())
+    return worker.server.ingest_url(session)
+
+
+# Console -------------------------------------------------------------------------------------
+
+
+CALLS = """() => {
+  const cyclic = {a: 1};
+  cyclic.self = cyclic;
+  const hostile = new Proxy({}, {
+    get() { throw new Error("get trap"); },
+    getPrototypeOf() { throw new Error("proto trap"); },
+    ownKeys() { throw new Error("keys trap"); },
+    has() { throw new Error("has trap"); },
+  });
+  const calls = [
+    ["error", ["plain", "text", 42]],
+    ["warn", [new Error("boom")]],
+    ["error", ["cyclic", cyclic]],
+    ["warn", ["proxy", hostile]],
+    ["error", [{a: [1, "b"]}, null, undefined, true]],
+  ];
+  const out = [];
+  for (const [level, args] of calls) {
+    try { out.push(String(console[level](...args))); } catch (e) { out.push("threw " + e); }
+  }
+  return out;
+}"""
+
+
+def test_console_error_and_warn_are_recorded_and_still_reach_the_console(record: Record) -> None:
+    rec = record()
+    seen: list[tuple[str, str]] = []
+
+    def logged(m: ConsoleMessage) -> None:
+        if not m.text.startswith("Failed to load"):  # the browser's own: a favicon's 404
+            seen.append((m.type, m.text))
+
+    rec.page.on("console", logged)
+    results = rec.page.evaluate(CALLS)
+    assert results == ["undefined"] * 5, "the page sees what the native console returns, no throw"
+    events = of(rec.events(), CONSOLE)
+    assert [e[2] for e in events] == ["error", "warn", "error", "warn", "error"]
+    messages = [e[3] for e in events]
+    assert messages[0] == "plain text 42"
+    assert messages[1].startswith("Error: boom\n") and "    at " in messages[1], (
+        "an Error: its stack"
+    )
+    assert messages[2] == "cyclic [object Object]"
+    assert messages[3] == "proxy ?", "a Proxy that throws on every access"
+    assert messages[4] == '{"a":[1,"b"]} null undefined true'
+    # The original console got every call, the hostile Proxy's too.
+    assert [t for t, _ in seen] == ["error", "warning", "error", "warning", "error"]
+    assert seen[0][1] == "plain text 42"
+    assert rec.errors == []
+
+
+def test_the_page_console_method_runs_with_its_this_arguments_and_result(record: Record) -> None:
+    # A console.warn the page (or a logging library) installed before the recorder started.
+    before = """
+      console.warn = function (...args) { window.__warned = {self: this, args}; return "kept"; };
+    """
+    rec = record(before=before)
+    result = rec.page.evaluate(
+        """() => {
+          const self = {name: "logger"};
+          const r = console.warn.call(self, "disk", 93, "% full");
+          return [r, window.__warned.self === self, window.__warned.args];
+        }"""
+    )
+    assert result == ["kept", True, ["disk", 93, "% full"]]
+    assert [e[2:] for e in of(rec.events(), CONSOLE)] == [["warn", "disk 93 % full"]]
+
+
+def test_console_messages_are_masked_like_page_text(record: Record) -> None:
+    rec = record()
+    rec.page.evaluate(f"() => console.error('login failed for {EMAIL} (retry)')")
+    rec.page.evaluate("() => console.warn('x'.repeat(5000))")
+    first, long = of(rec.events(), CONSOLE)
+    assert first[3] == "login failed for " + "*" * len(EMAIL) + " (retry)"
+    assert long[3] == "x" * 2000, "cut at 2,000 characters"
+    assert EMAIL not in rec.raw()
+
+
+def test_console_messages_are_all_stars_under_strict_masking(record: Record) -> None:
+    rec = record(maskAllText=True)
+    text = "Order 42 shipped to Jane Doe, arriving Tuesday"
+    rec.page.evaluate(f"() => console.warn({json.dumps(text)})")
+    [event] = of(rec.events(), CONSOLE)
+    assert len(event[3]) == len(text) and re.fullmatch(r"[*\s-]+", event[3]), event[3]
+    assert "Jane" not in rec.raw()
+
+
+def test_a_console_storm_is_bounded_per_second(record: Record) -> None:
+    rec = record()
+    calls = rec.page.evaluate(
+        """() => {
+          const start = performance.now();
+          for (let i = 0; i < 500; i++) console.error("loop", i);
+          return performance.now() - start;
+        }"""
+    )
+    assert calls < 900, "the loop ran within one second"
+    time.sleep(1.1)
+    rec.page.evaluate("() => console.warn('after the storm')")
+    events = of(rec.events(), CONSOLE)
+    assert [e[3] for e in events[:SIGNALS]] == [f"loop {i}" for i in range(SIGNALS)]
+    assert events[SIGNALS:] == [events[-1]] and events[-1][3] == "after the storm"
+
+
+# Failed requests -----------------------------------------------------------------------------
+
+
+REQUESTS = """async ({notFound, error500, closed, hanging, ok}) => {
+  const go = async (...args) => {
+    try { return (await fetch(...args)).status; } catch (e) { return e.name; }
+  };
+  const xhr = (method, url) => new Promise((done) => {
+    const x = new XMLHttpRequest();
+    x.open(method, url);
+    x.onloadend = () => done(x.status);
+    x.send("body");
+  });
+  const out = [];
+  out.push(await go(notFound));
+  out.push(await go(error500, {method: "post", body: "secret body"}));
+  out.push(await go(closed));
+  const stop = new AbortController();
+  const aborted = go(hanging, {method: "POST", body: "x", signal: stop.signal});
+  setTimeout(() => stop.abort(), 100);
+  out.push(await aborted);
+  out.push(await go(new Request(error500, {method: "PUT", body: "y"})));
+  out.push(await go(ok));
+  out.push(await xhr("POST", error500));
+  out.push(await xhr("GET", closed));
+  out.push(await xhr("GET", ok));
+  return out;
+}"""
+
+
+def test_failed_fetches_and_xhrs_are_recorded_with_masked_urls(
+    record: Record, worker: Worker
+) -> None:
+    rec = record()
+    origin = worker.server.origin
+    urls = {
+        "notFound": f"{origin}/__rc/nothing-here?email={EMAIL}&page=2",
+        "error500": failing(worker, status=500),
+        "closed": f"http://127.0.0.1:{closed_port()}/api",
+        "hanging": failing(worker, hang_ms=3000),
+        "ok": rec.page.url,
+    }
+    results = rec.page.evaluate(REQUESTS, urls)
+    # What the page saw: the natives' results, untouched.
+    # (The harness server has no PUT: 501.)
+    assert results == [404, 500, "TypeError", "AbortError", 501, 200, 500, 0, 200]
+    events = of(rec.events(), NETWORK)
+    masked = f"{origin}/__rc/nothing-here?email={'*' * len(EMAIL)}&page=2"
+    assert [e[2:5] for e in events] == [
+        ["GET", masked, 404],
+        ["POST", urls["error500"], 500],
+        ["GET", urls["closed"], 0],
+        ["POST", urls["hanging"], 0],
+        ["PUT", urls["error500"], 501],
+        ["POST", urls["error500"], 500],
+        ["GET", urls["closed"], 0],
+    ]
+    for e in events:
+        assert isinstance(e[1], int) and isinstance(e[5], int) and e[5] >= 0, e
+    assert events[3][5] >= 90, "the aborted request's duration: until its abort"
+    meta = of(rec.events(), META)[0]
+    assert all(e[1] >= meta[1] for e in events), "t: the request's start, on the events' clock"
+    raw = rec.raw()
+    assert EMAIL not in raw and "secret body" not in raw
+    assert rec.errors == []
+
+
+def test_the_recorders_own_failing_posts_are_not_recorded(record: Record, worker: Worker) -> None:
+    session_faults = (FaultRule(start=0, count=1, status=500),)
+    rec = record()
+    worker.server.set_faults(rec.session, session_faults, time.monotonic())
+    rec.page.evaluate("() => fetch('/__rc/missing').then((r) => r.status)")
+    events = rec.events()
+    attempts = worker.server.attempts(rec.session)
+    assert attempts and attempts[0].action == "500", "the ingest did fail a post"
+    ingest = worker.server.ingest_url(rec.session)
+    network = of(events, NETWORK)
+    assert [e[3] for e in network] == [f"{worker.server.origin}/__rc/missing"]
+    assert not any(ingest in json.dumps(e) for e in events if e[0] != META)
+
+
+# Custom events -------------------------------------------------------------------------------
+
+
+def test_track_sends_custom_events_with_props(record: Record) -> None:
+    # 12 calls before record(): the last 10 are kept.
+    rec = record(before_record="for(let i=0;i<12;i++)replaycheckRecord.track('early'+i,{i})")
+    thrown = rec.page.evaluate(
+        """() => {
+          const hostile = new Proxy({}, {ownKeys() { throw new Error("no"); }});
+          try {
+            replaycheckRecord.track("checkout", {plan: "pro", seats: 3, trial: false,
+              nested: {x: 1}, nan: NaN, ["k".repeat(65)]: 1, note: "v".repeat(300)});
+            replaycheckRecord.track(42, {x: 1});
+            replaycheckRecord.track("n".repeat(300));
+            replaycheckRecord.track("hostile", hostile);
+            window.__rec.track("from the recorder", {step: 2});
+            return null;
+          } catch (e) { return String(e); }
+        }"""
+    )
+    assert thrown is None
+    events = rec.events()
+    t0 = of(events, META)[0][1]
+    custom = of(events, CUSTOM)
+    early = [e for e in custom if e[2].startswith("early")]
+    assert [e[2:] for e in early] == [[f"early{i}", {"i": i}] for i in range(2, 12)]
+    assert all(e[1] == t0 for e in early), "kept until recording starts, stamped with its start"
+    late = [e[2:] for e in custom if not e[2].startswith("early")]
+    assert late == [
+        ["checkout", {"plan": "pro", "seats": 3, "trial": False, "note": "v" * 256}],
+        ["n" * 256, {}],
+        ["from the recorder", {"step": 2}],
+    ]
+
+
+# The replayer --------------------------------------------------------------------------------
+
+
+def test_the_builtin_replayer_skips_console_network_and_custom_events(
+    record: Record, worker: Worker
+) -> None:
+    rec = record()
+    rec.page.evaluate(
+        """async () => {
+          console.error("broken", 1);
+          replaycheckRecord.track("step", {n: 1});
+          await fetch("/__rc/missing").catch(() => 0);
+          document.querySelector("p").textContent = "after";
+        }"""
+    )
+    events = rec.events()
+    assert {CONSOLE, NETWORK, CUSTOM} <= {e[0] for e in events}
+    replay = _replay_asset(worker)
+    tab = rec.page.context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    logged: list[ConsoleMessage] = []
+    tab.on("console", lambda m: logged.append(m) if m.type == "error" else None)
+    tab.goto(replay)
+    text = tab.evaluate(
+        """async (events) => {
+          const r = new replaycheckReplay.Replayer(events, {root: document.getElementById("root")});
+          await r.seek(events[events.length - 1][1] - events[0][1] + 1);
+          const doc = r.iframe.contentDocument;
+          return [doc.querySelector("h1").textContent, doc.querySelector("p").textContent];
+        }""",
+        events,
+    )
+    assert text == ["Signals", "after"]
+    assert errors == [] and logged == []
+
+
+def _replay_asset(worker: Worker) -> str:
+    """The built replayer (recorder/dist/replay.js) on a page of the harness server."""
+    code = (ROOT / "recorder" / "dist" / "replay.js").read_bytes()
+    worker.server.add_asset("signals-replay/replay.js", code, "text/javascript")
+    html = "<!doctype html><body><div id=root></div><script src='replay.js'></script></body>"
+    return worker.server.add_asset("signals-replay/index.html", html, "text/html")
