@@ -54,6 +54,7 @@ class Settings:
     limits: ingest.Limits = field(default_factory=ingest.Limits)
     retention_days: float | None = None
     secure_cookies: bool = False  # set the cookie's Secure flag (serving over https)
+    signals: bool = True  # frustration signals decided at ingest (service/signals.py)
 
 
 def sampled(session: str, rate: float) -> bool:
@@ -122,7 +123,7 @@ class Service:
     def _entry(self, batch: ingest.Batch, browser: str | None, project: Project) -> IndexEntry:
         rules = self.rules(project)
         summary = index.summarize(batch.format, batch.page, batch.events or [], rules)
-        return IndexEntry(batch.format, summary, browser, rules)
+        return IndexEntry(batch.format, summary, browser, rules if self.settings.signals else None)
 
     def rules(self, project: Project) -> signals.Rules:
         """The project's signal rules; rules stored by an older or a broken release count as

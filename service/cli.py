@@ -46,6 +46,11 @@ def add_commands(commands: Any) -> None:
         action="store_true",
         help="mark the login cookie Secure (serving over https)",
     )
+    serve.add_argument(
+        "--no-signals",
+        action="store_true",
+        help="index no frustration signals at ingest (rage, dead, quick-back, error clicks)",
+    )
 
     user = commands.add_parser("user", help="viewer logins")
     user_commands = user.add_subparsers(dest="user_command", required=True)
@@ -269,7 +274,11 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  project {project.id}: ingest {base}/ingest?key={project.ingest_key}", flush=True)
     app = create_app(
         store,
-        Settings(retention_days=args.retention_days, secure_cookies=args.secure_cookies),
+        Settings(
+            retention_days=args.retention_days,
+            secure_cookies=args.secure_cookies,
+            signals=not args.no_signals,
+        ),
     )
     logging.getLogger("uvicorn.access").addFilter(_NoKeys())
     try:

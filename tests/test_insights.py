@@ -11,6 +11,7 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -344,3 +345,15 @@ def test_a_projects_own_signal_rules_apply_at_ingest(server: Running) -> None:
         "project", "add", "tuned", "--signals", '{"rage_clicks": 1}', "--store", server.store_url
     )
     assert bad.returncode == 2 and "rage_clicks must be 2 to 20" in bad.stderr.splitlines()[-1]
+
+
+def test_serve_no_signals_indexes_none(tmp_path: Path) -> None:
+    with running_server(tmp_path, args=["--no-signals"]) as plain:
+        for b in SESSIONS["s2"] + SESSIONS["s3"]:
+            assert plain.ingest(b) == 204
+        rows = {s["id"]: s for s in ok(plain, "/api/sessions")["sessions"]}
+        assert [(r["dead_clicks"], r["rage_clicks"], r["quick_backs"]) for r in rows.values()] == [
+            (0, 0, 0), (0, 0, 0)
+        ]  # fmt: skip
+        assert ok(plain, "/api/frustration")["rows"] == []
+        assert len(ok(plain, "/api/issues")["issues"]) == 2  # errors are still grouped

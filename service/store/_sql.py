@@ -569,7 +569,8 @@ class SqlStore(Store):
                 " VALUES (?, ?, ?, ?, ?)",
                 project, session, t, name, json.dumps(event_props),
             )  # fmt: skip
-        self._signal(cur, project, session, summary, entry.rules, max(ends) if ends else None)
+        if entry.rules is not None:
+            self._signal(cur, project, session, summary, entry.rules, max(ends) if ends else None)
         return True
 
     def _url_at(self, cur: Cursor, project: str, session: str, t: float) -> str:

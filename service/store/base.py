@@ -64,7 +64,8 @@ class IndexEntry:
     format: str  # builtin | rrweb
     summary: Summary
     browser: str | None  # from the request's User-Agent
-    rules: Rules = field(default_factory=lambda: _rules())  # the project's signal rules
+    # The project's signal rules; None: no signals (serve --no-signals).
+    rules: Rules | None = field(default_factory=lambda: _rules())
 
 
 @dataclass(frozen=True)
