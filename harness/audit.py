@@ -8,6 +8,7 @@ element it came from and the selector that would mask it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,13 +62,22 @@ class AuditResult:
         }
 
 
-def audit_scenario(target: str, steps: Path | None, region: str | None = None) -> Scenario:
+def audit_scenario(
+    target: str, steps: Path | None, region: str | None = None, privacy: str | None = None
+) -> Scenario:
     """The target page with the steps (and recorder options) of `steps`, or just opened;
-    `region` (audit --region) overrides recorder.pii_region."""
+    `region` (audit --region) overrides recorder.pii_region, `privacy` (audit --privacy) the
+    preset, the scenario's own selectors kept."""
     scenario = _audit_scenario(target, steps)
-    if region is None:
-        return scenario
-    recorder = dataclasses.replace(scenario.recorder, pii_region=region)
+    recorder = scenario.recorder
+    if privacy is not None and privacy != recorder.privacy:
+        recorder = RecorderConfig.preset(
+            privacy, mask=recorder.mask, unmask=recorder.unmask, block=recorder.block,
+            ignore=recorder.ignore, sample_rate=recorder.sample_rate, options=recorder.options,
+            pii_region=recorder.pii_region,
+        )  # fmt: skip
+    if region is not None:
+        recorder = dataclasses.replace(recorder, pii_region=region)
     return dataclasses.replace(scenario, recorder=recorder)
 
 
@@ -117,6 +127,8 @@ def audit(browser: Browser, server: Server, scenario: Scenario, recorder: str) -
 def fix_for(leak: masking.Leak, config: RecorderConfig) -> str:
     """The recorder option that would have kept this value in the page."""
     element = leak.source.rsplit(" > ", 1)[-1].rsplit(" ", 1)[0]
+    if leak.kind == masking.STRICT_KIND:
+        return _strict_fix(leak)
     if leak.kind == "password":
         return "a password must never be recorded: this recorder does not mask it"
     if leak.kind == "input" and not config.mask_all_inputs:
@@ -134,6 +146,18 @@ def fix_for(leak: masking.Leak, config: RecorderConfig) -> str:
     if " attr:" in leak.source:
         return f"add '{element}' to recorder.block (attributes are not masked by mask)"
     return f"add '{element}' to recorder.mask"
+
+
+def _strict_fix(leak: masking.Leak) -> str:
+    """What keeps a readable piece out of a strict recording: its element blocked (recorded
+    as a same-size placeholder), or for CSS, no personal text in `content:`."""
+    what = leak.source.removeprefix("recorder.privacy: strict, ").split(" (", 1)[0]
+    tag = re.search(r"<([\w-]+)>", leak.where)
+    if what == "css":
+        return "keep personal text out of CSS content: strings (this recorder records CSS text)"
+    if tag and tag[1] not in ("html", "head", "body", "style"):
+        return f"add '{tag[1]}' (or a selector for that one) to recorder.block"
+    return f"this recorder records {what} under privacy: strict; no recorder option hides it"
 
 
 def text_report(result: AuditResult) -> str:

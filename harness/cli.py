@@ -23,6 +23,7 @@ from harness.progress import RunProgress
 from harness.remote import TOKEN_ENV, RemoteError, RemoteIngest
 from harness.runner import ScenarioResult
 from harness.scenario import (
+    PRIVACY_PRESETS,
     Scenario,
     ScenarioError,
     Shard,
@@ -100,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="XX",
         help="region of national phone formats (ISO 3166, e.g. FR; default: recorder.pii_region,"
         " else the page's <html lang> region, else US)",
+    )
+    audit.add_argument(
+        "--privacy",
+        choices=tuple(PRIVACY_PRESETS),
+        help="audit under this preset (strict: no readable text or media may be recorded);"
+        " default: the --steps scenario's, else balanced",
     )
     audit.add_argument("--json", type=Path, metavar="FILE")
     audit.add_argument("--browser-endpoint", metavar="WS_URL")
@@ -252,7 +259,7 @@ def _region(text: str) -> str:
 
 def _audit(args: argparse.Namespace) -> int:
     [recorder] = _recorders([args.recorder])
-    scenario = audit_scenario(args.target, args.steps, args.region)
+    scenario = audit_scenario(args.target, args.steps, args.region, args.privacy)
     _writable(args.json, "--json")
     with Worker(args.browser_endpoint) as worker:
         try:

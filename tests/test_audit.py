@@ -82,3 +82,18 @@ def test_a_missing_page_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_the_fix_names_what_to_change(kind: str, source: str, fix: str) -> None:
     leak = Leak("x", kind, "event 1, data", source)
     assert fix in fix_for(leak, RecorderConfig(mask=(".pii",), block=(".ad",)))
+
+
+def test_audit_under_strict_finds_what_a_recorder_leaves_readable(worker: Worker) -> None:
+    strict = audit_scenario(str(FIXTURES / "audit" / "strict.html"), None, privacy="strict")
+    assert strict.recorder.strict and strict.recorder.mask_all_text
+    builtin = audit(worker.browser, worker.server, strict, "builtin")
+    assert builtin.leaks == []  # every text starred, the image a placeholder
+    rrweb = audit(worker.browser, worker.server, strict, "rrweb")
+    fixes = {leak.value: fix_for(leak, strict.recorder) for leak in rrweb.leaks}
+    css = "keep personal text out of CSS content: strings (this recorder records CSS text)"
+    assert fixes == {
+        "Jane Roe": css,
+        "Call Jane Roe": "add 'button' (or a selector for that one) to recorder.block",
+        "Your name, Jane": "add 'input' (or a selector for that one) to recorder.block",
+    }
