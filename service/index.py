@@ -51,7 +51,15 @@ from harness.stream import Stream
 from service import fingerprint
 from service.fingerprint import Kind as ErrorKind
 from service.fingerprint import Occurrence
-from service.signals import Compound, Rules, ViewFact, matches, parse_selector, thin
+from service.signals import (
+    Compound,
+    Rules,
+    ViewFact,
+    matches,
+    parse_selector,
+    selector_parts,
+    thin,
+)
 
 Format = Literal["builtin", "rrweb"]
 Props = dict[str, str | int | float | bool]
@@ -174,6 +182,7 @@ def _builtin(page: float, events: list[list[Any]], ignore: list[Compound]) -> Su
     views: list[ViewFact] = []
     errors: list[tuple[float, ErrorKind, str, str]] = []  # t, kind, message, stack
     custom: list[tuple[float, str, Props]] = []
+    told: dict[tuple[float, int | None], Target] = {}  # what the recorder said a click was on
     viewport: tuple[int, int] | None = None
     user_id: str | None = None
     props: Props = {}
@@ -220,6 +229,10 @@ def _builtin(page: float, events: list[list[Any]], ignore: list[Compound]) -> Su
             props.update(_props(e[3] if len(e) > 3 else None))
         elif kind == B.MOUSE and len(e) > 5:
             readable.append([kind, t, e[2], _id(e[3]), _coord(e[4]), _coord(e[5])])
+            if e[2] == B.CLICK and len(e) > 6:
+                target = _told(e[6], ignore)
+                if target is not None:
+                    told[(t, _id(e[3]))] = target
         elif kind in (B.INPUT, B.SCROLL) and len(e) > 2:
             readable.append([kind, t, _id(e[2])])
         elif kind == B.MOUSE_MOVE and len(e) > 2 and isinstance(e[2], list):
@@ -229,7 +242,9 @@ def _builtin(page: float, events: list[list[Any]], ignore: list[Compound]) -> Su
     times = [page + e[1] for e in events]
     ended = any(e[0] == END for e in events)
     labels = partial(_builtin_labels, events, ignore)
-    summary = _summary(page, found, times, urls, marks, viewport, user_id, props, ended, labels)
+    summary = _summary(
+        page, found, times, urls, marks, viewport, user_id, props, ended, labels, told
+    )
     changes = thin(page + e[1] for e in events if e[0] in REACTIONS)
     return _facts(summary, pages, changes, views, errors, custom)
 
@@ -343,11 +358,17 @@ def _summary(
     props: Props,
     ended: bool,
     labels: Callable[[set[int]], dict[int, Target]],
+    told: dict[tuple[float, int | None], Target] | None = None,
 ) -> Summary:
     inputs = [i for i in found if i.kind == "input"]
     raw = [i for i in found if i.kind == "click"]
-    named = labels({c.target for c in raw if c.target is not None}) if raw else {}
-    clicks = tuple(_click(c, named.get(c.target) if c.target else None) for c in raw)
+    told = told or {}
+    unknown = {c.target for c in raw if c.target is not None and (c.time_ms, c.target) not in told}
+    named = labels(unknown) if unknown else {}
+    clicks = tuple(
+        _click(c, told.get((c.time_ms, c.target)) or (named.get(c.target) if c.target else None))
+        for c in raw
+    )
     navigations = sum(i.kind == "navigation" for i in found)
     marks.sort(key=lambda m: m.t)
     return Summary(
@@ -444,6 +465,19 @@ class Target:
     label: str
     selector: str
     clickable: bool
+
+
+def _told(value: object, ignore: list[Compound]) -> Target | None:
+    """A click's `[selector, label, control]` as the recorder sends it (format.ts MouseEvent),
+    the project's ignore selectors applied to the selector."""
+    if not (isinstance(value, list) and len(value) > 2 and isinstance(value[0], str)):
+        return None
+    selector, label = value[0][:MAX_LABEL], value[1] if isinstance(value[1], str) else ""
+    tag, attrs = selector_parts(selector)
+    control = value[2] == 1 and not (tag and matches(ignore, tag, attrs))
+    words = SPACE.sub(" ", label).strip()[:MAX_LABEL]
+    shown = f'{tag or "element"} "{words}"' if words else (tag or "")
+    return Target(shown[:MAX_LABEL], selector, control)
 
 
 def _click(c: Interaction, target: Target | None) -> Click:

@@ -209,3 +209,20 @@ def test_fingerprints_group_what_varies_and_split_what_differs() -> None:
         "id <uuid> at <hex>"
     )
     assert F.normalize_message("ref 5f2b9c1ad3e4 in  2.5s") == "ref <hex> in <n>s"
+
+
+def test_what_the_recorder_says_a_click_was_on_comes_first() -> None:
+    rules = S.Rules(dead_click_ignore=("button.print",))
+    told = [
+        [T.NAVIGATION, 1, 0, "https://s.test/list"],
+        # A node the batch does not show, and one it shows as something else: the recorder knows.
+        [T.MOUSE, 100, 2, 77, 5, 5, ["a#more.link", "  More\n deals ", 1]],
+        [T.MOUSE, 200, 2, 8, 5, 5, ["button.print.big", "Print", 1]],  # ignored by the rules
+        [T.MOUSE, 300, 2, 9, 5, 5, ["div.card", "Just text", 0]],
+        [T.MOUSE, 400, 2, 10, 5, 5, "garbage"],  # not the shape: the snapshot's answer, none
+    ]
+    more, printer, card, garbage = summarize("builtin", PAGE, told, rules).clicks
+    assert (more.selector, more.label, more.clickable) == ("a#more.link", 'a "More deals"', True)
+    assert (printer.selector, printer.clickable) == ("button.print.big", False)
+    assert (card.selector, card.clickable) == ("div.card", False)
+    assert (garbage.selector, garbage.label) == ("", "")
