@@ -357,3 +357,32 @@ def test_serve_no_signals_indexes_none(tmp_path: Path) -> None:
         ]  # fmt: skip
         assert ok(plain, "/api/frustration")["rows"] == []
         assert len(ok(plain, "/api/issues")["issues"]) == 2  # errors are still grouped
+
+
+def test_erasing_a_user_takes_their_errors_and_signals_out_of_every_count(
+    server: Running,
+) -> None:
+    done = cli("project", "add", "erasable", "--store", server.store_url)
+    key = re.search(r"ingest key (\S+),", done.stdout)
+    assert key, done.stdout
+    _, token = add_user(server.store_url, "dpo", "erasable")
+    for session, user in (("e1", "gone"), ("e2", "kept")):
+        body = batch(
+            session, 0, [*opening("/list"), identify(user), *SESSIONS["s3"][0]["events"][3:]]
+        )
+        request = urllib.request.Request(
+            f"{server.base}/ingest?key={key.group(1)}", json.dumps(body).encode(),
+            {"Content-Type": "text/plain"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert answer.status == 204
+
+    def counts() -> tuple[int, int]:
+        issues = server.api("/api/issues", token=token)[1]["issues"]
+        rows = server.api("/api/frustration", token=token)[1]["rows"]
+        return sum(i["count"] for i in issues), sum(r["count"] for r in rows)
+
+    # Each: a console error; a quick back, a rage burst of 3 clicks, each within 1 s of the error.
+    assert counts() == (2, 10)
+    assert server.api("/api/users/gone", "DELETE", token=token) == (200, {"deleted": 1})
+    assert counts() == (1, 5)
