@@ -167,7 +167,11 @@ def test_migrations_run_once_and_a_store_reopens(store_url: str) -> None:
         assert again.schema_version() == 3
         assert again.project("a") == A
         assert [b.seq for b in again.batches("a", "s")] == [0]
-    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
+    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [
+        (1,),
+        (2,),
+        (3,),
+    ]
 
 
 def open_at_once(store_url: str) -> None:
@@ -186,7 +190,11 @@ def open_at_once(store_url: str) -> None:
     for t in pool:
         t.join()
     assert errors == []
-    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
+    assert raw(store_url, "SELECT version FROM schema_version ORDER BY version") == [
+        (1,),
+        (2,),
+        (3,),
+    ]
 
 
 def test_stores_opened_at_once_migrate_once(store_url: str) -> None:
@@ -316,3 +324,29 @@ def test_a_failing_write_among_concurrent_ones_undoes_only_itself(store: Store) 
     assert put(store, "ghost", 1.0, 0)
     assert store.index_batch("a", "ghost", 1.0, 0, entry)
     assert store.session("a", "ghost") is not None
+
+
+def test_schema_3_moves_the_rage_clicks_of_a_schema_2_store_to_the_signals(store_url: str) -> None:
+    from service.store import postgres, sqlite
+
+    if store_url.startswith("sqlite:///"):
+        old: Store = type("V2", (sqlite.SqliteStore,), {"migrations": sqlite.MIGRATIONS[:2]})(
+            store_url.removeprefix("sqlite:///")
+        )
+    else:
+        old = type("V2", (postgres.PostgresStore,), {"migrations": postgres.MIGRATIONS[:2]})(
+            store_url
+        )
+    with old:
+        assert old.schema_version() == 2
+    raw(
+        store_url,
+        "INSERT INTO session_marks (project, session, t, kind, label)"
+        " VALUES ('a', 's', 5, 'rage_click', '3 clicks'), ('a', 's', 1, 'error', 'x')",
+    )
+    with open_store(store_url) as new:
+        assert new.schema_version() == 3
+    assert raw(store_url, "SELECT kind, label FROM session_marks") == [("error", "x")]
+    assert raw(store_url, "SELECT session, t, kind, label FROM session_signals") == [
+        ("s", 5.0, "rage_click", "3 clicks")
+    ]
