@@ -78,8 +78,11 @@ CONSOLE, NETWORK, CUSTOM = 22, 23, 24
 REACTIONS = frozenset({0, 1, 2, 3, 4, 8, 11, 12, 14, 15, 18, 19})
 NAV_PUSH, NAV_REPLACE, NAV_POP, NAV_HASH = 1, 2, 3, 4
 MAX_EVENT_NAME = 256
-# What a dead click can be on: links, buttons and form controls, by tag or ARIA role.
+# What a click is said to be on: the closest link, button or form control, by tag or ARIA role.
 CLICKABLE_TAGS = frozenset({"a", "button", "input", "select", "textarea", "summary", "label"})
+# Of those, what must show a reaction to a click (a dead click is one without): a text field, a
+# select or a file input waits for the user (typing, choosing) and changes nothing at the click.
+REACTING_INPUTS = frozenset({"button", "submit", "reset", "image", "checkbox", "radio"})
 CLICKABLE_ROLES = frozenset({"button", "link", "checkbox", "radio", "switch", "tab", "menuitem",
                              "menuitemcheckbox", "menuitemradio", "option"})  # fmt: skip
 ELEMENT, TEXT = 2, 3
@@ -518,14 +521,21 @@ def _is_clickable(tag: str, attrs: dict[str, str]) -> bool:
     return tag in CLICKABLE_TAGS or attrs.get("role", "").lower() in CLICKABLE_ROLES
 
 
+def _reacts(tag: str, attrs: dict[str, str]) -> bool:
+    tag = tag.lower()
+    if tag == "input":
+        return attrs.get("type", "text").lower() in REACTING_INPUTS
+    return tag not in ("select", "textarea", "label")
+
+
 def _target(chain: list[Link], ignore: list[Compound], text: Callable[[Any], str]) -> Target:
-    """What a click on chain[0] was on: the closest link, button or control, else the node."""
+    """What a click on chain[0] was on: the closest link, button or control, else the node;
+    `clickable` when that one should react to a click (service/signals.py, dead clicks)."""
     at = next((i for i, (tag, attrs, _) in enumerate(chain) if _is_clickable(tag, attrs)), None)
     tag, attrs, node = chain[at or 0]
-    ignored = at is not None and any(matches(ignore, t, a) for t, a, _ in chain[: at + 1])
-    return Target(
-        _label(tag, text(node), attrs), selector(tag, attrs), at is not None and not ignored
-    )
+    reacts = at is not None and _reacts(tag, attrs)
+    reacts = reacts and not any(matches(ignore, t, a) for t, a, _ in chain[: (at or 0) + 1])
+    return Target(_label(tag, text(node), attrs), selector(tag, attrs), reacts)
 
 
 SPACE = re.compile(r"\s+")

@@ -86,7 +86,7 @@ def test_a_builtin_batch_with_known_answers() -> None:
     assert s.urls == (URL, URL + "cart", URL + "cart#pay")
     assert s.clicks == (
         Click(at(110), 40, 20, 5, 'button "Pay now"', "button.pay", True, URL),
-        Click(at(400), 90, 20, 8, 'input "Search"', "input", True, URL),  # its aria-label
+        Click(at(400), 90, 20, 8, 'input "Search"', "input", False, URL),  # a text field
     )
     assert (s.inputs, s.navigations, s.errors) == (3, 1, 1)  # pushState is no navigation
     assert s.marks == (

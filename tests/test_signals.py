@@ -226,3 +226,18 @@ def test_what_the_recorder_says_a_click_was_on_comes_first() -> None:
     assert (printer.selector, printer.clickable) == ("button.print.big", False)
     assert (card.selector, card.clickable) == ("div.card", False)
     assert (garbage.selector, garbage.label) == ("", "")
+
+
+def test_a_text_field_or_a_select_waits_for_the_user_and_is_no_dead_click_candidate() -> None:
+    fields = [0, 1, [[2, 2, "html", {}, [[2, 3, "body", {}, [
+        [2, 4, "input", {"type": "email", "id": "mail"}, []],
+        [2, 5, "select", {}, []],
+        [2, 6, "input", {"type": "checkbox"}, []],
+        [2, 7, "label", {}, [[3, 8, "Remember me"]]],
+    ]]]]]]  # fmt: skip
+    events = [[T.SNAPSHOT, 1, fields, 0, 0], *([T.MOUSE, 10 * n, 2, n, 1, 1] for n in (4, 5, 6, 7))]
+    mail, select, box, label = summarize("builtin", PAGE, events).clicks
+    assert (mail.selector, mail.clickable) == ("input#mail", False)
+    assert (select.selector, select.clickable) == ("select", False)
+    assert (box.selector, box.clickable) == ("input", True)
+    assert (label.selector, label.clickable) == ("label", False)
