@@ -5,6 +5,8 @@ import { ApiError, sessions } from "./api";
 import type { Session, SessionPage } from "./api";
 import { h, fill } from "./dom";
 import { ago, shortUrl, span, when } from "./format";
+import { conditionCount, emptySegment, fromBase64Url, fromJson, savedControls, segmentBuilder, toBase64Url, toJson } from "./segment";
+import type { GroupState } from "./segment";
 import { topBar } from "./shell";
 
 const SORTS = ["start", "duration", "active", "clicks", "errors"] as const;
@@ -12,7 +14,7 @@ type SortKey = (typeof SORTS)[number];
 const LIMITS = [25, 50, 100, 200];
 const DEFAULT_LIMIT = 50;
 /** Query parameters the list understands; anything else in the URL is dropped. */
-const KEYS = ["url", "error", "rage", "min_duration", "max_duration", "from", "to", "user", "prop", "sort", "limit", "offset"];
+const KEYS = ["url", "error", "rage", "min_duration", "max_duration", "from", "to", "user", "prop", "segment", "sort", "limit", "offset"];
 
 /** The page's query, cleaned: what the API is asked. */
 export function listQuery(search: string): URLSearchParams {
@@ -31,6 +33,17 @@ function sortOf(q: URLSearchParams): { key: SortKey; desc: boolean } {
 function intOf(q: URLSearchParams, key: string, fallback: number): number {
   const n = Number(q.get(key));
   return q.has(key) && Number.isFinite(n) ? Math.trunc(n) : fallback;
+}
+
+/** The segment a query carries, as the builder's state (null: none, or not readable). */
+function segmentOf(q: URLSearchParams): GroupState | null {
+  const raw = q.get("segment");
+  if (!raw) return null;
+  try {
+    return fromJson(fromBase64Url(raw));
+  } catch {
+    return null;
+  }
 }
 
 /** yyyy-mm-dd of a local day <-> epoch ms of its first (from) or last (to) millisecond. */
@@ -82,6 +95,63 @@ export function listPage(root: HTMLElement): void {
     error: h("input", { name: "error", type: "checkbox", value: "1" }),
     rage: h("input", { name: "rage", type: "checkbox", value: "1" }),
   };
+  // The segment: AND/OR groups of conditions (service/segments.py), applied as ?segment=.
+  const seg = { root: segmentOf(listQuery(location.search)) ?? emptySegment() };
+  const segToggle = h("button", { type: "button", class: "btn seg-toggle", id: "segment-toggle", "aria-expanded": "false", "aria-controls": "segment-panel" });
+  const segApply = h("button", { type: "button", class: "btn primary", id: "segment-apply" }, "Apply segment");
+  const segClear = h("button", { type: "button", class: "btn ghost", id: "segment-clear" }, "Remove segment");
+  const segDirty = h("span", { class: "seg-dirty muted", id: "segment-dirty", hidden: true }, "Not applied yet");
+  const builder = segmentBuilder(seg, () => (segDirty.hidden = false));
+  const applySegment = (): void => {
+    const json = toJson(seg.root);
+    const q = listQuery(location.search);
+    if (json === null) q.delete("segment");
+    else q.set("segment", toBase64Url(json));
+    q.delete("offset");
+    segDirty.hidden = true;
+    go(q);
+  };
+  segApply.addEventListener("click", applySegment);
+  segClear.addEventListener("click", () => {
+    seg.root = emptySegment();
+    builder.render();
+    applySegment();
+  });
+  const saved = savedControls(
+    () => toJson(seg.root),
+    (segment) => {
+      seg.root = fromJson(segment) ?? emptySegment();
+      builder.render();
+      applySegment();
+    },
+  );
+  const segPanel = h(
+    "section",
+    { class: "segment-panel", id: "segment-panel", "aria-label": "Segment", hidden: true },
+    h("div", { class: "seg-panel-head" }, h("h2", {}, "Segment"), h("span", { class: "muted" }, "Conditions on what happened in the session, combined with AND / OR.")),
+    builder.el,
+    h("div", { class: "seg-actions" }, segApply, segClear, segDirty, h("div", { class: "spacer" }), saved),
+  );
+  segToggle.addEventListener("click", () => {
+    segPanel.hidden = !segPanel.hidden;
+    segToggle.setAttribute("aria-expanded", segPanel.hidden ? "false" : "true");
+  });
+  const showSegment = (q: URLSearchParams): void => {
+    const raw = q.get("segment");
+    let n = 0;
+    try {
+      n = raw ? conditionCount(fromBase64Url(raw)) : 0;
+    } catch {
+      n = 0;
+    }
+    fill(segToggle, "Segment", n ? h("span", { class: "count-pill" }, `${n} ${n === 1 ? "condition" : "conditions"}`) : null);
+    segToggle.classList.toggle("active", n > 0);
+    if (n && segPanel.hidden) {
+      segPanel.hidden = false;
+      segToggle.setAttribute("aria-expanded", "true");
+    }
+  };
+
   const clear = h("button", { type: "button", class: "btn ghost", id: "clear-filters" }, "Clear");
   const form = h(
     "form",
@@ -98,7 +168,7 @@ export function listPage(root: HTMLElement): void {
       h("label", { class: "toggle" }, f.rage, h("span", {}, "Has rage click")),
     ),
     // Filters apply as they change; the submit button is there for Enter (implicit submission).
-    h("div", { class: "field actions" }, h("button", { type: "submit", class: "visually-hidden", id: "apply-filters", tabindex: -1 }, "Apply"), clear),
+    h("div", { class: "field actions" }, h("button", { type: "submit", class: "visually-hidden", id: "apply-filters", tabindex: -1 }, "Apply"), segToggle, clear),
   );
 
   const summary = h("span", { id: "total", class: "total" });
@@ -147,6 +217,7 @@ export function listPage(root: HTMLElement): void {
       { class: "list-page" },
       h("div", { class: "page-head" }, h("h1", {}, "Sessions"), summary),
       form,
+      segPanel,
       h("div", { class: "table-card" }, status, h("div", { class: "table-scroll" }, table), h("div", { class: "pager" }, pageInfo, h("div", { class: "pager-buttons" }, limit, prev, next))),
     ),
   );
@@ -185,12 +256,14 @@ export function listPage(root: HTMLElement): void {
     // A size from a shared URL that the menu lacks: shown as it is, not as the default.
     if (!LIMITS.includes(n) && !limit.querySelector(`option[value="${n}"]`)) limit.append(h("option", { value: n }, `${n} per page`));
     limit.value = String(n);
+    showSegment(q);
   };
 
   const go = (q: URLSearchParams, replace = false): void => {
     const search = q.toString();
     const target = `${location.pathname}${search ? `?${search}` : ""}`;
     if (target !== location.pathname + location.search) history[replace ? "replaceState" : "pushState"](null, "", target);
+    showSegment(q);
     void load();
   };
 
@@ -264,6 +337,9 @@ export function listPage(root: HTMLElement): void {
     const q = listQuery(location.search);
     const kept = new URLSearchParams();
     for (const key of ["sort", "limit"]) if (q.has(key)) kept.set(key, q.get(key)!);
+    seg.root = emptySegment();
+    builder.render();
+    segDirty.hidden = true;
     toForm(kept);
     go(kept);
   });
@@ -297,6 +373,9 @@ export function listPage(root: HTMLElement): void {
     go(q);
   });
   window.addEventListener("popstate", () => {
+    seg.root = segmentOf(listQuery(location.search)) ?? emptySegment();
+    builder.render();
+    segDirty.hidden = true;
     toForm(listQuery(location.search));
     void load();
   });

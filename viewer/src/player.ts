@@ -7,8 +7,9 @@ import type { Replayer, Speed } from "../../recorder/src/replay/index";
 import { activityTimes, inactiveSpans, spanAt } from "./activity";
 import { clickLabels } from "./labels";
 import type { Span } from "./activity";
-import { ApiError, batches, deleteSession, session } from "./api";
-import type { Marker, MarkerKind, SessionDetail } from "./api";
+import { ApiError, batches, clip, deleteSession, session, sessionErrors } from "./api";
+import type { Marker, MarkerKind, SessionDetail, SessionError } from "./api";
+import { actionList } from "./widgets";
 import { h } from "./dom";
 import { clock, shortUrl, span, when } from "./format";
 import { topBar } from "./shell";
@@ -19,9 +20,24 @@ const KINDS: { kind: MarkerKind; label: string }[] = [
   { kind: "click", label: "Clicks" },
   { kind: "error", label: "Errors" },
   { kind: "rage_click", label: "Rage clicks" },
+  { kind: "dead_click", label: "Dead clicks" },
+  { kind: "quick_back", label: "Quick backs" },
+  { kind: "error_click", label: "Error clicks" },
   { kind: "checkpoint", label: "Checkpoints" },
 ];
-const KIND_NAME: Record<MarkerKind, string> = { navigation: "Navigation", click: "Click", error: "Error", rage_click: "Rage click", checkpoint: "Checkpoint" };
+const KIND_NAME: Record<MarkerKind, string> = {
+  navigation: "Navigation",
+  click: "Click",
+  error: "Error",
+  rage_click: "Rage click",
+  dead_click: "Dead click",
+  quick_back: "Quick back",
+  error_click: "Error click",
+  checkpoint: "Checkpoint",
+};
+/** A clip around the current time when the user sets no range: this much either side. */
+const CLIP_AROUND_MS = 5000;
+const CLIP_MAX_MS = 5 * 60_000; // the server refuses longer clips
 const SKIP_KEY = "rc-skip-inactivity";
 const SPEED_KEY = "rc-speed";
 
@@ -157,6 +173,20 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   const momentLink = h("input", { id: "moment-link", class: "moment-link mono", readonly: true, "aria-label": "Link to this moment" });
   const momentBox = h("div", { class: "moment", hidden: true }, momentLink);
   const toast = h("div", { id: "toast", class: "toast", role: "status", "aria-live": "polite" });
+  // Export clip: the range the user sets (seconds), or 5 s either side of now when left empty.
+  const clipFrom = h("input", { id: "clip-from", type: "number", min: 0, step: "any", placeholder: "now − 5", inputmode: "decimal", class: "clip-input" });
+  const clipTo = h("input", { id: "clip-to", type: "number", min: 0, step: "any", placeholder: "now + 5", inputmode: "decimal", class: "clip-input" });
+  const clipButton = h("button", { id: "export-clip", class: "btn", type: "button", title: "Download the range as an animated WebP (at most 5 min)" }, "Export clip");
+  const clipStatus = h("span", { id: "clip-status", class: "clip-status", role: "status", "aria-live": "polite" });
+  const clipBar = h(
+    "div",
+    { class: "clip-bar", id: "clip-bar" },
+    h("span", { class: "field-label" }, "Clip"),
+    h("label", { class: "clip-field" }, h("span", {}, "from"), clipFrom),
+    h("label", { class: "clip-field" }, h("span", {}, "to"), clipTo, h("span", { class: "muted" }, "s")),
+    clipButton,
+    clipStatus,
+  );
   stage.append(toast);
 
   for (const m of markers) {
@@ -191,10 +221,12 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
         speedGroup,
         copyButton,
       ),
+      clipBar,
       momentBox,
     ),
   );
   body.append(panel);
+  void errorsSection(id, panel, (t) => seekTo(t), events);
 
   // State changes ---------------------------------------------------------------------------
   function pct(t: number): number {
@@ -258,6 +290,46 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
     else (momentLink.select(), say("Copy the link below"));
   });
   momentLink.addEventListener("focus", () => momentLink.select());
+  clipButton.addEventListener("click", () => {
+    const now = replayer.currentTime;
+    const seconds = (input: HTMLInputElement): number | null => (input.value.trim() === "" || !Number.isFinite(Number(input.value)) ? null : Number(input.value) * 1000);
+    const f = seconds(clipFrom);
+    const t = seconds(clipTo);
+    let from: number;
+    let to: number;
+    if (f === null && t === null) {
+      // 10 s around now, shifted inside the session near its ends.
+      to = Math.min(duration, Math.max(0, now - CLIP_AROUND_MS) + 2 * CLIP_AROUND_MS);
+      from = Math.max(0, to - 2 * CLIP_AROUND_MS);
+    } else if (t === null) {
+      from = f!;
+      to = Math.min(duration, from + 2 * CLIP_AROUND_MS);
+    } else {
+      to = t;
+      from = f ?? Math.max(0, to - 2 * CLIP_AROUND_MS);
+    }
+    from = Math.round(from);
+    to = Math.round(to);
+    clipButton.disabled = true;
+    clipStatus.className = "clip-status busy";
+    clipStatus.textContent = `making clip ${clock(from)}–${clock(to)}...${to - from > CLIP_MAX_MS ? " (over 5 min: the server may refuse)" : ""}`;
+    clip(id, from, to).then(
+      ({ blob, name }) => {
+        const href = URL.createObjectURL(blob);
+        const a = h("a", { href, download: name, hidden: true });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(href), 60_000);
+        clipStatus.className = "clip-status done";
+        clipStatus.textContent = `Clip ${clock(from)}–${clock(to)} downloaded (${Math.max(1, Math.round(blob.size / 1024))} KB)`;
+      },
+      (err: unknown) => {
+        clipStatus.className = "clip-status bad";
+        clipStatus.textContent = `No clip: ${err instanceof ApiError ? `${err.message} (${err.status})` : String(err instanceof Error ? err.message : err)}`;
+      },
+    ).finally(() => (clipButton.disabled = false));
+  });
 
   // Dragging the timeline seeks as it moves (once per frame); playback resumes on release.
   let dragging = false;
@@ -506,4 +578,63 @@ function eventsPanel(markers: Marker[], onPick: ((m: Marker) => void) | null): {
   );
   const panel = h("aside", { class: "sidebar" }, h("div", { class: "sidebar-head" }, h("h2", {}, "Events"), h("span", { class: "muted" }, String(markers.length))), filters, list);
   return { panel, list, items };
+}
+
+const ERROR_KIND: Record<string, string> = { error: "JS error", console: "Console error", network: "Failed request" };
+
+/** The session's errors (GET /api/sessions/ID/errors) at the top of the sidebar: message,
+ * kind, stack and the last actions before it; a click seeks to it. With ?issue=FP the first
+ * error of that issue is shown expanded. */
+async function errorsSection(id: string, panel: HTMLElement, seek: (t: number) => void, events: readonly unknown[]): Promise<void> {
+  let found: SessionError[];
+  try {
+    found = (await sessionErrors(id)).errors;
+  } catch {
+    return; // the events panel still lists the error markers
+  }
+  if (!found.length) return;
+  // Clicks the index could not name (see labels.ts) get the stream's name, as markers do.
+  if (found.some((e) => e.before.some((a) => a.kind === "click" && !a.label))) {
+    const clicks = clickLabels(events);
+    for (const e of found) {
+      for (const a of e.before) {
+        if (a.kind === "click" && !a.label) a.label = clicks.find((c) => Math.abs(c.t - a.t) <= 1)?.label ?? "";
+      }
+    }
+  }
+  const wanted = new URLSearchParams(location.search).get("issue");
+  const open = wanted ? found.findIndex((e) => e.fingerprint === wanted) : -1;
+  const items = found.map((e, i) => {
+    const body = h(
+      "div",
+      { class: "err-body", id: `err-body-${i}`, hidden: i !== open },
+      e.url ? h("div", { class: "err-url mono", title: e.url }, shortUrl(e.url)) : null,
+      e.stack ? h("pre", { class: "stack" }, e.stack) : h("p", { class: "muted" }, "No stack."),
+      h("span", { class: "field-label" }, "Before it"),
+      actionList(e.before),
+    );
+    const head = h(
+      "button",
+      { type: "button", class: "err-head", "aria-expanded": i === open ? "true" : "false", "aria-controls": `err-body-${i}`, title: "Go to this error" },
+      h("span", { class: "ev-dot", "aria-hidden": "true" }),
+      h("span", { class: "ev-text" }, h("span", { class: "ev-kind" }, ERROR_KIND[e.kind] ?? e.kind), h("span", { class: "err-message" }, e.message)),
+      h("span", { class: "ev-time mono" }, clock(e.t)),
+    );
+    head.addEventListener("click", () => {
+      const expanded = head.getAttribute("aria-expanded") === "true";
+      // A click goes to the error and opens it; a second click on the open one closes it.
+      if (!expanded || !body.hidden) seek(e.t);
+      head.setAttribute("aria-expanded", expanded ? "false" : "true");
+      body.hidden = expanded;
+    });
+    return h("li", { class: `err-item kind-error${i === open ? " wanted" : ""}`, "data-t": e.t, "data-kind": e.kind, "data-fp": e.fingerprint ?? "" }, head, body);
+  });
+  const section = h(
+    "section",
+    { class: "errors-panel", id: "errors-panel", "aria-label": "Errors" },
+    h("div", { class: "sidebar-head" }, h("h2", {}, "Errors"), h("span", { class: "muted" }, String(found.length))),
+    h("ol", { class: "err-list", id: "session-errors" }, ...items),
+  );
+  panel.prepend(section);
+  items[open]?.scrollIntoView({ block: "nearest" });
 }
