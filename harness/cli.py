@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "schema":
                 print(json.dumps(json_schema(), indent=2))
                 return EXIT_OK
-            case "serve" | "user" | "project" | "clip":
+            case "serve" | "user" | "project" | "clip" | "demo":
                 return service_cli.dispatch(args)
     except (ScenarioError, BadInput, BrowserUnavailable) as e:
         print(f"replaycheck: {e}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The service's commands in `replaycheck` (SPEC.md): serve, user add, project add, clip."""
+"""The service's commands in `replaycheck` (SPEC.md): serve, user add, project add, clip, demo."""
 
 from __future__ import annotations
 
@@ -99,6 +99,10 @@ def add_commands(commands: Any) -> None:
     clip.add_argument("--project", metavar="P", help="the session's project (default: found)")
     clip.add_argument("--store", default=DEFAULT_STORE, metavar="URL")
 
+    from service import demo  # here: service.demo imports this module
+
+    demo.add_command(commands, DEFAULT_STORE)
+
 
 def _positive(text: str) -> float:
     try:
@@ -149,6 +153,10 @@ def dispatch(args: argparse.Namespace) -> int:
                 return _project_add(args)
             case "clip":
                 return _clip(args)
+            case "demo":
+                from service import demo
+
+                return demo.run(args)
     except (StoreError, CommandError, ClipError) as e:
         print(f"replaycheck: {e}", file=sys.stderr)
         return 2
