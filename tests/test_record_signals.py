@@ -21,7 +21,8 @@ from tests.test_record import ROOT, Recording, bundle
 
 __all__ = ["bundle"]  # the bundle fixture (built by build.mjs), used here
 
-META, CONSOLE, NETWORK, CUSTOM = 0, 22, 23, 24
+META, MOUSE, NAVIGATION, CONSOLE, NETWORK, CUSTOM = 0, 6, 8, 22, 23, 24
+CLICK, LOAD = 2, 0  # MouseKind.Click, NavigationKind.Load
 PAGE = "<!doctype html><html lang=en><title>signals</title><h1>Signals</h1><p>hello</p></html>"
 EMAIL = "jane.doe@corp.com"
 SIGNALS = 20  # index.ts: console events (and failed requests) per second per page
@@ -45,7 +46,9 @@ def record(worker: Worker, bundle: str) -> Iterator[Record]:
     """Record a small page served by the harness server."""
     contexts: list[BrowserContext] = []
 
-    def record(before: str = "", before_record: str = "", **options: Any) -> Recording:
+    def record(
+        before: str = "", before_record: str = "", page: str = PAGE, **options: Any
+    ) -> Recording:
         session = uuid.uuid4().hex
         context = worker.browser.new_context()
         contexts.append(context)
@@ -56,7 +59,7 @@ def record(worker: Worker, bundle: str) -> Iterator[Record]:
         tab = context.new_page()
         errors: list[str] = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.goto(worker.server.add_asset(f"signals/{session}.html", PAGE, "text/html"))
+        tab.goto(worker.server.add_asset(f"signals/{session}.html", page, "text/html"))
         return Recording(tab, session, worker.server, errors)
 
     yield record
@@ -304,6 +307,145 @@ def test_track_sends_custom_events_with_props(record: Record) -> None:
         ["n" * 256, {}],
         ["from the recorder", {"step": 2}],
     ]
+
+
+# What a click was on (Mouse event, 7th element) ---------------------------------------------
+
+
+CLICKS = """<!doctype html><html lang=en><title>clicks</title><body>
+<button id="buy" class="btn primary big"><span id="in">Buy</span></button>
+<div id="plain" class="card">  Plain
+   words here </div>
+<a id="go" href="#next"><b>Next   page</b></a>
+<div id="user-jane-doe" class="secret x" role="button">Jane Doe, 12 Main St</div>
+<input id="q" class="search" placeholder="Search products">
+<input id="pw" type="password" value="hunter22">
+<div id="deep" class="unmasked"><p>one <i>two</i> three</p></div>
+</body></html>"""
+
+
+def clicks_on(rec: Recording, *selectors: str) -> list[Event]:
+    """Click each element (at its center, a real pointer click), then the click events' targets."""
+    for sel in selectors:
+        rec.page.click(sel)
+    events = [e for e in of(rec.events(), MOUSE) if e[2] == CLICK]
+    assert len(events) == len(selectors), events
+    assert all(len(e) == 7 for e in events), events
+    return [e[6] for e in events]
+
+
+def test_a_click_says_what_it_was_on(record: Record) -> None:
+    rec = record(page=CLICKS)
+    assert clicks_on(rec, "#in", "#plain", "#go b", "#q", "#deep i") == [
+        ["button#buy.btn.primary", "Buy", 1],  # the closest control, its first two classes
+        ["div#plain.card", "Plain words here", 0],  # the target itself, whitespace collapsed
+        ["a#go", "Next page", 1],
+        ["input#q.search", "Search products", 1],  # no text: its placeholder
+        ["i", "two", 0],  # no control around it: the target itself, no id or class
+    ]
+
+
+def test_a_click_target_is_masked_as_the_snapshot_masks_it(record: Record) -> None:
+    rec = record(page=CLICKS, mask=[".secret"], block=["#pw"])
+    [secret, pw, in_button] = clicks_on(rec, "#user-jane-doe", "#pw", "#in")
+    # role=button: a control; its text masked (stars, spaces and hyphens kept).
+    assert secret[0] == "div#user-jane-doe.secret.x" and secret[2] == 1
+    assert re.fullmatch(r"[*\s,]+", secret[1]) and len(secret[1]) == len("Jane Doe, 12 Main St")
+    assert set(secret[1]) <= {"*", " "}, secret
+    assert pw == ["input#pw", "", 1], "a blocked element: its id, no label"
+    assert in_button == ["button#buy.btn.primary", "Buy", 1]
+    assert "Jane" not in rec.raw() and "hunter22" not in rec.raw()
+
+
+def test_a_click_label_is_stars_under_mask_all_text(record: Record) -> None:
+    rec = record(page=CLICKS, maskAllText=True)
+    targets = clicks_on(rec, "#in", "#plain", "#go b", "#q")
+    assert [t[0] for t in targets] == [
+        "button#buy.btn.primary",
+        "div#plain.card",
+        "a#go",
+        "input#q.search",
+    ]
+    for t in targets:
+        assert t[1] and set(t[1]) <= {"*", " "}, t
+    assert "Plain" not in rec.raw() and "Search" not in rec.raw()
+
+
+def test_a_click_label_has_pii_starred_and_an_id_with_pii_is_left_out(record: Record) -> None:
+    page = (
+        f"<!doctype html><html lang=en><body><button id='{EMAIL}' class='ok {EMAIL}'>"
+        f"Mail {EMAIL} now</button>"
+        "<button id=long>" + "word " * 40 + "</button></body></html>"
+    )
+    rec = record(page=page)
+    [mail, long] = clicks_on(rec, "button >> nth=0", "#long")
+    assert mail == ["button.ok", "Mail " + "*" * len(EMAIL) + " now", 1]
+    assert long == ["button#long", ("word " * 12).strip(), 1], "at most 60 characters"
+    assert EMAIL not in rec.raw()
+
+
+def test_an_element_added_after_the_first_flush_is_reported(record: Record) -> None:
+    rec = record()
+    rec.flush()
+    rec.page.evaluate(
+        """() => {
+          const b = document.createElement("button");
+          b.id = "late"; b.className = "cta"; b.setAttribute("aria-label", "Open menu");
+          b.innerHTML = "<svg width=20 height=20><rect width=20 height=20 /></svg>";
+          document.body.append(b);
+        }"""
+    )
+    rec.page.click("#late rect")
+    [click] = [e for e in of(rec.events(), MOUSE) if e[2] == CLICK]
+    assert click[6] == ["button#late.cta", "Open menu", 1], "no text: its aria-label"
+    assert click[3] > 0, "the node has an id: the mutation carried it"
+
+
+def test_a_click_on_the_document_and_other_mouse_events_carry_no_target(record: Record) -> None:
+    rec = record()
+    rec.page.evaluate("() => document.dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    rec.page.click("h1")
+    mouse = of(rec.events(), MOUSE)
+    clicks = [e for e in mouse if e[2] == CLICK]
+    assert [len(e) for e in clicks] == [6, 7] and clicks[1][6] == ["h1", "Signals", 0]
+    assert all(len(e) == 6 for e in mouse if e[2] != CLICK), "down and up: no target"
+    assert rec.errors == []
+
+
+# A page load reached by back/forward ---------------------------------------------------------
+
+
+def test_a_load_by_back_forward_says_so(worker: Worker, bundle: str) -> None:
+    session = uuid.uuid4().hex
+    config = {"ingestUrl": worker.server.ingest_url(session), "session": session}
+    context = worker.browser.new_context()
+    try:
+        context.add_init_script(init(bundle, json.dumps(config)))
+        # no-store: the back page is loaded again, not restored from the bfcache.
+        nocache = {"Cache-Control": "no-store"}
+        page = "<!doctype html><html lang=en><title>{0}</title><a href='{1}'>{1}</a></html>"
+        a = worker.server.add_asset(
+            f"nav/{session}/a.html", page.format("a", "b.html"), "text/html", nocache
+        )
+        b = worker.server.add_asset(
+            f"nav/{session}/b.html", page.format("b", "a.html"), "text/html", nocache
+        )
+        tab = context.new_page()
+        tab.goto(a)
+        tab.evaluate("window.__rec.flush()")
+        tab.click("a")
+        tab.wait_for_url(b)
+        tab.evaluate("window.__rec.flush()")
+        tab.go_back()
+        tab.wait_for_url(a)
+        tab.wait_for_function("() => !!window.__rec")
+        assert tab.evaluate("performance.getEntriesByType('navigation')[0].type") == "back_forward"
+        tab.evaluate("window.__rec.flush()")
+        rec = Recording(tab, session, worker.server, [])
+        loads = [e for e in of(rec.events(), NAVIGATION) if e[2] == LOAD]
+        assert [e[3:] for e in loads] == [[a], [b], [a, 1]], loads
+    finally:
+        context.close()
 
 
 # The replayer --------------------------------------------------------------------------------

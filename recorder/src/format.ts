@@ -156,9 +156,15 @@ export type InputEvent = [type: EventType.Input, t: number, node: Id, value: str
 export type ScrollEvent = [type: EventType.Scroll, t: number, node: Id, x: number, y: number];
 /** Sampled pointer positions; dt is each position's offset from t. */
 export type MouseMoveEvent = [type: EventType.MouseMove, t: number, positions: [x: number, y: number, dt: number][]];
-export type MouseEvent = [type: EventType.Mouse, t: number, kind: MouseKind, node: Id, x: number, y: number];
+/** What a click was on (MouseKind.Click only): the closest link, button or control of the target,
+ * else the target; its selector (tag#id.class.class, as service/index.py `selector` builds it from
+ * the snapshot) and its label (its text, else aria-label, title, alt, value, placeholder, name; at
+ * most 60 characters), each masked as the snapshot masks them; control 1 when such a control was found. */
+export type ClickTarget = [selector: string, label: string, control: 0 | 1];
+export type MouseEvent = [type: EventType.Mouse, t: number, kind: MouseKind, node: Id, x: number, y: number, target?: ClickTarget];
 export type ViewportEvent = [type: EventType.Viewport, t: number, width: number, height: number];
-export type NavigationEvent = [type: EventType.Navigation, t: number, kind: NavigationKind, href: string];
+// back: 1 on a Load reached by back/forward (the navigation timing entry's type is back_forward).
+export type NavigationEvent = [type: EventType.Navigation, t: number, kind: NavigationKind, href: string, back?: 1];
 export type ErrorEvent = [type: EventType.Error, t: number, message: string, stack: string];
 export type CheckpointEvent = [type: EventType.Checkpoint, t: number, name: string];
 /** A <style>/<link> sheet whose rules changed (insertRule, deleteRule, replaceSync): its new text. */

@@ -3,11 +3,11 @@
 // into ~5 ms tasks. Events held until that snapshot is out keep their order behind it.
 
 import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, NavigationKind } from "../format";
-import type { Event as RcEvent, SerializedNode, UserProps } from "../format";
-import { Kind, St, cfg, configure, hit, maskText, stateOf, textMasked } from "./mask";
+import type { ClickTarget, Event as RcEvent, SerializedNode, UserProps } from "../format";
+import { Kind, St, bits, cfg, configure, hit, maskText, matches, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
 import { mutations, parentId } from "./mutations";
-import { warmPii } from "./pii";
+import { W, warmPii } from "./pii";
 import {
   MO,
   add,
@@ -41,7 +41,7 @@ import {
   idOf,
   imageData,
   lastCanvas,
-  isPassword,
+  ownState,
   userValidity,
   validity,
   run,
@@ -380,7 +380,10 @@ const finishSnapshot = (): void => {
 const snapshotDone = (): void => {
   // Stamped with the recording's start: everything held happened after it. Not queued at the
   // start, which must stay short: masking the URL is the PII detector's first (costly) use.
-  enqueue([EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)]);
+  const load: RcEvent = [EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)];
+  // Reached by back/forward (not restored from the bfcache, which makes no new load): said, for quick backs.
+  if ((performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined)?.type == "back_forward") load[4] = 1;
+  enqueue(load);
   enqueue([
     EventType.Meta,
     t0,
@@ -458,7 +461,7 @@ const inputChanged = (el: Element): void => {
   hit.v = false;
   if (i.type == "checkbox" || i.type == "radio") v = i.checked;
   else {
-    const st = (stateOf(el) & ~St.Input) | (isPassword(el) ? St.Password : 0);
+    const st = ownState(el, stateOf(el));
     if (i.type == "select-multiple") {
       v = [];
       for (const o of (el as HTMLSelectElement).selectedOptions) add(v, maskText(o.value, st, Kind.Value));
@@ -571,6 +574,63 @@ const dialog = (d: Element, state: DialogState): void => {
   if (!id || d.localName != "dialog" || lastDialog.get(d) === state) return;
   lastDialog.set(d, state);
   out([EventType.Dialog, ts(), id, state]);
+};
+
+/** What clicks are on: service/index.py's _is_clickable. */
+const CONTROL = "a[href],button,input:not([type=hidden i]),select,textarea,summary,label";
+const ROLE = /^(button|link|checkbox|radio|switch|tab|menuitem(checkbox|radio)?|option)$/i;
+/** An id (60) or class (40) the server keeps in a selector (Python's \w is Unicode's). */
+const word = (s: string, n: number): boolean => new RegExp(`^[${W}-]{1,${n}}$`, "u").test(s);
+
+/**
+ * What a click on `t` was on (ClickTarget), as the snapshot shows it: inside a blocked element,
+ * the outermost one, with no label; id, classes and text masked by the serializer's gates (text
+ * node by node, in its place). No layout read; the text walk stops at 60 characters or 1,000
+ * nodes. Undefined when the page's DOM throws.
+ */
+const told = (t: Element): ClickTarget | undefined => {
+  try {
+    for (let b: Element | null | undefined | "" = cfg.block && t.closest(cfg.block); b; b = b.parentElement?.closest(cfg.block)) t = b;
+    let c: Element | null = t,
+      s = "",
+      n = 0;
+    while (c && !c.matches(CONTROL) && !ROLE.test(c.getAttribute("role")!)) c = c.parentElement;
+    const el = c || t,
+      st = stateOf(el),
+      own = ownState(el, st),
+      attr = (name: string): string => maskText(el.getAttribute(name) || "", own, Kind.Attr),
+      id = attr("id"),
+      visit = (p: Node, st: number): unknown =>
+        !matches(p as Element, cfg.block) &&
+        !/^(script|style|textarea)$/.test((p as Element).localName) &&
+        ((k: Node | null) => {
+          for (; k && n++ < 1000 && s.length < 61; k = k.nextSibling)
+            if (k.nodeType == 3) s = (s + maskText((k as Text).data, st, Kind.Text)).replace(/\s+/g, " ").trimStart();
+            else if (k.nodeType == 1) visit(k, st | bits(k as Element));
+        })(p.firstChild);
+    visit(el, st);
+    // No text: the first attribute that names it, but a field's masked value (and a blocked
+    // element's, whose attributes are not recorded but its id and class).
+    for (const a of "aria-label title alt value placeholder name".split(" ")) {
+      const v = el.getAttribute(a)?.trim();
+      if (!s && v && !matches(el, cfg.block) && (a != "value" || BUTTON.test((el as HTMLInputElement).type) || maskText(v, own, Kind.Value) == v))
+        s = maskText(v, own, Kind.Text);
+    }
+    return [
+      el.localName.toLowerCase() +
+        (word(id, 60) ? "#" + id : "") +
+        attr("class")
+          .trim()
+          .split(/\s+/)
+          .slice(0, 2)
+          .map((k) => (word(k, 40) ? "." + k : ""))
+          .join(""),
+      s.replace(/\s+/g, " ").slice(0, 60).trim(),
+      c ? 1 : 0,
+    ];
+  } catch {
+    return undefined;
+  }
 };
 
 const navigated = (kind: NavigationKind): void => {
@@ -745,8 +805,11 @@ export const record = (options: RecordOptions): Recorder | null => {
         doc,
         type,
         guard((e: Event) => {
-          const m = e as MouseEvent;
-          out([EventType.Mouse, ts(), kind, idOf(m.composedPath()[0] as Node), round(m.clientX), round(m.clientY)]);
+          const m = e as MouseEvent,
+            t = m.composedPath()[0] as Element,
+            ev: RcEvent = [EventType.Mouse, ts(), kind, idOf(t), round(m.clientX), round(m.clientY)];
+          if (kind == MouseKind.Click && t.nodeType == 1) ev[6] = told(t);
+          out(ev);
         }),
       ),
     );

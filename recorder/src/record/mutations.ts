@@ -4,9 +4,9 @@
 
 import { EventType } from "../format";
 import type { MutationEvent } from "../format";
-import { Kind, St, cfg, hit, maskText, matches, stateOf, up } from "./mask";
+import { Kind, cfg, hit, maskText, matches, stateOf, up } from "./mask";
 import { add } from "./native";
-import { attrValue, blocked, idOf, ids, isPassword, opaque, serialize, walk } from "./serialize";
+import { attrValue, blocked, idOf, ids, opaque, ownState, serialize, walk } from "./serialize";
 
 /** How adds and removes name a parent: a shadow root is minus its host's id. */
 export const parentId = (p: Node): number => (p.nodeType == 11 ? -idOf((p as ShadowRoot).host) : idOf(p));
@@ -91,7 +91,7 @@ export const mutations = (groups: [MutationRecord[], number][], w: number, t: nu
   const changes: MutationEvent[4] = [];
   for (const [el, names] of attrs) {
     if (!el.isConnected || pending.has(el) || blocked.has(el) || covered(up(el))) continue;
-    const st = (stateOf(el) & ~St.Input) | (isPassword(el) ? St.Password : 0);
+    const st = ownState(el, stateOf(el));
     for (const name of names) {
       const v = el.getAttribute(name);
       hit.v = false;

@@ -17,7 +17,7 @@ import { RULES } from "./tables";
 type Kind = PiiSpan["kind"];
 
 // Python's Unicode \w: a letter, a number or "_".
-const W = "\\p{L}\\p{N}_";
+export const W = "\\p{L}\\p{N}_";
 const re = (source: string): RegExp => new RegExp(source, "gu");
 // Not inside an IBAN-shaped word run ("SE95 4231 6153 ..."): a check-broken IBAN holds no card or phone.
 const NOT_IN_IBAN = "(?<![A-Za-z]{2}\\d\\d(?:[ -][A-Za-z0-9]{4})*[ -])";

@@ -183,8 +183,7 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
   if (ns == SVG) x.ns = 1;
   else if (ns == MATHML) x.ns = 2;
   const kst = st | bits(el);
-  // The element's own attributes and value: Input is for what it contains (option text).
-  const own = (kst & ~St.Input) | (isPassword(el) ? St.Password : 0);
+  const own = ownState(el, kst);
   const isBlocked = matches(el, cfg.block);
   // The replay runs no definition: it defines the tag itself to keep :defined styles.
   if (tag.indexOf("-") > 0 && el.matches(":defined")) x.defined = 1;
@@ -347,6 +346,10 @@ export const imageData = (img: HTMLImageElement): string | undefined => {
  * the page may show anyway, so `unmask` may reveal it.
  */
 const SECRET = /(^|\s)(cc-(number|csc|exp(-month|-year)?)|one-time-code|(current|new)-password)(\s|$)/i;
+
+/** The state of an element's own attributes and value from its place's (`st`, its own bits in):
+ * Input is for what it contains (option text); a secret field is a password. */
+export const ownState = (el: Element, st: number): number => (st & ~St.Input) | (isPassword(el) ? St.Password : 0);
 
 export const isPassword = (el: Element): boolean => {
   // Once a secret field, always masked: switching it to type=text must not reveal it.
