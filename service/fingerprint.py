@@ -52,24 +52,28 @@ def normalize_message(message: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def top_frame(stack: str) -> str:
+def top_frame(stack: str, page: str = "") -> str:
     """The first stack frame that names a place: "function file-path" without line and column,
-    the file's query and fragment; "" when the stack has none."""
+    the file's query and fragment, and its host when it is the page's (`page`); "" when the
+    stack has none."""
     for line in stack[:MAX_STACK].splitlines():
         found = _V8_FRAME.match(line) or _GECKO_FRAME.match(line.strip())
         if found and found["file"] and (":" in found["file"] or "/" in found["file"]):
             fn = (found["fn"] or "").strip()
-            return f"{fn} {_path_of(found['file'])}".strip()
+            return f"{fn} {_path_of(found['file'], page)}".strip()
     return ""
 
 
-def _path_of(url: str) -> str:
-    """A script's or a page's place without query, fragment or volatile ids."""
+def _path_of(url: str, page: str = "") -> str:
+    """A script's or a request's place without query, fragment or volatile ids; its host only
+    when it is not the page's (a site's own host and port say nothing of the bug, and a dev
+    server's port changes with every start)."""
     try:
         parts = urlsplit(url)
+        own = urlsplit(page).netloc if page else ""
     except ValueError:
         return normalize_path(url)
-    host = parts.netloc
+    host = "" if parts.netloc == own else parts.netloc
     return (host + normalize_path(parts.path)) if host else normalize_path(parts.path or url)
 
 
@@ -97,9 +101,15 @@ class Grouped:
 
 
 def group(occurrence: Occurrence) -> Grouped:
-    network = occurrence.kind == "network"  # network_message made it: its status stays
-    message = occurrence.message[:MAX_MESSAGE] if network else normalize_message(occurrence.message)
-    frame = "" if network else top_frame(occurrence.stack)
+    network = occurrence.kind == "network"
+    if network:  # "METHOD URL STATUS" as index.py keeps it: its status stays, the URL's ids go
+        method, _, rest = occurrence.message.partition(" ")
+        url, _, status = rest.rpartition(" ")
+        code = int(status) if status.isdigit() else 0
+        message = network_message(method, url, code, occurrence.url)
+    else:
+        message = normalize_message(occurrence.message)
+    frame = "" if network else top_frame(occurrence.stack, occurrence.url)
     path = page_path(occurrence.url)
     digest = hashlib.sha256(
         "\0".join((occurrence.kind, message, frame, path)).encode("utf-8", "surrogatepass")
@@ -107,10 +117,10 @@ def group(occurrence: Occurrence) -> Grouped:
     return Grouped(digest, message[:MAX_TITLE], frame, path)
 
 
-def network_message(method: str, url: str, status: int) -> str:
+def network_message(method: str, url: str, status: int, page: str = "") -> str:
     """A failed request as an error message: "GET /api/cart/<n> 500" (0: "network error");
-    the request's host stays, its query and ids go."""
-    where = _path_of(url)
+    its query and ids go, and its host when it is the page's."""
+    where = _path_of(url, page)
     what = str(status) if status else "network error"
     return f"{method.upper()[:16]} {where} {what}"
 

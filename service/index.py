@@ -220,7 +220,8 @@ def _builtin(page: float, events: list[list[Any]], ignore: list[Compound]) -> Su
         elif kind == NETWORK and len(e) > 4 and _num(e[4]):
             status = int(e[4])
             if fingerprint.is_network_error(status):
-                message = fingerprint.network_message(_str(e, 2) or "GET", _str(e, 3), status)
+                # As sent (the URL masked by the recorder); fingerprint.group names it.
+                message = f"{(_str(e, 2) or 'GET').upper()[:16]} {_str(e, 3)} {status}"
                 errors.append((t, "network", message, ""))
         elif kind == CUSTOM and len(e) > 2 and isinstance(e[2], str) and e[2]:
             custom.append((t, e[2][:MAX_EVENT_NAME], _props(e[3] if len(e) > 3 else None)))

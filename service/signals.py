@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -237,7 +237,8 @@ def dead(
     for c in clicks:
         if not c.clickable or seen_until < c.t + rules.dead_click_ms:
             continue
-        after = bisect_right(changes, c.t)
+        # A change in the click's own millisecond (its handler's) is its reaction.
+        after = bisect_left(changes, c.t)
         if after < len(changes) and changes[after] <= c.t + rules.dead_click_ms:
             continue
         out.append(Signal(c.t, "dead_click", c.label, c.selector, c.url))
@@ -251,7 +252,7 @@ def error_clicks(
     times = [t for t, _ in errors]
     out = []
     for c in clicks:
-        after = bisect_right(times, c.t)
+        after = bisect_left(times, c.t)  # a handler that throws at once: the same millisecond
         if after < len(times) and times[after] <= c.t + rules.error_click_ms:
             label = f"{c.label}: {errors[after][1]}" if c.label else errors[after][1]
             out.append(Signal(c.t, "error_click", label[:200], c.selector, c.url))

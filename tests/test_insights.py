@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 from PIL import Image
+from PIL.WebPImagePlugin import WebPImageFile
 
 from service.ingest import EventType as T
 from tests.pg import fresh_database
@@ -124,6 +125,25 @@ def server(
         yield running
 
 
+def other_project(server: Running, name: str, *options: str) -> tuple[str, str]:
+    """A new project of `server`'s store (`project add NAME OPTIONS`) and a user of it: its
+    ingest key and that user's API token. Its sessions stay out of the shared project's counts."""
+    done = cli("project", "add", name, *options, "--store", server.store_url)
+    assert done.returncode == 0, done.stderr
+    key = re.search(r"ingest key (\S+),", done.stdout)
+    assert key, done.stdout
+    _, token = add_user(server.store_url, f"{name}-user", name)
+    return key.group(1), token
+
+
+def post(server: Running, key: str, body: dict[str, Any]) -> int:
+    request = urllib.request.Request(
+        f"{server.base}/ingest?key={key}", json.dumps(body).encode(), {"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return int(answer.status)
+
+
 def ok(server: Running, path: str) -> Any:
     status, body = server.api(path)
     assert status == 200, (path, body)
@@ -144,7 +164,7 @@ def test_errors_group_into_issues_with_their_sessions_and_users(server: Running)
     assert (typeerror["count"], typeerror["sessions"], typeerror["users"]) == (2, 2, 2)
     assert (typeerror["kind"], typeerror["frame"], typeerror["path"]) == (
         "error",
-        "buy s.test/app.js",
+        "buy /app.js",
         "/list",
     )
     assert (
@@ -152,13 +172,13 @@ def test_errors_group_into_issues_with_their_sessions_and_users(server: Running)
         and typeerror["daily"][-1] >= 1
         and len(typeerror["daily"]) == 14
     )
-    network = issues["POST s.test/api/cart/<n> 503"]
+    network = issues["POST /api/cart/<n> 503"]
     assert (network["kind"], network["path"]) == ("network", "/cart")  # the page after pushState
     assert issues["payment widget failed for order <n>"]["kind"] == "console"
-    assert set(issues) == {"TypeError: cart is undefined", "POST s.test/api/cart/<n> 503",
+    assert set(issues) == {"TypeError: cart is undefined", "POST /api/cart/<n> 503",
                            "payment widget failed for order <n>"}  # fmt: skip
     only_network = ok(server, "/api/issues?kind=network")["issues"]
-    assert [i["title"] for i in only_network] == ["POST s.test/api/cart/<n> 503"]
+    assert [i["title"] for i in only_network] == ["POST /api/cart/<n> 503"]
     assert ok(server, f"/api/issues/{typeerror['fingerprint']}")["count"] == 2
 
 
@@ -315,6 +335,7 @@ def test_the_player_exports_a_clip_of_a_moment(server: Running) -> None:
         assert answer.headers["Content-Type"] == "image/webp"
         assert "s1-0-1500.webp" in answer.headers["Content-Disposition"]
         clip = Image.open(io.BytesIO(answer.read()))
+    assert isinstance(clip, WebPImageFile)
     assert (clip.n_frames, clip.size) == (6, (1280, 720))  # 1.5 s at 4 fps, the viewport
     status, body = server.api("/api/sessions/s1/clip?from=900&to=100")
     assert status == 400 and "from 900 must be before to 100" in body["error"], body
@@ -324,20 +345,10 @@ def test_the_player_exports_a_clip_of_a_moment(server: Running) -> None:
 
 def test_a_projects_own_signal_rules_apply_at_ingest(server: Running) -> None:
     rules = '{"dead_click_ignore": ["button#buy"], "rage_clicks": 2}'
-    done = cli("project", "add", "tuned", "--signals", rules, "--store", server.store_url)
-    assert done.returncode == 0, done.stderr
-    key = re.search(r"ingest key (\S+),", done.stdout)
-    assert key, done.stdout
-    _, token = add_user(server.store_url, "tuner", "tuned")
+    key, token = other_project(server, "tuned", "--signals", rules)
     events = [*opening("/list"), [T.MOUSE, 1000, 2, 5, 10, 10], [T.MOUSE, 1300, 2, 7, 50, 50],
               [T.MOUSE, 1500, 2, 7, 50, 50], [T.SCROLL, 12_000, 0, 0, 1]]  # fmt: skip
-    request = urllib.request.Request(
-        f"{server.base}/ingest?key={key.group(1)}",
-        json.dumps(batch("t1", 0, events)).encode(),
-        {"Content-Type": "text/plain"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 204
+    assert post(server, key, batch("t1", 0, events)) == 204
     status, row = server.api("/api/sessions/t1", token=token)
     assert status == 200, row
     assert (row["dead_clicks"], row["rage_clicks"]) == (0, 1)  # buy ignored; 2 clicks a rage
@@ -362,20 +373,10 @@ def test_serve_no_signals_indexes_none(tmp_path: Path) -> None:
 def test_erasing_a_user_takes_their_errors_and_signals_out_of_every_count(
     server: Running,
 ) -> None:
-    done = cli("project", "add", "erasable", "--store", server.store_url)
-    key = re.search(r"ingest key (\S+),", done.stdout)
-    assert key, done.stdout
-    _, token = add_user(server.store_url, "dpo", "erasable")
+    key, token = other_project(server, "erasable")
     for session, user in (("e1", "gone"), ("e2", "kept")):
-        body = batch(
-            session, 0, [*opening("/list"), identify(user), *SESSIONS["s3"][0]["events"][3:]]
-        )
-        request = urllib.request.Request(
-            f"{server.base}/ingest?key={key.group(1)}", json.dumps(body).encode(),
-            {"Content-Type": "text/plain"},
-        )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            assert answer.status == 204
+        events = [*opening("/list"), identify(user), *SESSIONS["s3"][0]["events"][3:]]
+        assert post(server, key, batch(session, 0, events)) == 204
 
     def counts() -> tuple[int, int]:
         issues = server.api("/api/issues", token=token)[1]["issues"]
@@ -386,3 +387,32 @@ def test_erasing_a_user_takes_their_errors_and_signals_out_of_every_count(
     assert counts() == (2, 10)
     assert server.api("/api/users/gone", "DELETE", token=token) == (200, {"deleted": 1})
     assert counts() == (1, 5)
+
+
+def test_a_dead_click_is_decided_by_a_later_batch_with_no_reaction_in_it(server: Running) -> None:
+    # The click, then a batch a second of pointer samples only (no reaction): the batch after
+    # the 7 s shows the window whole though the click is 7.5 s before that batch's start.
+    moves = [[T.MOUSE_MOVE, 1000 * n, [[5, 5, 0]]] for n in range(2, 8)]
+    batches = [
+        batch("q1", 0, [*opening("/quiet"), [T.MOUSE, 1000, 2, 5, 10, 10]]),
+        *(batch("q1", i + 1, [m]) for i, m in enumerate(moves)),
+        batch("q1", 8, [[T.MOUSE_MOVE, 8500, [[6, 6, 0]]]]),
+    ]
+    key, token = other_project(server, "quiet")
+    for b in batches:
+        assert post(server, key, b) == 204
+    assert server.api("/api/sessions/q1", token=token)[1]["dead_clicks"] == 1
+
+
+def test_an_error_or_a_change_in_the_clicks_own_millisecond_is_its_doing(server: Running) -> None:
+    events = [
+        *opening("/sync"),
+        [T.MOUSE, 1000, 2, 5, 10, 10],
+        [T.ERROR, 1000, "TypeError: thrown by the handler", ""],
+        [T.MUTATION, 1000, [], [], [], []],
+        [T.SCROLL, 9000, 0, 0, 1],
+    ]
+    key, token = other_project(server, "sync")
+    assert post(server, key, batch("z1", 0, events)) == 204
+    row = server.api("/api/sessions/z1", token=token)[1]
+    assert (row["error_clicks"], row["dead_clicks"]) == (1, 0)

@@ -181,9 +181,12 @@ def test_a_batch_gives_its_clicks_targets_changes_views_errors_and_custom_events
     assert kinds == [
         ("error", "TypeError: cart is undefined", "https://s.test/item/7"),
         ("console", "payment failed for order 1815", "https://s.test/item/7"),
-        ("network", "POST s.test/api/cart/<n> 503", "https://s.test/item/7"),
-        ("network", "GET s.test/api/me network error", "https://s.test/item/7"),
+        ("network", "POST https://s.test/api/cart/1815?x=1 503", "https://s.test/item/7"),
+        ("network", "GET https://s.test/api/me 0", "https://s.test/item/7"),
     ]
+    # Grouped on the page's own host: no host, no query, no ids.
+    titles = [F.group(o).title for o in s.occurrences if o.kind == "network"]
+    assert titles == ["POST /api/cart/<n> 503", "GET /api/me network error"]
     assert s.custom == ((at(900), "checkout_started", {"items": 2}),)
 
 

@@ -570,7 +570,8 @@ class SqlStore(Store):
                 project, session, t, name, json.dumps(event_props),
             )  # fmt: skip
         if entry.rules is not None:
-            self._signal(cur, project, session, summary, entry.rules, max(ends) if ends else None)
+            shown = (end, max(ends) if ends else None)  # the session's end before and after
+            self._signal(cur, project, session, summary, entry.rules, *shown)
         return True
 
     def _url_at(self, cur: Cursor, project: str, session: str, t: float) -> str:
@@ -591,12 +592,15 @@ class SqlStore(Store):
         session: str,
         summary: index.Summary,
         rules: signals.Rules,
+        seen_before: float | None,
         seen_until: float | None,
     ) -> None:
         """The session's frustration signals again where this batch can change them: rage
         clicks and quick backs over the whole session when it brought clicks or views, dead
-        and error clicks for the clicks within reach of its time span (facts from any batch,
-        so arrival order does not matter)."""
+        and error clicks for the clicks within reach of its time span, or of the time it
+        adds to what the session showed (`seen_before`: a click's window may end in this batch
+        though none of its facts is in it). Facts from every batch: arrival order does not
+        matter."""
         changed = False
         if summary.clicks:
             rows = self._x(
@@ -622,7 +626,8 @@ class SqlStore(Store):
             changed = True
         if summary.start is not None and summary.end is not None and seen_until is not None:
             reach = rules.reach_ms
-            lo, hi = summary.start - reach, summary.end
+            lo = min(summary.start, seen_before or summary.start) - reach
+            hi = summary.end
             rows = self._x(
                 cur,
                 "SELECT t, x, y, target, label, clickable, selector, url FROM session_clicks"
