@@ -69,6 +69,7 @@ bench: setup
 	$(PY) bench/bench_overhead.py
 	$(PY) bench/bench_transport.py -n $(WORKERS)
 	$(PY) bench/bench_serve.py
+	$(PY) bench/bench_insights.py
 	$(PY) bench/bench_viewer.py
 	$(PY) bench/bench_viewer.py --page-loads 1
 
