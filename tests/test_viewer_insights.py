@@ -61,7 +61,14 @@ PAGES = {
         "<script>setTimeout(() => { const b = document.createElement('button'); b.id = 'help';"
         " b.textContent = 'Chat with us'; questions.append(b); }, 50);</script>",
     ),
-    "c.html": flow_page("Done", "page-c", "<section><h2>Welcome aboard</h2></section>"),
+    # A console error and a failed request on the last page: the Errors page's other kinds.
+    "c.html": flow_page(
+        "Done",
+        "page-c",
+        "<section><h2>Welcome aboard</h2></section><script>"
+        "console.error('welcome banner failed for order 1815');"
+        "fetch('http://127.0.0.1:1/banner').catch(() => undefined);</script>",
+    ),
 }
 
 # Through the three pages (page steps: a page view is known whatever the batch).
@@ -227,12 +234,21 @@ def test_errors_page_lists_the_error_and_opens_the_player_at_it(
     assert row.locator("td.sessions-n").text_content() == "1"
     assert "JS error" in (row.text_content() or "")
     assert row.locator("svg.sparkline polyline").count() == 1
-    # The rejection is an issue of its own.
-    assert page.locator("#issues tbody tr[data-fp]").count() >= 2
-    # Console and network kinds: this recording has none.
-    page.click("#issue-kind button[data-value=network]")
-    page.wait_for_selector("#issues tbody tr.empty")
-    assert query(page)["kind"] == ["network"]
+    # The rejection is an issue of its own; c's console error and failed request too.
+    assert page.locator("#issues tbody tr[data-fp]").count() == 4
+    for kind, title in [("network", "GET 127.0.0.1:1/banner"), ("console", "welcome banner")]:
+        page.click(f"#issue-kind button[data-value={kind}]")
+        page.wait_for_function(
+            "k => [...document.querySelectorAll('#issues tbody tr[data-fp]')]"
+            ".every(tr => tr.dataset.kind === k)",
+            arg=kind,
+        )
+        only = page.locator("#issues tbody tr[data-fp]")
+        assert only.count() == 1 and title in (only.text_content() or "")
+        # Both visits through c: twice, in two sessions.
+        assert only.locator("td.count").text_content() == "2"
+        assert only.locator("td.sessions-n").text_content() == "2"
+        assert query(page)["kind"] == [kind]
     page.click("#issue-kind button[data-value=all]")
     row.wait_for()
     if SCREENSHOTS:
@@ -381,6 +397,8 @@ def test_a_funnel_counts_its_steps_and_its_dropoff_opens_a_session(
     third = page.locator("#funnel-results .funnel-step[data-step='3']")
     assert "66.7% of step 1" in (third.text_content() or "")
     assert "66.7% of step 2" in (third.text_content() or "")
+    second = page.locator("#funnel-results .funnel-step[data-step='2']")
+    assert "100% of step 1" in (second.text_content() or "")
     assert "median" in (third.text_content() or "")
     assert "funnel" in query(page)
 
@@ -478,13 +496,13 @@ def test_the_player_exports_a_clip(viewer: Page, served: Served, watch: Watch) -
     log_in(page, served, f"/sessions/{served.full[0]}")
     player_time(page)
     page.fill("#clip-from", "0")
-    page.fill("#clip-to", "1.5")
+    page.fill("#clip-to", "0.5")
     with page.expect_download(timeout=60_000) as caught:
         page.click("#export-clip")
         assert "making clip" in (page.text_content("#clip-status") or "")
         assert page.is_disabled("#export-clip")
     download = caught.value
-    assert download.suggested_filename == f"{served.full[0]}-0-1500.webp"
+    assert download.suggested_filename == f"{served.full[0]}-0-500.webp"
     data = Path(download.path()).read_bytes()
     assert data[:4] == b"RIFF" and data[8:12] == b"WEBP", data[:16]
     page.wait_for_selector("#clip-status.done")

@@ -234,7 +234,8 @@ export function funnelsPage(root: HTMLElement): void {
             { class: "step-numbers" },
             h("span", { class: "step-sessions" }, h("strong", {}, s.sessions.toLocaleString()), " sessions"),
             h("span", { class: "step-conversion" }, h("strong", {}, pct(s.conversion)), " of step 1"),
-            i ? h("span", { class: "step-previous" }, h("strong", {}, pct(s.from_previous)), ` of step ${i}`) : null,
+            // Step 2's "of the previous step" is its "of step 1": said once.
+            i > 1 ? h("span", { class: "step-previous" }, h("strong", {}, pct(s.from_previous)), ` of step ${i}`) : null,
             i && s.median_ms_from_previous !== null ? h("span", { class: "step-median" }, "median ", h("strong", {}, span(s.median_ms_from_previous)), ` after step ${i}`) : null,
           ),
         ),

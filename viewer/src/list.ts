@@ -211,7 +211,7 @@ export function listPage(root: HTMLElement): void {
   const status = h("div", { id: "list-status", class: "list-status", role: "status" });
 
   root.replaceChildren(
-    topBar(h("span", { class: "crumb current" }, "Sessions")),
+    topBar(), // the nav bar names the page
     h(
       "main",
       { class: "list-page" },

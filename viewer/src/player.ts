@@ -174,8 +174,8 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
   const momentBox = h("div", { class: "moment", hidden: true }, momentLink);
   const toast = h("div", { id: "toast", class: "toast", role: "status", "aria-live": "polite" });
   // Export clip: the range the user sets (seconds), or 5 s either side of now when left empty.
-  const clipFrom = h("input", { id: "clip-from", type: "number", min: 0, step: "any", placeholder: "now − 5", inputmode: "decimal", class: "clip-input" });
-  const clipTo = h("input", { id: "clip-to", type: "number", min: 0, step: "any", placeholder: "now + 5", inputmode: "decimal", class: "clip-input" });
+  const clipFrom = h("input", { id: "clip-from", type: "number", min: 0, step: "any", placeholder: "auto", inputmode: "decimal", class: "clip-input", title: "Seconds from the start; empty: 5 s before now" });
+  const clipTo = h("input", { id: "clip-to", type: "number", min: 0, step: "any", placeholder: "auto", inputmode: "decimal", class: "clip-input", title: "Seconds from the start; empty: 10 s after the start of the clip" });
   const clipButton = h("button", { id: "export-clip", class: "btn", type: "button", title: "Download the range as an animated WebP (at most 5 min)" }, "Export clip");
   const clipStatus = h("span", { id: "clip-status", class: "clip-status", role: "status", "aria-live": "polite" });
   const clipBar = h(
@@ -185,6 +185,7 @@ export async function playerPage(root: HTMLElement, id: string): Promise<void> {
     h("label", { class: "clip-field" }, h("span", {}, "from"), clipFrom),
     h("label", { class: "clip-field" }, h("span", {}, "to"), clipTo, h("span", { class: "muted" }, "s")),
     clipButton,
+    h("span", { class: "muted clip-hint" }, "empty: 10 s around now, at most 5 min"),
     clipStatus,
   );
   stage.append(toast);
