@@ -741,7 +741,10 @@ const show = (a: unknown): string => {
 const absolute = (u: unknown): string => url(String(u), doc.baseURI, false);
 
 /** A request that ended with `status`: sent when it failed (>= 400, or 0), unless it is ours. */
-const request = (method: unknown, url: unknown, t: number, start: number, status: number): void => {
+/** A request's method and URL, its start (ts) and performance.now() then. */
+type Started = [method: unknown, url: unknown, t: number, start: number];
+const begun = (method: unknown, url: unknown): Started => [method, url, ts(), now()];
+const request = ([method, url, t, start]: Started, status: number): void => {
   const u = absolute(url);
   if ((status > 399 || !status) && !u.startsWith(absolute(ingest)) && rate(fails, 1) <= SIGNALS)
     out([EventType.Network, t, String(method || "GET").toUpperCase(), maskText(u, 0, Kind.Url), status, round(now() - start)]);
@@ -770,30 +773,26 @@ export const record = (options: RecordOptions): Recorder | null => {
     });
     after(win as unknown as Proto, "fetch", (_w, r, [input, init]) => {
       // A Request's method and URL, unless the init says otherwise; else a string or URL, and GET.
-      const method = (init as RequestInit | undefined)?.method || (input as Request | undefined)?.method,
-        url = (input as Request | undefined)?.["url"] || input, // quoted: `url` is a mangled name (build.mjs)
-        t = ts(),
-        start = now();
+      const q = begun(
+        (init as RequestInit | undefined)?.method || (input as Request | undefined)?.method,
+        (input as Request | undefined)?.["url"] || input, // quoted: `url` is a mangled name (build.mjs)
+      );
       (r as Promise<Response>).then(
-        guard((res: Response) => request(method, url, t, start, res.status)),
-        guard(() => request(method, url, t, start, 0)),
+        guard((res: Response) => request(q, res.status)),
+        guard(() => request(q, 0)),
       );
     });
     // An XHR's request: its open() call, then its start (loadstart, not fired for a synchronous one).
-    const xhrs = new WeakMap<object, [unknown, unknown, number, number]>();
+    const xhrs = new WeakMap<object, Started>();
     after(proto(XMLHttpRequest), "open", (x: XMLHttpRequest, _r, [method, url]) => {
       if (!xhrs.has(x)) {
         on(x, "loadstart", guard(() => {
           const q = xhrs.get(x)!;
-          q[2] = ts();
-          q[3] = now();
+          xhrs.set(x, begun(q[0], q[1]));
         }));
-        on(x, "loadend", guard(() => {
-          const q = xhrs.get(x)!;
-          request(q[0], q[1], q[2], q[3], x.status);
-        }));
+        on(x, "loadend", guard(() => request(xhrs.get(x)!, x.status)));
       }
-      xhrs.set(x, [method, url, ts(), now()]);
+      xhrs.set(x, begun(method, url));
     });
     const history = proto(History);
     after(history, "pushState replaceState", (_h, _r, _a, name) => navigated(name[0] == "p" ? NavigationKind.Push : NavigationKind.Replace));
