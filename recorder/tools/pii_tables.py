@@ -12,9 +12,10 @@ longest national significant number, and the longest group of digits its nationa
 print, the prefix included (a longer group is an id, not a phone number).
 
 Both tables are shipped as one (records: fewer gzipped bytes, issue 12): a bitmap of the
-regions over AA..ZZ, then per region, in that order, a record of 5 characters: the national
-prefix's code, the three numbers in base 36, the region's IBAN length in base 36 ("_": none).
-tables.ts decodes it into RULES (region -> record), which pii.ts reads.
+regions over AA..ZZ, then per region, in that order, a record of 4 characters: the national
+prefix's code and the three numbers in base 36 (rules that differ slightly shared: `merged`),
+then for an IBAN country its IBAN length in upper-case base 36. tables.ts decodes it into RULES
+(region -> record), which pii.ts reads.
 
 Run: .venv/bin/python recorder/tools/pii_tables.py  (tests/test_pii_tables.py checks that the
 committed file is this script's output).
