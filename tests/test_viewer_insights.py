@@ -425,6 +425,47 @@ def test_a_funnel_counts_its_steps_and_its_dropoff_opens_a_session(
     assert "Details" in (frame.locator("header").text_content() or "")
 
 
+def test_a_funnel_takes_a_window_and_a_saved_segment(viewer: Page, served: Served) -> None:
+    page = viewer
+    dead = {"all": [{"field": "signal", "op": "had", "value": "dead_click"}]}
+    status, _ = served.server.api("/api/segments/dead%20clickers", "PUT", body={"segment": dead})
+    assert status == 200
+    try:
+        log_in(page, served, "/funnels")
+        steps = page.locator("#funnel-steps .step-value")
+        steps.nth(0).fill("/a.html")
+        steps.nth(1).fill("/b.html")
+        page.click("#add-step")
+        steps.nth(2).fill("/c.html")
+        # Only the sessions of the saved segment: the one that stopped at b.
+        page.wait_for_selector("#funnel-segment option[value='dead clickers']", state="attached")
+        page.select_option("#funnel-segment", "dead clickers")
+        page.click("#run-funnel")
+        page.wait_for_function("() => document.querySelector('#funnel-results .funnel-step')")
+        assert step_counts(page) == [1, 1, 0]
+        # A window shorter than a -> b (a few hundred ms): no one makes step 2 in time.
+        page.select_option("#funnel-segment", "")
+        page.fill("#funnel-window", "0.001")
+        page.select_option("#funnel-window-unit", "60000")  # minutes: 60 ms
+        page.click("#run-funnel")
+        page.wait_for_function(
+            "() => document.querySelector('#funnel-results .funnel-step[data-step=\"2\"]')"
+            "?.dataset.sessions === '0'"
+        )
+        assert step_counts(page) == [3, 0, 0]
+        # Removing a step: two are left, and two is the least.
+        page.click("#funnel-steps .step-remove >> nth=2")
+        assert page.locator("#funnel-steps .step").count() == 2
+        assert page.is_disabled("#funnel-steps .step-remove >> nth=0")
+        # Ten at most.
+        for _ in range(8):
+            page.click("#add-step")
+        assert page.locator("#funnel-steps .step").count() == 10
+        assert page.is_disabled("#add-step")
+    finally:
+        served.server.api("/api/segments/dead%20clickers", "DELETE")
+
+
 def test_a_segment_built_in_the_ui_filters_and_is_saved(viewer: Page, served: Served) -> None:
     page = viewer
     every = [served.error, served.rage, *served.full, served.drop]
@@ -480,6 +521,11 @@ def test_a_segment_built_in_the_ui_filters_and_is_saved(viewer: Page, served: Se
     page.click("#segment-load")
     wait_list(page, [served.drop])
     assert page.locator("#segment-builder .seg-cond").count() == 3
+    # /segments lists it; its link opens the list it selects.
+    page.click("#segments-link")
+    page.wait_for_selector("#saved-segments tr[data-name='stuck at b'] a")
+    page.click("#saved-segments tr[data-name='stuck at b'] a")
+    wait_list(page, [served.drop])
     status, body = served.server.api("/api/segments")
     assert status == 200 and [s["name"] for s in body["segments"]] == ["stuck at b"]
     page.on("dialog", lambda dialog: dialog.accept())

@@ -67,7 +67,7 @@ export function funnelsPage(root: HTMLElement): void {
   const stepList = h("ol", { class: "steps", id: "funnel-steps" });
   const addStep = h("button", { type: "button", class: "btn", id: "add-step" }, "+ Add step");
   const unit = UNITS.slice().reverse().find((u) => state.window_ms % u.value === 0) ?? UNITS[0]!;
-  const windowValue = h("input", { id: "funnel-window", type: "number", min: 1, step: "any", value: String(state.window_ms / unit.value), inputmode: "decimal" });
+  const windowValue = h("input", { id: "funnel-window", type: "number", min: 0, step: "any", value: String(state.window_ms / unit.value), inputmode: "decimal" });
   const windowUnit = h("select", { id: "funnel-window-unit", "aria-label": "Window unit" }, ...UNITS.map((u) => h("option", { value: u.value, selected: u === unit }, u.label)));
   const segmentSelect = h("select", { id: "funnel-segment" }, h("option", { value: "" }, "All sessions"));
   const run = h("button", { type: "submit", class: "btn primary", id: "run-funnel" }, "Run funnel");

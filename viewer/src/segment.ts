@@ -355,5 +355,5 @@ export function savedControls(current: () => unknown, load: (segment: unknown, n
     if (e.key === "Enter") (e.preventDefault(), save());
   });
   void refresh();
-  return h("div", { class: "seg-saved" }, select, loadButton, deleteButton, h("span", { class: "seg-sep", "aria-hidden": "true" }), name, saveButton, status);
+  return h("div", { class: "seg-saved" }, select, loadButton, deleteButton, h("a", { href: "/segments", id: "segments-link", class: "btn ghost" }, "All saved"), h("span", { class: "seg-sep", "aria-hidden": "true" }), name, saveButton, status);
 }
