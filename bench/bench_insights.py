@@ -3,7 +3,8 @@ throwaway cluster, tests/pg.py): session search with 3 filters, the error-issue 
 funnel and its drop-off list, each timed through the store methods the API calls (median and
 worst of REPEAT runs) and through the HTTP API of a running `replaycheck serve`, against a
 budget of 500 ms; and the ingest cost of the frustration signals: batches/s posted to `serve`
-and to `serve --no-signals`, the same batches both times.
+and to `serve --no-signals`, the same batches both times, and the server process's CPU time a
+batch (wall-clock rates move with whatever else the machine runs; CPU time much less).
 
 The sessions are generated from one seed: 1-5 pages each (a shop: home, listing, product, cart,
 checkout, search, blog...), clicks on a few dozen distinct selectors (the clicked nodes are in
@@ -541,6 +542,9 @@ def ingest_bodies(total: int, recorders: int) -> list[list[bytes]]:
     return out
 
 
+Ingested = tuple[int, float, float]  # batches, wall seconds, server CPU seconds
+
+
 async def post_all(server: Running, bodies: list[list[bytes]]) -> tuple[int, float, list[str]]:
     latencies: list[float] = []
     failures: list[str] = []
@@ -551,14 +555,23 @@ async def post_all(server: Running, bodies: list[list[bytes]]) -> tuple[int, flo
     return sum(sent), time.perf_counter() - started, failures
 
 
-def ingest(url: str, folder: Path, bodies: list[list[bytes]], signals: bool) -> tuple[int, float]:
-    """Batches acknowledged by `serve` (or `serve --no-signals`) on a new store, and seconds."""
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process used so far: Linux's /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ingest(url: str, folder: Path, bodies: list[list[bytes]], signals: bool) -> Ingested:
+    """Batches acknowledged by `serve` (or `serve --no-signals`) on a new store, the seconds
+    they took and the CPU seconds the server process spent on them."""
     args = [] if signals else ["--no-signals"]
     with running_server(folder, url, args=args) as server:
+        cpu = cpu_s(server.process.pid)
         sent, elapsed, failures = asyncio.run(post_all(server, bodies))
+        cpu = cpu_s(server.process.pid) - cpu
     if failures:
         raise RuntimeError(f"ingest refused: {failures[:3]}")
-    return sent, elapsed
+    return sent, elapsed, cpu
 
 
 # The run ------------------------------------------------------------------------------------
@@ -570,7 +583,8 @@ class Result:
     answers: str = ""
     store: dict[str, Timing] = field(default_factory=dict)
     http: dict[str, Timing] = field(default_factory=dict)
-    ingest: tuple[float, float] = (0.0, 0.0)  # batches/s with signals, without
+    # With signals (True) and without: batches/s, and the server's CPU ms per batch.
+    ingest: dict[bool, tuple[float, float]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -609,15 +623,17 @@ def run(kind: str, prepared: list[Prepared], args: argparse.Namespace) -> Result
         # Each way twice, alternated, each into a new store: a machine shared with other work
         # slows both alike.
         bodies = ingest_bodies(args.ingest_batches // INGEST_ROUNDS, args.recorders)
-        rates: dict[bool, list[tuple[int, float]]] = {True: [], False: []}
+        rates: dict[bool, list[Ingested]] = {True: [], False: []}
         for r in range(INGEST_ROUNDS):
             for signals in (True, False) if r % 2 == 0 else (False, True):
                 name = f"{'with' if signals else 'without'}{r}"
                 rates[signals].append(ingest(new_url(name), _sub(folder, name), bodies, signals))
-        with_signals, without = (
-            sum(n for n, _ in rates[s]) / sum(e for _, e in rates[s]) for s in (True, False)
-        )
-        result.ingest = (with_signals, without)
+        for signals in (True, False):
+            n = sum(r[0] for r in rates[signals])
+            result.ingest[signals] = (
+                n / sum(r[1] for r in rates[signals]),
+                sum(r[2] for r in rates[signals]) * 1000 / n,
+            )
     return result
 
 
@@ -663,9 +679,10 @@ def report(results: dict[str, Result], sessions: int, repeat: int) -> None:
             print(f"{label:48}" + "".join(f"{cell(t):>18}" for t in timings)
                   + f"{BUDGET_MS:>8.0f}  {verdict(worst)}")  # fmt: skip
     for k, r in results.items():
-        with_s, without = r.ingest
-        print(f"{k}: ingest {with_s:.0f} batches/s with signals, {without:.0f} without"
-              f" (with/without {with_s / without:.2f})")  # fmt: skip
+        (rate, cpu), (rate_off, cpu_off) = r.ingest[True], r.ingest[False]
+        print(f"{k}: ingest {rate:.0f} batches/s with signals, {rate_off:.0f} without"
+              f" (with/without {rate / rate_off:.2f}); serve's CPU {cpu:.2f} ms a batch with"
+              f" signals, {cpu_off:.2f} without (x{cpu / cpu_off:.2f})")  # fmt: skip
 
 
 def main() -> None:
