@@ -132,6 +132,14 @@ export function listPage(root: HTMLElement): void {
     builder.el,
     h("div", { class: "seg-actions" }, segApply, segClear, segDirty, h("div", { class: "spacer" }), saved),
   );
+  // Enter in a condition's field applies the segment, as Enter applies the simple filters.
+  segPanel.addEventListener("keydown", (e) => {
+    const target = e.target as HTMLElement;
+    if (e.key === "Enter" && target instanceof HTMLInputElement && builder.el.contains(target)) {
+      e.preventDefault();
+      applySegment();
+    }
+  });
   segToggle.addEventListener("click", () => {
     segPanel.hidden = !segPanel.hidden;
     segToggle.setAttribute("aria-expanded", segPanel.hidden ? "false" : "true");

@@ -623,8 +623,8 @@ async function errorsSection(id: string, panel: HTMLElement, seek: (t: number) =
     );
     head.addEventListener("click", () => {
       const expanded = head.getAttribute("aria-expanded") === "true";
-      // A click goes to the error and opens it; a second click on the open one closes it.
-      if (!expanded || !body.hidden) seek(e.t);
+      // A click goes to the error and opens (or closes) its details.
+      seek(e.t);
       head.setAttribute("aria-expanded", expanded ? "false" : "true");
       body.hidden = expanded;
     });
