@@ -15,24 +15,39 @@ const recordEntry = {
   sourcefile: "bundle.ts",
   loader: "ts",
 };
+// The insights plugin (console, failed requests, click targets) the same way; record() picks up
+// its global (window.replaycheckInsights) when it starts.
+const insightsEntry = {
+  contents: 'import { insights } from "./index";\nreplaycheckInsights = insights;',
+  resolveDir: "recorder/src/insights",
+  sourcefile: "bundle.ts",
+  loader: "ts",
+};
 // Fields of internal objects only (transport's requests and jobs, the walk's and masking's
 // state, PII spans), short-named: never a DOM, option, stats or stream-format property (those
 // are built as strings).
 const internal = /^(tries|busy|kept|snap|gz|parts|fresh|late|again|found|seq|page|chunk|first|text|i|n|at|v|inputs|pii|url|start|end|kind)$/;
+// The plugin reads no internal field of the core (cfg.block only): it is built without mangleProps.
 const records = {
   record: { stdin: recordEntry, banner: { js: '"use strict";' }, footer: { js: "var replaycheckRecord;" }, mangleProps: internal },
+  insights: { stdin: insightsEntry, banner: { js: '"use strict";' }, footer: { js: "var replaycheckInsights;" } },
 };
-for (const [name, globalName] of [["record", "replaycheckRecord"], ["replay", "replaycheckReplay"], ["loader", "replaycheckLoader"]]) {
+for (const [name, globalName] of [
+  ["record", "replaycheckRecord"],
+  ["insights", "replaycheckInsights"],
+  ["replay", "replaycheckReplay"],
+  ["loader", "replaycheckLoader"],
+]) {
   const entry = `recorder/src/${name}/index.ts`;
   if (existsSync(entry)) {
     const own = records[name];
     const outfile = `recorder/dist/${name}.js`;
     const out = await build({ ...common, ...(own || { entryPoints: [entry], globalName }), outfile, format: "iife", write: !own });
-    // The record bundle gets terser after esbuild (~400 gzipped bytes, issue 12). No toplevel
-    // mangling: it would rename the `replaycheckRecord` global the footer declares.
+    // The record and insights bundles get terser after esbuild (~400 gzipped bytes, issue 12). No
+    // toplevel mangling: it would rename the global the footer declares.
     if (own) {
       const min = await minify(out.outputFiles[0].text, { compress: { passes: 3 }, mangle: true, ecma: 2020 });
-      if (!/var replaycheckRecord[;,]|replaycheckRecord=/.test(min.code)) throw new Error("record bundle lost its global");
+      if (!new RegExp(`var ${globalName}[;,]|${globalName}=`).test(min.code)) throw new Error(`${name} bundle lost its global`);
       writeFileSync(outfile, min.code);
     }
   }

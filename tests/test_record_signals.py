@@ -1,6 +1,7 @@
 """Console messages, failed requests and a site's own events (stream events 22-24,
-recorder/src/format.ts) from the built-in recorder (recorder/dist/record.js) in real Chromium,
-read back from the real ingest server; and the built-in replayer skipping them."""
+recorder/src/format.ts) from the built-in recorder (recorder/dist/record.js, with its insights
+plugin recorder/dist/insights.js for the console, the requests and click targets) in real
+Chromium, read back from the real ingest server; and the built-in replayer skipping them."""
 
 from __future__ import annotations
 
@@ -25,18 +26,22 @@ META, MOUSE, NAVIGATION, CONSOLE, NETWORK, CUSTOM = 0, 6, 8, 22, 23, 24
 CLICK, LOAD = 2, 0  # MouseKind.Click, NavigationKind.Load
 PAGE = "<!doctype html><html lang=en><title>signals</title><h1>Signals</h1><p>hello</p></html>"
 EMAIL = "jane.doe@corp.com"
-SIGNALS = 20  # index.ts: console events (and failed requests) per second per page
+SIGNALS = 20  # insights/index.ts: console events (and failed requests) per second per page
+INSIGHTS = ROOT / "recorder" / "dist" / "insights.js"  # built by build.mjs with the bundle
 
 Event = list[Any]
 Record = Callable[..., Recording]
 
 
-def init(bundle: str, config: str, before_record: str = "") -> str:
+def init(bundle: str, config: str, before_record: str = "", insights: bool = True) -> str:
     """test_record's init script, with the bundle's global on the window for the page's calls
-    (track) and `before_record` run between the bundle and record()."""
+    (track), the insights plugin's where record() finds it (unless not `insights`), and
+    `before_record` run between the bundles and record()."""
+    plugin = f"{INSIGHTS.read_text()};window.replaycheckInsights=replaycheckInsights;"
     return (
         "(function(){if(window.top!==window||location.protocol==='about:')return;"
-        f"{bundle};window.replaycheckRecord=replaycheckRecord;{before_record};"
+        f"{bundle};window.replaycheckRecord=replaycheckRecord;"
+        f"{plugin if insights else ''}{before_record};"
         f"window.__rec=replaycheckRecord.record({config})}})()"
     )
 
@@ -47,7 +52,11 @@ def record(worker: Worker, bundle: str) -> Iterator[Record]:
     contexts: list[BrowserContext] = []
 
     def record(
-        before: str = "", before_record: str = "", page: str = PAGE, **options: Any
+        before: str = "",
+        before_record: str = "",
+        page: str = PAGE,
+        insights: bool = True,
+        **options: Any,
     ) -> Recording:
         session = uuid.uuid4().hex
         context = worker.browser.new_context()
@@ -55,7 +64,7 @@ def record(worker: Worker, bundle: str) -> Iterator[Record]:
         if before:
             context.add_init_script(before)
         config = {"ingestUrl": worker.server.ingest_url(session), "session": session, **options}
-        context.add_init_script(init(bundle, json.dumps(config), before_record))
+        context.add_init_script(init(bundle, json.dumps(config), before_record, insights))
         tab = context.new_page()
         errors: list[str] = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
@@ -409,6 +418,32 @@ def test_a_click_on_the_document_and_other_mouse_events_carry_no_target(record: 
     clicks = [e for e in mouse if e[2] == CLICK]
     assert [len(e) for e in clicks] == [6, 7] and clicks[1][6] == ["h1", "Signals", 0]
     assert all(len(e) == 6 for e in mouse if e[2] != CLICK), "down and up: no target"
+
+
+def test_without_the_insights_plugin_none_of_its_capture_is_recorded(
+    record: Record, worker: Worker
+) -> None:
+    """record.js alone (a site that only replays): no console or network events, clicks without
+    a target; track() is the core's and still sent, and the page's console and fetch work."""
+    rec = record(page=CLICKS, insights=False)
+    rec.flush()
+    gone = failing(worker, status=500)
+    statuses = rec.page.evaluate(
+        """async (url) => {
+          console.error("not recorded");
+          window.replaycheckRecord.track("step", {n: 1});
+          return [(await fetch(url, {method: "POST", body: "x"})).status];
+        }""",
+        gone,
+    )
+    assert statuses == [500]
+    rec.page.click("#in")
+    events = rec.events()
+    assert of(events, CONSOLE) == [] and of(events, NETWORK) == []
+    [click] = [e for e in of(events, MOUSE) if e[2] == CLICK]
+    assert len(click) == 6, "no click target without the plugin"
+    assert [e[2:] for e in of(events, CUSTOM)] == [["step", {"n": 1}]]
+    assert rec.errors == []
     assert rec.errors == []
 
 

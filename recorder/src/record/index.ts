@@ -3,11 +3,11 @@
 // into ~5 ms tasks. Events held until that snapshot is out keep their order behind it.
 
 import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, NavigationKind } from "../format";
-import type { ClickTarget, Event as RcEvent, SerializedNode, UserProps } from "../format";
-import { Kind, St, bits, cfg, configure, hit, maskText, matches, stateOf, textMasked } from "./mask";
+import type { Event as RcEvent, MouseEvent as MouseEventT, SerializedNode, UserProps } from "../format";
+import { Kind, bits, cfg, configure, hit, maskText, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
 import { mutations, parentId } from "./mutations";
-import { W, warmPii } from "./pii";
+import { warmPii } from "./pii";
 import {
   MO,
   add,
@@ -75,8 +75,6 @@ const CANVAS_DRAW = "fill stroke fillRect strokeRect clearRect fillText strokeTe
 const GL_DRAW = "clear drawArrays drawElements drawArraysInstanced drawElementsInstanced drawRangeElements";
 /** Dialog methods, in DialogState order. */
 const DIALOG = "close show showModal";
-/** Console events and failed requests sent per second per page, each (a logging loop, a polling failure). */
-const SIGNALS = 20;
 /** At most one frame per canvas per second, and only a changed one (see flushCanvas). */
 const CANVAS_MS = 1000;
 
@@ -89,10 +87,8 @@ let walkEnd = 0;
 let observer: MutationObserver;
 let limit = 10000;
 let errors = 0;
-// Per-second windows [start, count]: mutation records, console calls, failed requests.
+// Per-second window [start, count] of mutation records.
 const storm = [0, 0];
-const logs = [0, 0];
-const fails = [0, 0];
 let t0 = 0;
 let walking = false;
 let lateStart = false;
@@ -119,7 +115,7 @@ let lastHref = location.href;
 let lastFocus = 0;
 let who: [string, UserProps] | undefined; // the last identify(): sent when recording starts
 let tracked: RcEvent[] = []; // the last 10 track() calls before record(): sent when it starts
-let ingest = ""; // options.ingestUrl: the recorder's own requests are never recorded
+let told: Told | void; // the plugin's: says what a click was on
 
 /** Count `n` in window `w` ([start, count], reset each second): the count in this second. */
 const rate = (w: number[], n: number): number => {
@@ -576,63 +572,6 @@ const dialog = (d: Element, state: DialogState): void => {
   out([EventType.Dialog, ts(), id, state]);
 };
 
-/** What clicks are on: service/index.py's _is_clickable. */
-const CONTROL = "a[href],button,input:not([type=hidden i]),select,textarea,summary,label";
-const ROLE = /^(button|link|checkbox|radio|switch|tab|menuitem(checkbox|radio)?|option)$/i;
-/** An id (60) or class (40) the server keeps in a selector (Python's \w is Unicode's). */
-const word = (s: string, n: number): boolean => new RegExp(`^[${W}-]{1,${n}}$`, "u").test(s);
-
-/**
- * What a click on `t` was on (ClickTarget), as the snapshot shows it: inside a blocked element,
- * the outermost one, with no label; id, classes and text masked by the serializer's gates (text
- * node by node, in its place). No layout read; the text walk stops at 60 characters or 1,000
- * nodes. Undefined when the page's DOM throws.
- */
-const told = (t: Element): ClickTarget | undefined => {
-  try {
-    for (let b: Element | null | undefined | "" = cfg.block && t.closest(cfg.block); b; b = b.parentElement?.closest(cfg.block)) t = b;
-    let c: Element | null = t,
-      s = "",
-      n = 0;
-    while (c && !c.matches(CONTROL) && !ROLE.test(c.getAttribute("role")!)) c = c.parentElement;
-    const el = c || t,
-      st = stateOf(el),
-      own = ownState(el, st),
-      attr = (name: string): string => maskText(el.getAttribute(name) || "", own, Kind.Attr),
-      id = attr("id"),
-      visit = (p: Node, st: number): unknown =>
-        !matches(p as Element, cfg.block) &&
-        !/^(script|style|textarea)$/.test((p as Element).localName) &&
-        ((k: Node | null) => {
-          for (; k && n++ < 1000 && s.length < 61; k = k.nextSibling)
-            if (k.nodeType == 3) s = (s + maskText((k as Text).data, st, Kind.Text)).replace(/\s+/g, " ").trimStart();
-            else if (k.nodeType == 1) visit(k, st | bits(k as Element));
-        })(p.firstChild);
-    visit(el, st);
-    // No text: the first attribute that names it, but a field's masked value (and a blocked
-    // element's, whose attributes are not recorded but its id and class).
-    for (const a of "aria-label title alt value placeholder name".split(" ")) {
-      const v = el.getAttribute(a)?.trim();
-      if (!s && v && !matches(el, cfg.block) && (a != "value" || BUTTON.test((el as HTMLInputElement).type) || maskText(v, own, Kind.Value) == v))
-        s = maskText(v, own, Kind.Text);
-    }
-    return [
-      el.localName.toLowerCase() +
-        (word(id, 60) ? "#" + id : "") +
-        attr("class")
-          .trim()
-          .split(/\s+/)
-          .slice(0, 2)
-          .map((k) => (word(k, 40) ? "." + k : ""))
-          .join(""),
-      s.replace(/\s+/g, " ").slice(0, 60).trim(),
-      c ? 1 : 0,
-    ];
-  } catch {
-    return undefined;
-  }
-};
-
 const navigated = (kind: NavigationKind): void => {
   const href = location.href;
   if (kind == NavigationKind.Pop) {
@@ -724,31 +663,33 @@ export const track = (name: string, p?: UserProps): void => {
   }
 };
 
-/** console.error / console.warn's argument as text; never throws (a cyclic object, a hostile Proxy). */
-const show = (a: unknown): string => {
-  try {
-    return typeof a == "string" ? a : a instanceof Error ? String(a.stack || a.message) : (stringify(a) ?? String(a));
-  } catch {
-    try {
-      return String(a);
-    } catch {
-      return "?";
-    }
-  }
-};
-
-/** A request's URL as the browser resolves it (serialize.ts's url): a string, a URL. */
-const absolute = (u: unknown): string => url(String(u), doc.baseURI, false);
-
-/** A request that ended with `status`: sent when it failed (>= 400, or 0), unless it is ours. */
-/** A request's method and URL, its start (ts) and performance.now() then. */
-type Started = [method: unknown, url: unknown, t: number, start: number];
-const begun = (method: unknown, url: unknown): Started => [method, url, ts(), now()];
-const request = ([method, url, t, start]: Started, status: number): void => {
-  const u = absolute(url);
-  if ((status > 399 || !status) && !u.startsWith(absolute(ingest)) && rate(fails, 1) <= SIGNALS)
-    out([EventType.Network, t, String(method || "GET").toUpperCase(), maskText(u, 0, Kind.Url), status, round(now() - start)]);
-};
+/** The plugin's part of each Mouse event `ev` on `t` (a click's target, ev[6]); never throws. */
+export type Told = (ev: MouseEventT, t: Node) => void;
+/**
+ * What the core gives the insights plugin (recorder/src/insights), which record() finds as
+ * window.replaycheckInsights when it starts: a tuple (no property names to ship, issue 12). Emit
+ * an event (`out`: dropped once recording stopped, held behind the first snapshot); `guard` and
+ * `after` (never throw into the page; the originals run first); masking (maskText, an element's
+ * state: stateOf, ownState, bits, cfg, of which only cfg.block is read: the other fields' names
+ * are mangled, build.mjs); the time base (performance.now); serialize.ts's url; the ingest URL
+ * (the recorder's own requests are not recorded); the capture listener `on`.
+ */
+export type Core = [
+  out: typeof out,
+  guard: typeof guard,
+  after: typeof after,
+  maskText: typeof maskText,
+  now: typeof now,
+  url: typeof url,
+  ingest: string,
+  on: typeof on,
+  cfg: typeof cfg,
+  stateOf: typeof stateOf,
+  ownState: typeof ownState,
+  bits: typeof bits,
+];
+/** The plugin: starts its capture given the core; returns its part of each Mouse event. */
+export type Plugin = (core: Core) => Told | void;
 
 export const record = (options: RecordOptions): Recorder | null => {
   try {
@@ -762,38 +703,11 @@ export const record = (options: RecordOptions): Recorder | null => {
     t0 = ts();
     if (who) out([EventType.Identify, t0, ...who]);
     for (const e of tracked) out(((e[1] = t0), e));
-    ingest = options.ingestUrl;
 
     patchWindow(win);
-    // Console errors and warnings; failed requests of the page (the recorder's own go by the
-    // natives captured in native.ts, and are skipped by URL too).
-    after(console as unknown as Proto, "error warn", (_c, _r, args, level) => {
-      if (rate(logs, 1) <= SIGNALS)
-        out([EventType.Console, ts(), level as "error", maskText(args.map(show).join(" ").slice(0, 2000), 0, Kind.Text)]);
-    });
-    after(win as unknown as Proto, "fetch", (_w, r, [input, init]) => {
-      // A Request's method and URL, unless the init says otherwise; else a string or URL, and GET.
-      const q = begun(
-        (init as RequestInit | undefined)?.method || (input as Request | undefined)?.method,
-        (input as Request | undefined)?.["url"] || input, // quoted: `url` is a mangled name (build.mjs)
-      );
-      (r as Promise<Response>).then(
-        guard((res: Response) => request(q, res.status)),
-        guard(() => request(q, 0)),
-      );
-    });
-    // An XHR's request: its open() call, then its start (loadstart, not fired for a synchronous one).
-    const xhrs = new WeakMap<object, Started>();
-    after(proto(XMLHttpRequest), "open", (x: XMLHttpRequest, _r, [method, url]) => {
-      if (!xhrs.has(x)) {
-        on(x, "loadstart", guard(() => {
-          const q = xhrs.get(x)!;
-          xhrs.set(x, begun(q[0], q[1]));
-        }));
-        on(x, "loadend", guard(() => request(xhrs.get(x)!, x.status)));
-      }
-      xhrs.set(x, begun(method, url));
-    });
+    // The insights plugin, when its script ran before this (the loader's `insights`): it starts
+    // its capture now; guarded, a failing plugin costs only its own capture.
+    guard(() => (told = (win as unknown as { replaycheckInsights?: Plugin }).replaycheckInsights?.([out, guard, after, maskText, now, url, options.ingestUrl, on, cfg, stateOf, ownState, bits])))();
     const history = proto(History);
     after(history, "pushState replaceState", (_h, _r, _a, name) => navigated(name[0] == "p" ? NavigationKind.Push : NavigationKind.Replace));
     on(win, "popstate", guard(() => navigated(NavigationKind.Pop)));
@@ -806,8 +720,8 @@ export const record = (options: RecordOptions): Recorder | null => {
         guard((e: Event) => {
           const m = e as MouseEvent,
             t = m.composedPath()[0] as Element,
-            ev: RcEvent = [EventType.Mouse, ts(), kind, idOf(t), round(m.clientX), round(m.clientY)];
-          if (kind == MouseKind.Click && t.nodeType == 1) ev[6] = told(t);
+            ev: MouseEventT = [EventType.Mouse, ts(), kind, idOf(t), round(m.clientX), round(m.clientY)];
+          told?.(ev, t);
           out(ev);
         }),
       ),

@@ -1,5 +1,11 @@
-// replaycheck's own recorder behind the harness protocol (window.__rcRecorder).
+// replaycheck's own recorder behind the harness protocol (window.__rcRecorder), with the insights
+// plugin in (console text, failed requests' URLs and click labels are recorded, so the harness's
+// masking verdict covers them).
+import { insights } from "../../../../recorder/src/insights/index";
 import { record } from "../../../../recorder/src/record/index";
+
+// Where record() finds the plugin, as when insights.js runs before it.
+(window as unknown as { replaycheckInsights: unknown }).replaycheckInsights = insights;
 
 declare const __rcConfig: {
   ingestUrl: string;
