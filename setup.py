@@ -14,7 +14,7 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 # What build.mjs writes and the package reads at run time.
 BUNDLES = [
-    *(f"recorder/dist/{name}.js" for name in ("loader", "record", "replay")),
+    *(f"recorder/dist/{name}.js" for name in ("loader", "record", "insights", "replay")),
     *(
         f"harness/js/dist/{name}"
         for name in (

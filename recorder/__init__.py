@@ -5,7 +5,9 @@
     # ... and serve DIST / "record.js" at /record.js
 
 Bundles: loader.js (inline in a page's head: fetches the recorder after the load event),
-record.js (global replaycheckRecord) and replay.js (global replaycheckReplay).
+record.js (global replaycheckRecord), its insights plugin insights.js (global
+replaycheckInsights: console, failed requests, click targets; run before record()) and
+replay.js (global replaycheckReplay).
 """
 
 from __future__ import annotations

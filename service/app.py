@@ -454,7 +454,10 @@ def create_app(store: Store, settings: Settings | None = None) -> Starlette:
             Route(path, viewer_page)
             for path in ("/errors", "/errors/{fp}", "/frustration", "/funnels", "/segments")
         ),
-        *(Route(f"/static/{name}", bundle) for name in ("replay.js", "record.js", "loader.js")),
+        *(
+            Route(f"/static/{name}", bundle)
+            for name in ("replay.js", "record.js", "insights.js", "loader.js")
+        ),
         Route("/static/{name}", static),
         # Browsers ask for it whatever the page links: the same icon, not a 404 in every console.
         Route("/favicon.ico", favicon),

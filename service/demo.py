@@ -246,8 +246,9 @@ def paced(steps: Sequence[Any], visit: Visit) -> tuple[Any, ...]:
 
 def _site_recorder() -> Any:
     """The built-in adapter with the recorder as a site installs it: record.js's global
-    `replaycheckRecord` left on the window (for the pages' identify and track), and the handle
-    the harness drives (window.__rcRecorder: checkpoint, flush, stats) over what record()
+    `replaycheckRecord` left on the window (for the pages' identify and track), its insights
+    plugin (insights.js: console, failed requests, click targets) where record() finds it, and
+    the handle the harness drives (window.__rcRecorder: checkpoint, flush, stats) over what record()
     returns, as harness/js/src/adapters/builtin-record.ts makes it."""
     import recorder
     from harness.adapters.builtin import BuiltinAdapter
@@ -264,6 +265,7 @@ def _site_recorder() -> Any:
             return (
                 "(function(){if(window.top!==window||location.protocol==='about:')return;"
                 f"{recorder.bundle('record.js')}\nwindow.replaycheckRecord=replaycheckRecord;"
+                f"{recorder.bundle('insights.js')}\nwindow.replaycheckInsights=replaycheckInsights;"
                 f"var r=replaycheckRecord.record({json.dumps(options)});"
                 "window.__rcRecorder={checkpoint:function(n){r&&r.checkpoint(n)},"
                 "flush:function(ms){return r?r.flush(ms):Promise.resolve(null)},"
@@ -501,6 +503,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         recorder.bundle_path("record.js")
+        recorder.bundle_path("insights.js")
     except FileNotFoundError as e:
         raise CommandError(str(e)) from None
     if args.password_stdin:

@@ -447,6 +447,67 @@ def test_without_the_insights_plugin_none_of_its_capture_is_recorded(
     assert rec.errors == []
 
 
+# The loader's `insights` option -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("insights", [True, False])
+def test_the_loader_loads_the_plugin_beside_record_js(
+    worker: Worker, bundle: str, insights: bool
+) -> None:
+    """replaycheckLoader.load(src, {insights: true}) fetches insights.js from beside `src` and
+    starts recording once both ran; without the option, insights.js is never requested."""
+    session = uuid.uuid4().hex
+    base = f"loader-{session}"
+    worker.server.add_asset(f"{base}/static/record.js", bundle, "text/javascript")
+    plugin = worker.server.add_asset(
+        f"{base}/static/insights.js", INSIGHTS.read_text(), "text/javascript"
+    )
+    options = {
+        "ingestUrl": worker.server.ingest_url(session),
+        "session": session,
+        "flushIntervalMs": 100,
+        **({"insights": True} if insights else {}),
+    }
+    loader = (ROOT / "recorder" / "dist" / "loader.js").read_text()
+    page = (
+        f"<!doctype html><html lang=en><head><script>{loader}\n"
+        f"replaycheckLoader.load('static/record.js?v=1', {json.dumps(options)})</script></head>"
+        "<body><button id=buy>Buy</button></body></html>"
+    )
+    context = worker.browser.new_context()
+    try:
+        tab = context.new_page()
+        requested: list[str] = []
+        tab.on("request", lambda r: requested.append(r.url))
+        tab.goto(worker.server.add_asset(f"{base}/page.html", page, "text/html"))
+        # Both scripts ran: record() starts in their load handlers, right after.
+        tab.wait_for_function(
+            "(insights) => window.replaycheckRecord && (!insights || window.replaycheckInsights)",
+            arg=insights,
+        )
+        tab.wait_for_timeout(200)
+        tab.evaluate("() => console.error('after the load')")
+        tab.click("#buy")
+        rec = Recording(tab, session, worker.server, [])
+        events: list[Event] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            events = [e for env in rec.envelopes() for e in env["events"]]
+            if [e for e in of(events, MOUSE) if e[2] == CLICK]:
+                break
+            time.sleep(0.1)
+        [click] = [e for e in of(events, MOUSE) if e[2] == CLICK]
+        fetched = [u for u in requested if u.split("?")[0].endswith("/insights.js")]
+        if insights:
+            assert fetched == [plugin], "beside record.js, its query left off"
+            assert click[6] == ["button#buy", "Buy", 1]
+            assert [e[2:] for e in of(events, CONSOLE)] == [["error", "after the load"]]
+        else:
+            assert fetched == [] and len(click) == 6 and of(events, CONSOLE) == []
+    finally:
+        context.close()
+
+
 # A page load reached by back/forward ---------------------------------------------------------
 
 

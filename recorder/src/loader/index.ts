@@ -9,21 +9,35 @@ interface RecorderGlobal {
   replaycheckRecord?: { record(options: RecordOptions): unknown };
 }
 
+/** The loader's options: record()'s, and `insights` (load the insights plugin too). */
+export type LoaderOptions = RecordOptions & { insights?: boolean };
+
 /**
  * Load the script at `src` after the load event (and one more task, so the page's own load
- * handlers run first); then, given `options`, start `replaycheckRecord.record(options)`.
+ * handlers run first); then, given `options`, start `replaycheckRecord.record(options)`. With
+ * `options.insights`, the insights plugin (insights.js, beside `src`: console errors and warnings,
+ * failed requests, click targets) is fetched at the same time, and record() starts once both
+ * have run (or failed to load: then recording starts without it).
  */
-export function load(src: string, options?: RecordOptions): void {
+export function load(src: string, options?: LoaderOptions): void {
   try {
     const w = window;
     const go = (): void => {
       setTimeout(() => {
         try {
-          const s = document.createElement("script");
-          s.src = src;
-          s.async = true;
-          if (options) s.onload = () => (w as RecorderGlobal).replaycheckRecord?.record(options);
-          (document.head || document.documentElement).appendChild(s);
+          let n = options?.insights ? 2 : 1;
+          const done = (): void => {
+            if (!--n && options) (w as RecorderGlobal).replaycheckRecord?.record(options);
+          };
+          const script = (url: string): void => {
+            const s = document.createElement("script");
+            s.src = url;
+            s.async = true;
+            s.onload = s.onerror = done;
+            (document.head || document.documentElement).appendChild(s);
+          };
+          script(src);
+          if (n > 1) script(new URL("insights.js", new URL(src, document.baseURI)).href);
         } catch {
           // never throw into the page
         }
