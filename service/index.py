@@ -142,6 +142,7 @@ class Summary:
     views: tuple[ViewFact, ...] = ()
     occurrences: tuple[Occurrence, ...] = ()
     custom: tuple[tuple[float, str, Props], ...] = ()
+    typed: tuple[tuple[float, str], ...] = ()  # each edit's start and its field's label
 
 
 EMPTY = Summary(None, None, (), (), 0, 0, (), (), None, None, {}, False)
@@ -368,6 +369,7 @@ def _summary(
     raw = [i for i in found if i.kind == "click"]
     told = told or {}
     unknown = {c.target for c in raw if c.target is not None and (c.time_ms, c.target) not in told}
+    unknown |= {i.target for i in inputs if i.target is not None}
     named = labels(unknown) if unknown else {}
     clicks = tuple(
         _click(c, told.get((c.time_ms, c.target)) or (named.get(c.target) if c.target else None))
@@ -393,7 +395,21 @@ def _summary(
         first_input=inputs[0].target if inputs else None,
         last_input=inputs[-1].target if inputs else None,
         errors=sum(m.kind == "error" for m in marks),
+        typed=_typed(inputs, named),
     )
+
+
+def _typed(inputs: list[Interaction], named: dict[int, Target]) -> tuple[tuple[float, str], ...]:
+    """Each edit's start (a run of input events on one field, as `edits` counts them) and the
+    field, as the batch shows it ("" when it does not)."""
+    out: list[tuple[float, str]] = []
+    last: Interaction | None = None
+    for i in sorted(inputs, key=lambda i: i.time_ms):
+        if last is None or i.target is None or i.target != last.target:
+            target = named.get(i.target) if i.target is not None else None
+            out.append((i.time_ms, target.label if target else ""))
+        last = i
+    return tuple(out)
 
 
 # Field checks: the ingest checked an event's type and time, nothing more.

@@ -30,6 +30,7 @@ STACK = "TypeError: cart is undefined\n    at buy (https://s.test/app.js?v=3:10:
 BUY = [2, 5, "button", {"id": "buy", "class": "btn"}, [[3, 6, "Buy"]]]
 SNAPSHOT = [0, 1, [[2, 2, "html", {}, [[2, 3, "body", {}, [
     BUY, [2, 7, "div", {"class": "promo"}, [[3, 8, "Sale"]]],
+    [2, 9, "input", {"name": "coupon", "aria-label": "Coupon"}, []],
 ]]]]]]  # fmt: skip
 
 
@@ -60,6 +61,7 @@ SESSIONS: dict[str, list[dict[str, Any]]] = {
                 *opening("/list"),
                 identify("u1"),
                 [T.MOUSE, 1000, 2, 5, 10, 10],
+                *([T.INPUT, 1200 + k, 9, "*" * k] for k in (1, 2, 3)),  # one edit
                 [T.ERROR, 1500, "TypeError: cart is undefined", STACK],
                 [T.NAVIGATION, 2000, 1, SHOP + "/cart"],
                 [T.CUSTOM, 2100, "checkout_started", {"items": 2}],
@@ -194,7 +196,9 @@ def test_an_issue_opens_its_sessions_before_the_error_with_the_last_actions(
     assert by_id["s2"]["open_at"] == 9000 - 5000
     assert "at buy" in s1["detail"]
     before = [(a["kind"], a["label"]) for a in s1["before"]]
-    assert before == [("navigation", SHOP + "/list"), ("click", 'button "Buy"')]
+    assert before == [
+        ("navigation", SHOP + "/list"), ("click", 'button "Buy"'), ("input", 'input "Coupon"')
+    ]  # fmt: skip
     errors = ok(server, "/api/sessions/s1/errors")["errors"]
     assert [(e["kind"], e["t"]) for e in errors] == [("error", 1500), ("network", 2500)]
     assert server.api("/api/issues/0000000000000000")[0] == 404

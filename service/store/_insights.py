@@ -148,7 +148,7 @@ class InsightsSql(SqlStore):
     def actions_before(
         self, project: str, session: str, t: float, n: int = 5
     ) -> list[tuple[float, str, str]]:
-        """The user's last `n` clicks and page views at or before `t`: (t, kind, label)."""
+        """The user's last `n` clicks, edits and page views at or before `t`: (t, kind, label)."""
         with self._read() as cur:
             clicks = self._x(
                 cur,
@@ -162,8 +162,15 @@ class InsightsSql(SqlStore):
                 " ORDER BY t DESC LIMIT ?",
                 project, session, t, n,
             ).fetchall()  # fmt: skip
+            typed = self._x(
+                cur,
+                "SELECT t, label FROM session_inputs WHERE project = ? AND session = ? AND t <= ?"
+                " ORDER BY t DESC LIMIT ?",
+                project, session, t, n,
+            ).fetchall()  # fmt: skip
         found = [(at, "click", label or selector) for at, label, selector in clicks]
         found += [(at, "navigation", url) for at, url in views]
+        found += [(at, "input", label or "a field") for at, label in typed]
         return sorted(found)[-n:]
 
     # Frustration --------------------------------------------------------------------------

@@ -35,7 +35,7 @@ Migrations = Sequence[tuple[int, Sequence[str]]]
 # Tables the index adds to a session (version 2), and what deleting a session deletes.
 SESSION_TABLES = ("batches", "indexed", "session_pages", "session_marks", "session_clicks",
                   "session_props", "session_changes", "session_views", "session_errors",
-                  "session_events", "session_signals")  # fmt: skip
+                  "session_events", "session_signals", "session_inputs")  # fmt: skip
 SIGNAL_KINDS = ("rage_click", "dead_click", "quick_back", "error_click")
 # The signals decided around each new batch (service/signals.py); rage clicks and quick backs
 # are decided over the whole session (a burst's first click, a page view's neighbours).
@@ -130,6 +130,10 @@ def insights_migration(real: str) -> list[str]:
         f" selector TEXT NOT NULL, url TEXT NOT NULL)",
         "CREATE INDEX session_signals_by_session ON session_signals (project, session, t)",
         "CREATE INDEX session_signals_by_kind ON session_signals (project, kind, session)",
+        # Each edit's start: the user's last actions before an error (service/insights.py).
+        f"CREATE TABLE session_inputs (project TEXT NOT NULL, session TEXT NOT NULL,"
+        f" t {real} NOT NULL, label TEXT NOT NULL)",
+        "CREATE INDEX session_inputs_by_session ON session_inputs (project, session, t)",
         # Saved segments (service/segments.py): by name in a project, shared by its users.
         f"CREATE TABLE segments (project TEXT NOT NULL, name TEXT NOT NULL,"
         f" definition TEXT NOT NULL, updated_by TEXT NOT NULL, updated_ms {real} NOT NULL,"
@@ -566,6 +570,11 @@ class SqlStore(Store):
                 " stack, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 project, session, occurrence.t, occurrence.kind, grouped.fingerprint,
                 occurrence.message, occurrence.stack, occurrence.url,
+            )  # fmt: skip
+        for t, label in summary.typed:
+            self._x(
+                cur, "INSERT INTO session_inputs (project, session, t, label) VALUES (?, ?, ?, ?)",
+                project, session, t, label,
             )  # fmt: skip
         for t, name, event_props in summary.custom:
             self._x(
