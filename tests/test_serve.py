@@ -463,7 +463,7 @@ def test_serve_refuses_a_port_in_use_and_a_bad_store_in_one_line(
 
 
 def test_the_recorder_bundles_are_served_for_site_snippets(server: Running, client: Client) -> None:
-    for name in ("record.js", "loader.js", "replay.js"):
+    for name in ("record.js", "insights.js", "loader.js", "replay.js"):
         status, headers, body = client.request("GET", f"/static/{name}")
         assert status == 200 and headers["content-type"].startswith("text/javascript")
         assert body == bundle_path(name).read_bytes()

@@ -221,7 +221,9 @@ def test_installed_wheel_runs_every_command_outside_the_repository(
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        for path in ("/login", "/static/viewer.js", "/static/viewer.css", "/static/record.js"):
+        pages = ("/login", "/static/viewer.js", "/static/viewer.css", "/static/favicon.svg")
+        bundles = tuple(f"/static/{name}" for name in ("record.js", "insights.js", "loader.js"))
+        for path in pages + bundles:
             assert _get(f"http://127.0.0.1:{port}{path}") == 200, path
     finally:
         serve.terminate()
