@@ -648,30 +648,32 @@ class SqlStore(Store):
                 " WHERE project = ? AND session = ? AND t >= ? AND t <= ? ORDER BY t",
                 project, session, lo, hi,
             ).fetchall()  # fmt: skip
-            self._x(
-                cur,
-                "DELETE FROM session_signals WHERE project = ? AND session = ?"
-                " AND kind IN ('dead_click', 'error_click') AND t >= ? AND t <= ?",
-                project, session, lo, hi,
-            )  # fmt: skip
+            # Dead and error clicks sit at their clicks' times: none in reach, nothing to redo
+            # (most batches: one query, not seven).
             if rows:
+                self._x(
+                    cur,
+                    "DELETE FROM session_signals WHERE project = ? AND session = ?"
+                    " AND kind IN ('dead_click', 'error_click') AND t >= ? AND t <= ?",
+                    project, session, lo, hi,
+                )  # fmt: skip
                 clicks = [_click(r) for r in rows]
                 changes = [t for (t,) in self._x(
                     cur,
                     "SELECT t FROM session_changes WHERE project = ? AND session = ?"
-                    " AND t > ? AND t <= ? ORDER BY t",
+                    " AND t >= ? AND t <= ? ORDER BY t",
                     project, session, lo, hi + reach,
                 ).fetchall()]  # fmt: skip
                 errors = [(t, m) for t, m in self._x(
                     cur,
                     "SELECT t, message FROM session_errors WHERE project = ? AND session = ?"
-                    " AND t > ? AND t <= ? ORDER BY t",
+                    " AND t >= ? AND t <= ? ORDER BY t",
                     project, session, lo, hi + reach,
                 ).fetchall()]  # fmt: skip
                 found = signals.dead(clicks, changes, seen_until, rules)
                 found += signals.error_clicks(clicks, errors, rules)
                 self._insert_signals(cur, project, session, found)
-            changed = True
+                changed = True
         if changed:
             counts = dict.fromkeys(SIGNAL_KINDS, 0)
             for kind, n in self._x(
