@@ -62,8 +62,7 @@ def rage_bursts(
             first is not None
             and click.target == first.target
             and click.time_ms - first.time_ms <= window_ms
-            and math.dist((click.x or 0, click.y or 0), (first.x or 0, first.y or 0))
-            <= radius_px
+            and math.dist((click.x or 0, click.y or 0), (first.x or 0, first.y or 0)) <= radius_px
         ):
             size += 1
             if size == least:
