@@ -149,25 +149,19 @@ class InsightsSql(SqlStore):
         self, project: str, session: str, t: float, n: int = 5
     ) -> list[tuple[float, str, str]]:
         """The user's last `n` clicks, edits and page views at or before `t`: (t, kind, label)."""
+
+        def last(cur: Any, table: str, columns: str) -> list[Any]:
+            return self._x(
+                cur,
+                f"SELECT t, {columns} FROM {table} WHERE project = ? AND session = ? AND t <= ?"
+                " ORDER BY t DESC LIMIT ?",
+                project, session, t, n,
+            ).fetchall()  # fmt: skip
+
         with self._read() as cur:
-            clicks = self._x(
-                cur,
-                "SELECT t, label, selector FROM session_clicks WHERE project = ? AND session = ?"
-                " AND t <= ? ORDER BY t DESC LIMIT ?",
-                project, session, t, n,
-            ).fetchall()  # fmt: skip
-            views = self._x(
-                cur,
-                "SELECT t, url FROM session_views WHERE project = ? AND session = ? AND t <= ?"
-                " ORDER BY t DESC LIMIT ?",
-                project, session, t, n,
-            ).fetchall()  # fmt: skip
-            typed = self._x(
-                cur,
-                "SELECT t, label FROM session_inputs WHERE project = ? AND session = ? AND t <= ?"
-                " ORDER BY t DESC LIMIT ?",
-                project, session, t, n,
-            ).fetchall()  # fmt: skip
+            clicks = last(cur, "session_clicks", "label, selector")
+            views = last(cur, "session_views", "url")
+            typed = last(cur, "session_inputs", "label")
         found = [(at, "click", label or selector) for at, label, selector in clicks]
         found += [(at, "navigation", url) for at, url in views]
         found += [(at, "input", label or "a field") for at, label in typed]

@@ -37,9 +37,6 @@ SESSION_TABLES = ("batches", "indexed", "session_pages", "session_marks", "sessi
                   "session_props", "session_changes", "session_views", "session_errors",
                   "session_events", "session_signals", "session_inputs")  # fmt: skip
 SIGNAL_KINDS = ("rage_click", "dead_click", "quick_back", "error_click")
-# The signals decided around each new batch (service/signals.py); rage clicks and quick backs
-# are decided over the whole session (a burst's first click, a page view's neighbours).
-WINDOWED = ("dead_click", "error_click")
 
 
 def index_migration(real: str) -> list[str]:
@@ -623,8 +620,8 @@ class SqlStore(Store):
                 " WHERE project = ? AND session = ? ORDER BY t",
                 project, session,
             ).fetchall()  # fmt: skip
-            self._replace(cur, project, session, ("rage_click",),
-                          signals.rage((_click(r) for r in rows), rules))  # fmt: skip
+            found = signals.rage((_click(r) for r in rows), rules)
+            self._replace(cur, project, session, "rage_click", found)
             changed = True
         if summary.views:
             views = self._x(
@@ -636,7 +633,7 @@ class SqlStore(Store):
             found = signals.quick_backs(
                 [signals.ViewFact(t, u, bool(b)) for t, u, b in views], rules
             )
-            self._replace(cur, project, session, ("quick_back",), found)
+            self._replace(cur, project, session, "quick_back", found)
             changed = True
         if summary.start is not None and summary.end is not None and seen_until is not None:
             reach = rules.reach_ms
@@ -691,15 +688,13 @@ class SqlStore(Store):
             )  # fmt: skip
 
     def _replace(
-        self, cur: Cursor, project: str, session: str, kinds: tuple[str, ...],
-        found: list[signals.Signal],
-    ) -> None:  # fmt: skip
-        for kind in kinds:
-            self._x(
-                cur,
-                "DELETE FROM session_signals WHERE project = ? AND session = ? AND kind = ?",
-                project, session, kind,
-            )  # fmt: skip
+        self, cur: Cursor, project: str, session: str, kind: str, found: list[signals.Signal]
+    ) -> None:
+        self._x(
+            cur,
+            "DELETE FROM session_signals WHERE project = ? AND session = ? AND kind = ?",
+            project, session, kind,
+        )  # fmt: skip
         self._insert_signals(cur, project, session, found)
 
     def _insert_signals(
