@@ -1,5 +1,5 @@
 // Builds every browser-side bundle. Run by `make setup` (npm run build).
-import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 import { minify } from "terser";
 
@@ -48,6 +48,7 @@ for (const [name, globalName] of [
     if (own) {
       const min = await minify(out.outputFiles[0].text, { compress: { passes: 3 }, mangle: true, ecma: 2020 });
       if (!new RegExp(`var ${globalName}[;,]|${globalName}=`).test(min.code)) throw new Error(`${name} bundle lost its global`);
+      mkdirSync("recorder/dist", { recursive: true }); // a fresh checkout has none: esbuild wrote nothing
       writeFileSync(outfile, min.code);
     }
   }
