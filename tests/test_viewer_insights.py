@@ -170,6 +170,10 @@ def viewer(worker: Worker, watch: Watch) -> Iterator[Page]:
     def failed(request: Request) -> None:
         if request.failure == "csp" and not request.url.startswith(watch.origin + "/"):
             watch.recorded.append(request.url)
+        elif request.failure == "net::ERR_ABORTED":
+            # The page navigated (the test opened a session) before a fetch of the page it
+            # left had its answer: the browser cancels it. No failure of the viewer's.
+            return
         else:
             watch.problems.append(f"request failed: {request.url} {request.failure}")
 
