@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.remote import RemoteIngest
 from harness.runner import ScenarioResult, run_scenario
 from harness.scenario import load_scenario
 from harness.worker import Worker
-from tests.pg import free_port
+from tests.pg import free_port, fresh_database
 
 ROOT = Path(__file__).parents[1]
 REPLAYCHECK = [sys.executable, "-m", "harness.cli"]
@@ -154,3 +156,11 @@ def record_scenario(
     new = [s for s in after if s not in before]
     assert len(new) == 1, f"{len(new)} new sessions after {scenario}"
     return result, new[0]
+
+
+def store_param(request: pytest.FixtureRequest) -> str | None:
+    """The store of a fixture parametrized ["sqlite", "postgresql"]: None (running_server's
+    own SQLite file) or a fresh database on the session's PostgreSQL server."""
+    if request.param == "postgresql":
+        return fresh_database(request.getfixturevalue("postgresql_server"))
+    return None

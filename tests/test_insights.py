@@ -20,8 +20,7 @@ from PIL import Image
 from PIL.WebPImagePlugin import WebPImageFile
 
 from service.ingest import EventType as T
-from tests.pg import fresh_database
-from tests.serve_helpers import Running, add_user, cli, running_server
+from tests.serve_helpers import Running, add_user, cli, running_server, store_param
 
 NOW = time.time() * 1000
 PAGE = NOW - 3_600_000.0  # an hour ago: today's bar of the sparklines
@@ -117,10 +116,7 @@ SESSIONS: dict[str, list[dict[str, Any]]] = {
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
-    url = None
-    if request.param == "postgresql":
-        url = fresh_database(request.getfixturevalue("postgresql_server"))
-    with running_server(tmp_path_factory.mktemp("insights"), url) as running:
+    with running_server(tmp_path_factory.mktemp("insights"), store_param(request)) as running:
         for batches in SESSIONS.values():
             for b in batches:
                 assert running.ingest(b) == 204

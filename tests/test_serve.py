@@ -23,8 +23,16 @@ from recorder import bundle_path
 from service.app import sampled
 from service.ingest import EventType
 from service.store import open_store
-from tests.pg import fresh_database
-from tests.serve_helpers import PASSWORD, Running, add_user, cli, running_server, start, stop
+from tests.serve_helpers import (
+    PASSWORD,
+    Running,
+    add_user,
+    cli,
+    running_server,
+    start,
+    stop,
+    store_param,
+)
 
 HREF = "https://shop.test/cart"
 
@@ -82,10 +90,7 @@ class Client:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Running]:
-    url = None
-    if request.param == "postgresql":
-        url = fresh_database(request.getfixturevalue("postgresql_server"))
-    with running_server(tmp_path_factory.mktemp("serve"), url) as running:
+    with running_server(tmp_path_factory.mktemp("serve"), store_param(request)) as running:
         yield running
 
 
