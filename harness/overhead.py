@@ -25,22 +25,25 @@ seen; a shorter one only when its frame was long.
 from __future__ import annotations
 
 import json
+import math
+import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from harness import stats
-from harness.adapters.base import Adapter
+from harness import calibration, stats, trace
+from harness.calibration import Synthetic
 from harness.drive import Injection, Site, site_root
 from harness.progress import Progress
-from harness.scenario import Scenario, ScenarioError
+from harness.scenario import RecorderConfig, Scenario, ScenarioError
 from harness.server import ASSET_PREFIX, Server
 from harness.stats import Comparison, Kind, Stop, StopRule
 from harness.worker import Worker
@@ -64,23 +67,37 @@ METRICS: dict[str, Kind] = {
     "max_recorder_script_ms": "difference",
     "heap_mb": "ratio",  # JS heap in use at the window's end, after a forced GC
     "upload_bytes": "difference",  # ingest request bodies, flushed at the window's end
+    # From the load's trace (harness.trace), up to the window's end. The share of main-thread
+    # time the recorder caused, in percent of all of it in the same window: up to load, after
+    # it, and both. With the recorder off it is what would be misattributed (0 on our pages).
+    "share_load": "difference",
+    "share_after": "difference",
+    "share_total": "difference",
+    "recorder_ms": "difference",  # the main-thread time attributed to the recorder
+    "main_ms": "ratio",  # all main-thread task time, navigation start to the window's end
+    "max_recorder_task_ms": "difference",  # the most recorder time in any one task
 }
-PRIMARY = "load_ms"  # the metric the budget, the pass and the adaptive stop are about
-LONGEST = ("max_task_ms", "max_recorder_script_ms")  # their worst load is reported too
+SHARE = "share_total"  # the adaptive stop watches its interval: it holds on a noisy machine
+PRIMARY = "load_ms"  # the metric the budget and the pass are about
+# Their worst load is reported too.
+LONGEST = ("max_task_ms", "max_recorder_script_ms", "max_recorder_task_ms")
 
 NAVIGATION_TIMEOUT_MS = 60_000  # a throttled heavy page with a slow recorder takes a while
 LONG_TASK_MS = 50  # the part of a long task beyond this blocks input (TBT)
 ASSET_STEM = "overhead-"  # a recorder's script tag loads /__rc/overhead-<name>.js
 
+CLICK_EVERY_MS = 100  # in a latency load: about ten interactions a second
+EVENT_TIMING_MIN_MS = 16  # Event Timing reports no event shorter than this
+
 # Registered before anything of the page in BOTH arms. `buffered` also delivers entries that
 # ended before the observer existed; takeRecords() picks up those not yet delivered.
-LONG_TASK_OBSERVER = """(() => {
+PAGE_OBSERVERS = """(() => {
   if (window.top !== window) return;
-  const tasks = [], scripts = [];
-  const observe = (type, add) => {
+  const tasks = [], scripts = [], events = [];
+  const observe = (type, add, more) => {
     try {
       const observer = new PerformanceObserver((list) => list.getEntries().forEach(add));
-      observer.observe({ type, buffered: true });
+      observer.observe({ type, buffered: true, ...more });
       return () => observer.takeRecords().forEach(add);
     } catch (e) {
       return () => {};
@@ -90,16 +107,40 @@ LONG_TASK_OBSERVER = """(() => {
   const flushFrames = observe("long-animation-frame", (e) => {
     for (const s of e.scripts) scripts.push([s.sourceURL, s.startTime, s.duration]);
   });
+  const flushEvents = observe("event",
+    (e) => events.push([e.startTime, e.duration, e.interactionId]), { durationThreshold: 16 });
   Object.defineProperty(window, "__rcLongTasks", {
     value: () => { flushTasks(); flushFrames(); return { tasks, scripts }; },
   });
+  Object.defineProperty(window, "__rcEvents", { value: () => { flushEvents(); return events; } });
 })();"""
+READ_EVENTS = "() => window.__rcEvents ? window.__rcEvents() : []"
+LOADED = "() => document.readyState === 'complete'"
 
 READ_TIMING = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   const seen = window.__rcLongTasks ? window.__rcLongTasks() : { tasks: [], scripts: [] };
   return { load: nav.loadEventEnd, dcl: nav.domContentLoadedEventEnd, ...seen };
 }"""
+
+
+class Recorder(Protocol):
+    """What a measured recorder must do: a harness adapter, or the synthetic one."""
+
+    @property
+    def name(self) -> str: ...
+
+    def init_script(self, config: RecorderConfig, ingest_url: str, session: str) -> str: ...
+
+    def head_html(
+        self,
+        config: RecorderConfig,
+        ingest_url: str,
+        session: str,
+        asset: Callable[[str, str], str],
+    ) -> str: ...
+
+    def flush(self, page: Page, deadline_ms: int | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -142,6 +183,10 @@ class Settings:
     precision_pct: float = 1.0  # stop once every load interval is within +- this many points
     max_seconds: float = 300.0  # per scenario, all its recorders together
     after_load_ms: int | None = None
+    # Stop once every recorder's share interval is within +- this many points: the stop the
+    # machine's noise lets us reach (the load interval's target only says what it would take).
+    share_precision: float = 0.5
+    interactions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +202,13 @@ class OverheadResult:
     # The worst single load of each LONGEST metric, recorder off and on: a mean of per-load
     # maxima under 50 ms could hide a load over it.
     worst: dict[str, tuple[float, float]]
+    share_precision: float
+    # Each block's load with the recorder off and with it on, in order: recorders measured in
+    # the same blocks are compared load by load (versus()).
+    off_samples: Sequence[Sample]
+    on_samples: Sequence[Sample]
+    interactions: Interactions | None
+    known_ms: float | None = None  # the synthetic recorder's cost per load, from calibration
 
     @property
     def runs(self) -> int:
@@ -190,6 +242,47 @@ class OverheadResult:
                 name: {"off": round(off, 3), "on": round(on, 3)}
                 for name, (off, on) in self.worst.items()
             },
+            "share_precision": self.share_precision,
+            "interactions": None if self.interactions is None else self.interactions.to_json(),
+            "known": None if self.known_ms is None else self.known(),
+        }
+
+    def known(self) -> dict[str, float]:
+        """The synthetic recorder's known cost beside what the attribution found: per load, its
+        loop's time and share of that load's main-thread time, and the attributed ones."""
+        assert self.known_ms is not None
+        shares = [100 * self.known_ms / s["main_ms"] for s in self.on_samples]
+        found = self.metrics["recorder_ms"]
+        return {
+            "ms": round(self.known_ms, 1),
+            "share": round(statistics.fmean(shares), 2),
+            "found_ms": round(found.on, 1),
+            "found_share": round(self.metrics[SHARE].on, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Interaction latency, Event Timing's duration (input to the next paint after it was
+    handled) of the worst interaction of each load: `off` and `on` per load. `during` is the
+    worst of those that started while the recorder was at work (between its first and last
+    attributed span), 0 when none did."""
+
+    clicks: int  # per load, about
+    off: Sequence[float]
+    on: Sequence[float]
+    during: Sequence[float]
+
+    def to_json(self) -> dict[str, Any]:
+        def arm(values: Sequence[float]) -> dict[str, float]:
+            return {"median": round(statistics.median(values), 1), "worst": round(max(values), 1)}
+
+        return {
+            "loads": len(self.on),
+            "clicks_per_load": self.clicks,
+            "off": arm(self.off),
+            "on": arm(self.on),
+            "during_recorder_work": arm(self.during),
         }
 
 
@@ -200,7 +293,7 @@ def measure(
     browser: Browser,
     server: Server,
     scenario: Scenario,
-    recorders: Sequence[Adapter],
+    recorders: Sequence[Recorder],
     settings: Settings = Settings(),
     progress: Progress | None = None,
 ) -> list[OverheadResult]:
@@ -213,17 +306,21 @@ def measure(
     rule = StopRule(
         config.runs if settings.runs is None else settings.runs,
         settings.min_pairs,
-        settings.precision_pct,
+        settings.share_precision,
         settings.max_seconds,
     )
     after_load_ms = (
         config.after_load_ms if settings.after_load_ms is None else settings.after_load_ms
     )
+    clicking = config.interactions if settings.interactions is None else settings.interactions
     loader = _Loader(browser, server, scenario, inject, throttle, after_load_ms)
-    arms: list[Adapter | None] = [None, *recorders]
+    arms: list[Recorder | None] = [None, *recorders]
     started = time.monotonic()
+    # Warm-up, not counted: server threads, file cache, browser code.
+    warm = [loader.load(arm) for arm in arms]
     for arm in arms:
-        loader.load(arm)  # warm-up, not counted: server threads, file cache, browser code
+        if isinstance(arm, Synthetic):
+            arm.calibrate(warm[0]["main_ms"], calibration.median_cost(loader.cost_per_iteration))
     samples: list[list[Sample]] = [[] for _ in arms]
     pairs = 0
     while True:
@@ -231,14 +328,20 @@ def measure(
             samples[i].append(loader.load(arms[i]))
         pairs += 1
         loads = [_compare(PRIMARY, samples[0], on) for on in samples[1:]] if pairs > 1 else []
+        shares = [_compare(SHARE, samples[0], on) for on in samples[1:]] if pairs > 1 else []
         elapsed = time.monotonic() - started
-        stopped = rule.reason(pairs, [c.half_width for c in loads], elapsed)
+        stopped = rule.reason(pairs, [c.half_width for c in shares], elapsed)
         if progress is not None:
-            progress.show(
-                _progress_line(scenario, recorders, loads, pairs, elapsed, settings.precision_pct)
-            )
+            progress.show(_progress_line(scenario, recorders, shares, loads, pairs, elapsed))
         if stopped is not None:
             break
+    # Latency loads come last and apart: their clicks are work the measured loads must not do.
+    latencies: list[list[tuple[float, float]]] = [[] for _ in arms]
+    for block in range(clicking):
+        for i in arm_order(block, len(arms)):
+            latencies[i].append(loader.click_load(arms[i], config.click_at))
+        if progress is not None:
+            progress.show(f"{scenario.name}: interaction loads {block + 1}/{clicking}")
     return [
         OverheadResult(
             scenario,
@@ -253,8 +356,20 @@ def measure(
                 name: (max(s[name] for s in samples[0]), max(s[name] for s in on))
                 for name in LONGEST
             },
+            settings.share_precision,
+            samples[0],
+            on,
+            Interactions(
+                loader.clicks,
+                [worst for worst, _ in latencies[0]],
+                [worst for worst, _ in mine],
+                [during for _, during in mine],
+            )
+            if clicking
+            else None,
+            adapter.known_ms if isinstance(adapter, Synthetic) else None,
         )
-        for adapter, on in zip(recorders, samples[1:], strict=True)
+        for adapter, on, mine in zip(recorders, samples[1:], latencies[1:], strict=True)
     ]
 
 
@@ -273,19 +388,18 @@ def _compare(name: str, off: list[Sample], on: list[Sample]) -> Comparison:
 
 def _progress_line(
     scenario: Scenario,
-    recorders: Sequence[Adapter],
+    recorders: Sequence[Recorder],
+    shares: list[Comparison],
     loads: list[Comparison],
     pairs: int,
     elapsed: float,
-    precision: float,
 ) -> str:
     parts = [f"{scenario.name}: pair {pairs}, {elapsed:.0f}s"]
-    if loads:
-        for adapter, c in zip(recorders, loads, strict=True):
-            parts.append(
-                f"{adapter.name} load {c.estimate:+.1f}% +-{c.half_width:.1f}"
-                f" ({_reaching(stats.pairs_needed(c, precision), precision)})"
-            )
+    for adapter, share, load in zip(recorders, shares, loads, strict=False):  # none at pair 1
+        parts.append(
+            f"{adapter.name} share {share.estimate:.1f}% +-{share.half_width:.2f},"
+            f" load {load.estimate:+.1f}% +-{load.half_width:.1f}"
+        )
     return " | ".join(parts)
 
 
@@ -307,6 +421,7 @@ class _Loader:
         self._inject = inject
         self._throttle = throttle
         self._after_load_ms = after_load_ms
+        self.clicks = 0  # in the last latency load
         # Which script runs are the recorder's, by URL, the same test in both arms: every
         # recorder's asset for a script tag; none of them has a URL as an init script.
         prefix = f"{server.origin}{ASSET_PREFIX}{ASSET_STEM}"
@@ -316,26 +431,21 @@ class _Loader:
             else (lambda url: url.startswith(prefix))
         )
 
-    def load(self, adapter: Adapter | None) -> Sample:
+    def load(self, adapter: Recorder | None) -> Sample:
         session = uuid.uuid4().hex
-        viewport = self._scenario.viewport
-        context = self._browser.new_context(
-            viewport={"width": viewport.width, "height": viewport.height}
-        )
+        context = self._context()
         try:
-            context.add_init_script(LONG_TASK_OBSERVER)
             url = self._url(context, adapter, session)
-            page = context.new_page()
-            cdp = context.new_cdp_session(page)
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": self._throttle})
-            cdp.send("Performance.enable")
-            self._goto(page, url)
-            # Chromium counts these per document, from 0: the page started at about:blank, so
-            # the values at load are the scenario page's own.
-            at_load = _cdp_metrics(cdp)
-            page.wait_for_timeout(self._after_load_ms)
-            timing = Timing(**page.evaluate(READ_TIMING))
-            at_end = _cdp_metrics(cdp)
+            page, cdp = self._page(context)
+            with self._tracing(page) as traced:
+                self._goto(page, url)
+                # Chromium counts these per document, from 0: the page started at about:blank,
+                # so the values at load are the scenario page's own.
+                at_load = _cdp_metrics(cdp)
+                page.wait_for_timeout(self._after_load_ms)
+                timing = Timing(**page.evaluate(READ_TIMING))
+                at_end = _cdp_metrics(cdp)
+            loaded = page.url
             # Measured: the rest need not crawl. A forced GC leaves what the recorder keeps.
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
             cdp.send("HeapProfiler.collectGarbage")
@@ -352,9 +462,99 @@ class _Loader:
             "task_after_ms": (at_end["TaskDuration"] - at_load["TaskDuration"]) * 1000,
             "heap_mb": heap / 1e6,
             "upload_bytes": float(uploaded),
+            **self._trace_sample(traced.data, loaded),
         }
 
-    def _url(self, context: BrowserContext, adapter: Adapter | None, session: str) -> str:
+    def click_load(self, adapter: Recorder | None, at: tuple[float, float]) -> tuple[float, float]:
+        """A load with a click every CLICK_EVERY_MS from the first byte to the window's end:
+        the worst interaction latency, and the worst among those made while the recorder
+        worked (0 when none was)."""
+        context = self._context()
+        try:
+            url = self._url(context, adapter, uuid.uuid4().hex)
+            page, _ = self._page(context)
+            with self._tracing(page) as traced:
+                self._goto(page, url, "commit")
+                clicks, loaded_at = 0, None
+                deadline = time.monotonic() + NAVIGATION_TIMEOUT_MS / 1000
+                while True:
+                    tick = time.monotonic()
+                    page.mouse.click(*at)
+                    clicks += 1
+                    if loaded_at is None and page.evaluate(LOADED):
+                        loaded_at = time.monotonic()
+                    if loaded_at is not None and tick - loaded_at >= self._after_load_ms / 1000:
+                        break
+                    if tick > deadline:
+                        raise ScenarioError(self._scenario.file, None, f"{url} never loaded")
+                    time.sleep(max(0.0, CLICK_EVERY_MS / 1000 - (time.monotonic() - tick)))
+                entries = page.evaluate(READ_EVENTS)
+            loaded = page.url
+        finally:
+            context.close()
+        self.clicks = clicks
+        load = trace.read(traced.data, loaded, self._is_recorder)
+        spans = [s for task in load.recorder for s in task]
+        busy = (min(s.start for s in spans), max(s.end for s in spans)) if spans else None
+        worst = _interactions(entries)
+        during = [ms for start, ms in worst if busy and busy[0] <= start <= busy[1]]
+        floor = float(EVENT_TIMING_MIN_MS)
+        return max((ms for _, ms in worst), default=floor), max(
+            during, default=floor if busy else 0.0
+        )
+
+    def cost_per_iteration(self) -> float:
+        """The synthetic recorder's loop alone, on a blank page at the same throttle: ms of
+        main-thread time per iteration."""
+        context = self._browser.new_context()
+        try:
+            page, _ = self._page(context)
+            with self._tracing(page) as traced:
+                page.evaluate(calibration.CALIBRATE, calibration.CALIBRATION_ITERATIONS)
+        finally:
+            context.close()
+        return calibration.cost_from_trace(traced.data, calibration.CALIBRATION_ITERATIONS)
+
+    def _trace_sample(self, data: bytes, url: str) -> Sample:
+        load = trace.read(data, url, self._is_recorder)
+        end = load.load + self._after_load_ms
+        before, after = load.window(0.0, load.load), load.window(load.load, end)
+        total = load.window(0.0, end)
+        return {
+            "share_load": 100 * before.share,
+            "share_after": 100 * after.share,
+            "share_total": 100 * total.share,
+            "recorder_ms": total.recorder_ms,
+            "main_ms": total.main_ms,
+            "max_recorder_task_ms": load.longest_recorder_task(end),
+        }
+
+    def _context(self) -> BrowserContext:
+        viewport = self._scenario.viewport
+        context = self._browser.new_context(
+            viewport={"width": viewport.width, "height": viewport.height}
+        )
+        context.add_init_script(PAGE_OBSERVERS)
+        return context
+
+    def _page(self, context: BrowserContext) -> tuple[Page, CDPSession]:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": self._throttle})
+        cdp.send("Performance.enable")
+        return page, cdp
+
+    @contextmanager
+    def _tracing(self, page: Page) -> Iterator[_Traced]:
+        """Chrome's trace of what runs inside: always stopped, or the next load cannot trace."""
+        traced = _Traced()
+        self._browser.start_tracing(page=page, categories=list(trace.CATEGORIES))
+        try:
+            yield traced
+        finally:
+            traced.data = self._browser.stop_tracing()
+
+    def _url(self, context: BrowserContext, adapter: Recorder | None, session: str) -> str:
         scenario = self._scenario
         head_html = None
         if adapter is not None:
@@ -374,15 +574,32 @@ class _Loader:
             return scenario.url
         return Site(self._server, site_root(scenario), head_html).url(scenario.page)
 
-    def _goto(self, page: Page, url: str) -> None:
+    def _goto(self, page: Page, url: str, until: Literal["load", "commit"] = "load") -> None:
         file = self._scenario.file
         try:
-            response = page.goto(url, wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
+            response = page.goto(url, wait_until=until, timeout=NAVIGATION_TIMEOUT_MS)
         except PlaywrightError as e:
             reason = str(e).splitlines()[0]
             raise ScenarioError(file, None, f"cannot load {url}: {reason}") from None
         if response is not None and response.status >= 400:
             raise ScenarioError(file, None, f"{url} answered HTTP {response.status}")
+
+
+@dataclass
+class _Traced:
+    data: bytes = b""
+
+
+def _interactions(entries: Sequence[tuple[float, float, int]]) -> list[tuple[float, float]]:
+    """Event Timing entries (start, duration, interactionId) -> each interaction's start and
+    latency, the longest duration of its events (as INP counts it). Entries under 16 ms are
+    not reported: a load without any counts as 16."""
+    grouped: dict[int, tuple[float, float]] = {}
+    for start, duration, interaction in entries:
+        if interaction:
+            first, longest = grouped.get(interaction, (start, 0.0))
+            grouped[interaction] = (min(first, start), max(longest, duration))
+    return list(grouped.values())
 
 
 def _cdp_metrics(cdp: CDPSession) -> dict[str, float]:
@@ -393,7 +610,7 @@ def _cdp_metrics(cdp: CDPSession) -> dict[str, float]:
 
 
 def measure_each(
-    jobs: Sequence[tuple[Scenario, Settings]], recorders: Sequence[Adapter]
+    jobs: Sequence[tuple[Scenario, Settings]], recorders: Sequence[Recorder]
 ) -> list[OverheadResult]:
     """Each scenario with its settings, one after another in one browser (never beside other
     browser work), with a progress display on stderr."""
@@ -411,7 +628,12 @@ def measure_each(
 
 
 def to_json(results: Sequence[OverheadResult]) -> dict[str, Any]:
-    return {"version": 1, "overhead": [r.to_json() for r in results]}
+    entries = []
+    for r in results:
+        factors = versus(r, results)
+        versus_json = {name: f.to_json() for name, f in factors.items()} if factors else None
+        entries.append({**r.to_json(), f"versus_{REFERENCE}": versus_json})
+    return {"version": 1, "overhead": entries}
 
 
 def write_json(results: Sequence[OverheadResult], path: Path) -> None:
@@ -429,50 +651,133 @@ def _longest(r: OverheadResult, name: str) -> str:
     return f"{c.off:.0f} -> {c.on:.0f} (worst {worst_off:.0f} -> {worst_on:.0f})"
 
 
-def _reaching(pairs: int, precision: float) -> str:
-    return f"~{pairs:,} pairs for +-{precision:g}"
+REFERENCE = "rrweb"  # the recorder every other is compared with, when measured alongside
+# What versus() compares: each as the recorder's value in a load minus the off load of its block.
+VERSUS = {
+    "recorder_ms": "recorder ms",  # attributed: the load's off arm holds ~0
+    "main_ms": "added main-thread ms",
+    "heap_mb": "added heap",
+    "upload_bytes": "upload",
+}
 
 
-def _stopped(r: OverheadResult) -> str:
-    """Why the run ended; short of the target width, what reaching it would take."""
-    if r.stopped == "precision":
-        return r.stopped
-    return f"{r.stopped} ({_reaching(r.pairs_needed, r.precision_pct)})"
+def versus(r: OverheadResult, results: Sequence[OverheadResult]) -> dict[str, stats.Factor]:
+    """`r`'s cost as a multiple of REFERENCE's measured in the same blocks of loads (the same
+    off samples), per VERSUS metric; {} without such a reference, or when it cost nothing."""
+    ref = next(
+        (
+            x
+            for x in results
+            if x.recorder == REFERENCE and x is not r and x.off_samples is r.off_samples
+        ),
+        None,
+    )
+    if ref is None or len(ref.on_samples) < stats.MIN_PAIRS_FOR_INTERVAL:
+        return {}
+    factors: dict[str, stats.Factor] = {}
+    for name in VERSUS:
+        mine = [on[name] - off[name] for on, off in zip(r.on_samples, r.off_samples, strict=True)]
+        theirs = [
+            on[name] - off[name] for on, off in zip(ref.on_samples, ref.off_samples, strict=True)
+        ]
+        if math.fsum(theirs) > 0:
+            factors[name] = stats.ratio_of_means(mine, theirs)
+    return factors
+
+
+def _factor(f: stats.Factor | None) -> str:
+    return "-" if f is None else f"{f.estimate:.2f} [{f.lo:.2f}, {f.hi:.2f}]"
+
+
+def _share(c: Comparison) -> str:
+    return f"{c.estimate:.1f} [{c.lo:.1f}, {c.hi:.1f}]"
+
+
+def _latency(r: OverheadResult) -> str:
+    """Median over loads of each load's worst interaction, off -> on (on, during the recorder's
+    work)."""
+    i = r.interactions
+    if i is None:
+        return "-"
+    med = statistics.median
+    return f"{med(i.off):.0f} -> {med(i.on):.0f} ({med(i.during):.0f}; worst {max(i.during):.0f})"
 
 
 def table(results: Sequence[OverheadResult]) -> str:
-    """Scenarios and recorders down, the headline numbers across."""
-    header = (
-        "scenario",
-        "recorder",
-        "load overhead % [95% CI]",
-        "task overhead % [95% CI]",
-        # Precise where the load interval is not: measured within each load, in milliseconds.
-        "script ms to load [95% CI]",
-        "TBT diff ms [95% CI]",
-        "longest task ms off -> on",
-        "recorder's longest run ms",
-        "pairs",
-        "stopped",
-        "pass",
-    )
-    rows = [header] + [
+    """Two tables, scenarios and recorders down: first what holds on a noisy machine (shares of
+    main-thread time within each load, multiples of rrweb's cost from the same blocks), then
+    the wall-clock estimates with their intervals and what a target width would take."""
+    steady = [
         (
-            r.scenario.name,
-            r.recorder,
-            _interval(r.metrics["load_ms"]),
-            _interval(r.metrics["task_ms"]),
-            _interval(r.metrics["script_ms"]),
-            _interval(r.metrics["tbt_ms"]),
-            _longest(r, "max_task_ms"),
-            _longest(r, "max_recorder_script_ms"),
-            str(r.runs),
-            _stopped(r),
-            f"{'PASS' if r.passed else 'FAIL'} (budget {r.budget_pct:g}%)",
+            "scenario",
+            "recorder",
+            "share to load % [95% CI]",
+            "share after load %",
+            "share in all %",
+            "recorder ms",
+            *(f"{label} x {REFERENCE}" for label in VERSUS.values()),
+            "longest recorder task ms (worst)",
+            "interaction ms off -> on (during its work; worst)",
         )
-        for r in results
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for r in results:
+        factors = versus(r, results)
+        steady.append(
+            (
+                r.scenario.name,
+                r.recorder,
+                _share(r.metrics["share_load"]),
+                _share(r.metrics["share_after"]),
+                _share(r.metrics["share_total"]),
+                _interval(r.metrics["recorder_ms"]).lstrip("+"),
+                *(_factor(factors.get(name)) for name in VERSUS),
+                f"{r.metrics[LONGEST[2]].on:.0f} ({r.worst[LONGEST[2]][1]:.0f})",
+                _latency(r),
+            )
+        )
+    clock = [
+        (
+            "scenario",
+            "recorder",
+            "load overhead % [95% CI]",
+            "task overhead % [95% CI]",
+            "script ms to load [95% CI]",
+            "TBT diff ms [95% CI]",
+            "longest task ms off -> on",
+            "recorder's longest run ms",
+            "pairs",
+            f"pairs for load +-{results[0].precision_pct:g}" if results else "pairs needed",
+            "stopped",
+            "pass",
+        )
+    ]
+    for r in results:
+        clock.append(
+            (
+                r.scenario.name,
+                r.recorder,
+                _interval(r.metrics["load_ms"]),
+                _interval(r.metrics["task_ms"]),
+                _interval(r.metrics["script_ms"]),
+                _interval(r.metrics["tbt_ms"]),
+                _longest(r, "max_task_ms"),
+                _longest(r, "max_recorder_script_ms"),
+                str(r.runs),
+                f"~{r.pairs_needed:,}",
+                r.stopped,
+                f"{'PASS' if r.passed else 'FAIL'} (budget {r.budget_pct:g}%)",
+            )
+        )
+    return (
+        "Attributed to the recorder within each load (holds on a noisy machine):\n"
+        + _grid(steady)
+        + "\n\nWall clock, paired loads:\n"
+        + _grid(clock)
+    )
+
+
+def _grid(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(line.rstrip() for line in lines)

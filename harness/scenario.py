@@ -294,6 +294,8 @@ class OverheadConfig:
     cpu_throttle: float = 4.0
     budget_pct: float = 3.0
     after_load_ms: int = 5000
+    interactions: int = 5  # loads per arm with clicks made through them (Event Timing)
+    click_at: tuple[float, float] = (8.0, 8.0)  # where those clicks land, viewport px
 
 
 @dataclass(frozen=True)
@@ -1541,6 +1543,16 @@ _SCENARIO = _Block(
                         _Int(lo=0, hi=600_000),
                         "how long each load is watched after its load event for deferred work "
                         "(the recorder's and the page's); long enough for that work to finish",
+                    ),
+                    "interactions": (
+                        _Int(lo=0, hi=1000),
+                        "loads per arm in which a click is made every 100 ms from the page's "
+                        "first byte to the window's end, to measure interaction latency; 0: none",
+                    ),
+                    "click_at": (
+                        _Point(as_mapping=False),
+                        "where those clicks land, [x, y] in viewport pixels: a spot where a "
+                        "click does nothing that changes the page (default [8, 8])",
                     ),
                 },
             ),

@@ -177,6 +177,35 @@ def compare(
     return ratio(off, on, confidence) if kind == "ratio" else difference(off, on, confidence)
 
 
+@dataclass(frozen=True)
+class Factor:
+    """mean(a) / mean(b) over paired values, with a 95% interval (delta method)."""
+
+    n: int
+    estimate: float
+    lo: float
+    hi: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"x": _round(self.estimate), "ci95": [_round(self.lo), _round(self.hi)]}
+
+
+def ratio_of_means(
+    a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE
+) -> Factor:
+    """How many times b's mean a's is, where a_i and b_i were measured together (one block of
+    loads): R = mean(a) / mean(b), and the spread of a_i - R * b_i, whose mean is 0, gives
+    R's interval, so what drifts in both cancels. b's mean must not be 0."""
+    _check_pairs(b, a)
+    n = len(a)
+    mean_b = math.fsum(b) / n
+    if mean_b == 0:
+        raise ValueError("a ratio to a mean of 0 is undefined")
+    r = math.fsum(a) / n / mean_b
+    _, h = _mean_and_half_width([x - r * y for x, y in zip(a, b, strict=True)], confidence)
+    return Factor(n, r, r - h / abs(mean_b), r + h / abs(mean_b))
+
+
 # Adaptive sampling -------------------------------------------------------------------------
 
 

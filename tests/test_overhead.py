@@ -32,7 +32,7 @@ PAGE = """<!doctype html>
 """
 
 # Quick: a short watch after load; the statistics do not care how long the window is.
-QUICK = Settings(after_load_ms=200)
+QUICK = Settings(after_load_ms=200, interactions=0)
 
 
 class SlowRecorder(RrwebAdapter):
@@ -63,7 +63,8 @@ def _scenario(tmp_path: Path, overhead_block: str = "{runs: 3, cpu_throttle: 2}"
 
 
 def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) -> None:
-    assert list(entry) == [
+    # The file's entries say how each recorder compares with rrweb measured beside it.
+    assert [k for k in entry if k != "versus_rrweb"] == [
         "scenario",
         "file",
         "recorder",
@@ -77,6 +78,9 @@ def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) ->
         "precision_pct",
         "pairs_needed",
         "worst_load",
+        "share_precision",
+        "interactions",
+        "known",
     ]
     assert entry["scenario"] == scenario.name and entry["recorder"] == recorder
     metrics = entry["metrics"]
@@ -125,6 +129,16 @@ def test_script_tag_measurement_and_a_slow_recorder(worker: Worker, tmp_path: Pa
     assert slow.metrics["max_recorder_script_ms"].on >= SlowRecorder.busy_ms
     assert slow.metrics["max_recorder_script_ms"].off == 0  # no recorder script with it off
     assert slow.worst["max_recorder_script_ms"][1] >= SlowRecorder.busy_ms
+    # The trace says the same: the busy script is one task of the recorder's, and its thread
+    # time (less than its wall time when another process took the core) is the recorder's.
+    assert slow.metrics["max_recorder_task_ms"].on >= SlowRecorder.busy_ms
+    assert slow.metrics["recorder_ms"].on > rrweb.metrics["recorder_ms"].on
+    assert slow.metrics["share_total"].on > rrweb.metrics["share_total"].on > 0
+    for result in (rrweb, slow):  # nothing of the page's is the recorder's
+        assert result.metrics["recorder_ms"].off == 0 and result.metrics["share_total"].off == 0
+    # Measured in the same blocks as rrweb: compared with it load by load.
+    assert overhead.versus(slow, [rrweb, slow])["recorder_ms"].estimate > 1
+    assert overhead.versus(rrweb, [rrweb, slow]) == {}
 
 
 def test_init_script_injection(worker: Worker, tmp_path: Path) -> None:
@@ -139,10 +153,12 @@ def test_init_script_injection(worker: Worker, tmp_path: Path) -> None:
 def test_adaptive_stop_says_what_ended_it(worker: Worker, tmp_path: Path) -> None:
     scenario = load_scenario(_scenario(tmp_path, "{runs: 50}"))
     rrweb = [adapters.get("rrweb")]
-    loose = Settings(min_pairs=2, precision_pct=math.inf, after_load_ms=0, cpu_throttle=1)
+    loose = Settings(
+        min_pairs=2, share_precision=math.inf, after_load_ms=0, cpu_throttle=1, interactions=0
+    )
     [result] = measure(worker.browser, worker.server, scenario, rrweb, loose)
     assert (result.stopped, result.runs) == ("precision", 2)
-    hurried = Settings(max_seconds=0.001, after_load_ms=0, cpu_throttle=1)
+    hurried = Settings(max_seconds=0.001, after_load_ms=0, cpu_throttle=1, interactions=0)
     [result] = measure(worker.browser, worker.server, scenario, rrweb, hurried)
     assert (result.stopped, result.runs) == ("time", 2)  # an interval needs two pairs
 
@@ -222,7 +238,19 @@ def _result(
     metrics = {name: c if kind == "ratio" else d for name, kind in METRICS.items()}
     worst = {name: (2.0, 12.0) for name in overhead.LONGEST}
     return OverheadResult(
-        scenario, "rrweb", "script-tag", 4.0, budget, metrics, stopped, 1.0, worst
+        scenario,
+        "rrweb",
+        "script-tag",
+        4.0,
+        budget,
+        metrics,
+        stopped,
+        1.0,
+        worst,
+        0.5,
+        [],
+        [],
+        None,
     )
 
 
@@ -231,7 +259,11 @@ def test_pass_is_the_upper_end_within_the_budget(tmp_path: Path) -> None:
     assert _result(scenario, hi=3.0, budget=3.0).passed
     assert not _result(scenario, hi=3.01, budget=3.0).passed
     text = overhead.table([_result(scenario, 3.0, 3.0), _result(scenario, 4.0, 3.0)])
-    header, rule, first, second = text.splitlines()
+    steady, clock = text.split("\n\n")
+    assert steady.splitlines()[0].startswith("Attributed to the recorder")
+    assert "share in all %" in steady and "recorder ms x rrweb" in steady
+    title, header, rule, first, second = clock.splitlines()
+    assert title.startswith("Wall clock")
     assert header.split("  ")[0] == "scenario" and set(rule) == {"-"}
     assert "+1.0 [-1.0, +3.0]" in first and "PASS (budget 3%)" in first
     assert "FAIL (budget 3%)" in second and " precision " in second
@@ -244,8 +276,9 @@ def test_a_run_short_of_its_precision_says_what_reaching_it_takes(tmp_path: Path
     # +-1.0 takes the smallest n with (t(n - 1) * 2.796)^2 <= n: 33 (not 40: t shrinks too).
     result = _result(load_scenario(_scenario(tmp_path)), hi=3.0, budget=3.0, stopped="time")
     assert result.pairs_needed == 33
-    row = overhead.table([result]).splitlines()[2]
-    assert f" time (~{result.pairs_needed} pairs for +-1) " in row
+    clock = overhead.table([result]).split("\n\n")[1].splitlines()
+    assert "pairs for load +-1" in clock[1]
+    assert clock[3].split()[-5:-3] == [f"~{result.pairs_needed}", "time"]
     out = result.to_json()
     assert out["stopped"] == "time" and out["pairs_needed"] == result.pairs_needed
 
