@@ -8,8 +8,9 @@ no layout: that would move the page's own pending layout into the recorder's run
 known amount would no longer be known. How many iterations make the wanted share is calibrated
 first: a load of the page with no recorder gives the page's own main-thread time, and the loop
 alone on a blank page its cost per iteration, both at the same CPU throttle. The known cost of
-a load is then iterations times that cost; `replaycheck overhead --calibrate` prints it beside
-what the attribution found.
+a load is then that of the same calls, in the same order, on a blank page (so the loop's first
+runs, before V8 optimizes it, are in it as they are in the load). `replaycheck overhead
+--calibrate` prints it beside what the attribution found.
 """
 
 from __future__ import annotations
@@ -70,16 +71,18 @@ SCRIPT = """(function () {
 
 CALIBRATION_ITERATIONS = 20_000_000  # about 100 ms unthrottled here: timer noise is far below
 CALIBRATION_LOADS = 3  # the median of these
-# The loop alone in a timer on a blank page: its trace gives the cost per iteration.
+# The loop alone in a timer on a blank page (`calls`: the iterations of each call): its trace
+# gives the time those calls take.
 CALIBRATE = (
-    "n => new Promise(done => { "
+    "calls => new Promise(done => { "
     + BURN
-    + "; setTimeout(function __rcCalibrate() { __rcBurn(n); done(); }, 0); })"
+    + "; setTimeout(function __rcCalibrate() { for (const n of calls) __rcBurn(n); done(); }, 0);"
+    " })"
 )
 
 
-def cost_from_trace(data: bytes, iterations: int) -> float:
-    """Main-thread time per iteration of the loop, ms: the calibration timer's thread time."""
+def cost_from_trace(data: bytes) -> float:
+    """Main-thread time of the calibration timer, ms (its thread time)."""
     parsed: Any = json.loads(data)
     events = parsed["traceEvents"] if isinstance(parsed, dict) else parsed
     runs = [
@@ -90,11 +93,18 @@ def cost_from_trace(data: bytes, iterations: int) -> float:
     ]
     if not runs:
         raise ValueError("the calibration trace has no run of the loop")
-    return float(runs[0].get("tdur", runs[0]["dur"])) / 1000 / iterations
+    return float(runs[0].get("tdur", runs[0]["dur"])) / 1000
 
 
-def median_cost(measure_once: Callable[[], float]) -> float:
-    return statistics.median(measure_once() for _ in range(CALIBRATION_LOADS))
+def calibrate(synthetic: Synthetic, page_ms: float, cost: Callable[[list[int]], float]) -> None:
+    """Set `synthetic` up for its share of a load whose page alone takes `page_ms`; `cost`
+    gives the main-thread time of a list of calls on a blank page (the median of a few)."""
+
+    def median(calls: list[int]) -> float:
+        return statistics.median(cost(calls) for _ in range(CALIBRATION_LOADS))
+
+    synthetic.calibrate(page_ms, median([CALIBRATION_ITERATIONS]) / CALIBRATION_ITERATIONS)
+    synthetic.known_ms = median(list(synthetic.calls().values()))
 
 
 class Synthetic:
@@ -107,22 +117,20 @@ class Synthetic:
             raise ValueError(f"the synthetic recorder's share must be between 0 and 1, got {share}")
         self.share = share  # of all main-thread time in a load, once calibrated
         self.iterations = 0
-        self.ms_per_iteration = 0.0
+        self.known_ms = 0.0  # the main-thread time of its calls in one load (calibrate())
 
     def calibrate(self, page_ms: float, ms_per_iteration: float) -> None:
         """Iterations for `share` of a load whose page alone takes `page_ms` of main-thread
-        time: burn / (page + burn) = share."""
-        self.ms_per_iteration = ms_per_iteration
+        time: burn / (page + burn) = share; the known cost, until measured, as estimated."""
         self.iterations = round(page_ms * self.share / (1 - self.share) / ms_per_iteration)
+        self.known_ms = self.iterations * ms_per_iteration
 
-    @property
-    def known_ms(self) -> float:
-        """The main-thread time its loop costs in one load."""
-        return self.iterations * self.ms_per_iteration
+    def calls(self) -> dict[str, int]:
+        """The iterations of each call, in SLOTS order (the order they run in)."""
+        return {slot: round(self.iterations * part) for slot, part in SLOTS.items()}
 
     def script(self) -> str:
-        slots = {slot: round(self.iterations * part) for slot, part in SLOTS.items()}
-        return SCRIPT % {"slots": json.dumps(slots), "burn": BURN}
+        return SCRIPT % {"slots": json.dumps(self.calls()), "burn": BURN}
 
     def init_script(self, config: RecorderConfig, ingest_url: str, session: str) -> str:
         return self.script()

@@ -18,6 +18,7 @@ from harness import adapters, baseline, overhead, report
 from harness.adapters.base import Adapter
 from harness.audit import audit, audit_scenario, text_report
 from harness.browser import BrowserUnavailable
+from harness.calibration import Synthetic
 from harness.junit import write_junit
 from harness.progress import RunProgress
 from harness.remote import TOKEN_ENV, RemoteError, RemoteIngest
@@ -341,8 +342,32 @@ def _add_overhead_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         type=bounded(float, 0.0, strict=True),
         default=defaults.precision_pct,
         metavar="PCT",
-        help="stop once every load-time interval is within +-PCT points, after"
-        f" {defaults.min_pairs} pairs (default {defaults.precision_pct:g})",
+        help="the load-time interval's target half-width: the table says how many pairs"
+        f" reaching +-PCT points would take (default {defaults.precision_pct:g})",
+    )
+    cmd.add_argument(
+        "--share-precision",
+        type=bounded(float, 0.0, strict=True),
+        default=defaults.share_precision,
+        metavar="PTS",
+        help="stop once every recorder's share of main-thread time is known within +-PTS"
+        f" points, after {defaults.min_pairs} pairs (default {defaults.share_precision:g})",
+    )
+    cmd.add_argument(
+        "--interactions",
+        type=bounded(int, 0),
+        metavar="N",
+        help="loads per arm with a click every 100 ms, for interaction latency; 0: none"
+        " (default: the scenario's overhead.interactions)",
+    )
+    cmd.add_argument(
+        "--calibrate",
+        nargs="?",
+        const=20.0,
+        type=bounded(float, 0.0, strict=True),
+        metavar="PCT",
+        help="also measure a synthetic recorder that burns PCT%% of each load's main-thread"
+        " time (default 20), to see the attribution find it on this machine",
     )
     cmd.add_argument(
         "--after-load-ms",
@@ -365,8 +390,15 @@ def _overhead(args: argparse.Namespace) -> int:
         precision_pct=args.precision,
         max_seconds=args.max_seconds,
         after_load_ms=args.after_load_ms,
+        share_precision=args.share_precision,
+        interactions=args.interactions,
     )
-    results = overhead.measure_each([(s, settings) for s in scenarios], recorders)
+    if args.calibrate is not None and args.calibrate >= 100:
+        raise BadInput(f"--calibrate {args.calibrate:g}: a share is under 100 (percent)")
+    measured: list[overhead.Recorder] = list(recorders)
+    if args.calibrate is not None:
+        measured.append(Synthetic(args.calibrate / 100))
+    results = overhead.measure_each([(s, settings) for s in scenarios], measured)
     print(overhead.table(results))
     if args.json:
         overhead.write_json(results, args.json)

@@ -320,7 +320,7 @@ def measure(
     warm = [loader.load(arm) for arm in arms]
     for arm in arms:
         if isinstance(arm, Synthetic):
-            arm.calibrate(warm[0]["main_ms"], calibration.median_cost(loader.cost_per_iteration))
+            calibration.calibrate(arm, warm[0]["main_ms"], loader.cost_of)
     samples: list[list[Sample]] = [[] for _ in arms]
     pairs = 0
     while True:
@@ -503,17 +503,17 @@ class _Loader:
             during, default=floor if busy else 0.0
         )
 
-    def cost_per_iteration(self) -> float:
-        """The synthetic recorder's loop alone, on a blank page at the same throttle: ms of
-        main-thread time per iteration."""
+    def cost_of(self, calls: list[int]) -> float:
+        """The synthetic recorder's loop alone, `calls` (iterations each), on a blank page at
+        the same throttle: ms of main-thread time."""
         context = self._browser.new_context()
         try:
             page, _ = self._page(context)
             with self._tracing(page) as traced:
-                page.evaluate(calibration.CALIBRATE, calibration.CALIBRATION_ITERATIONS)
+                page.evaluate(calibration.CALIBRATE, calls)
         finally:
             context.close()
-        return calibration.cost_from_trace(traced.data, calibration.CALIBRATION_ITERATIONS)
+        return calibration.cost_from_trace(traced.data)
 
     def _trace_sample(self, data: bytes, url: str) -> Sample:
         load = trace.read(data, url, self._is_recorder)
