@@ -98,13 +98,11 @@ def cost_from_trace(data: bytes) -> float:
 
 def calibrate(synthetic: Synthetic, page_ms: float, cost: Callable[[list[int]], float]) -> None:
     """Set `synthetic` up for its share of a load whose page alone takes `page_ms`; `cost`
-    gives the main-thread time of a list of calls on a blank page (the median of a few)."""
-
-    def median(calls: list[int]) -> float:
-        return statistics.median(cost(calls) for _ in range(CALIBRATION_LOADS))
-
-    synthetic.calibrate(page_ms, median([CALIBRATION_ITERATIONS]) / CALIBRATION_ITERATIONS)
-    synthetic.known_ms = median(list(synthetic.calls().values()))
+    gives the main-thread time of a list of calls on a blank page."""
+    per_iteration = statistics.median(
+        cost([CALIBRATION_ITERATIONS]) for _ in range(CALIBRATION_LOADS)
+    )
+    synthetic.calibrate(page_ms, per_iteration / CALIBRATION_ITERATIONS)
 
 
 class Synthetic:
@@ -117,13 +115,20 @@ class Synthetic:
             raise ValueError(f"the synthetic recorder's share must be between 0 and 1, got {share}")
         self.share = share  # of all main-thread time in a load, once calibrated
         self.iterations = 0
-        self.known_ms = 0.0  # the main-thread time of its calls in one load (calibrate())
+        # Its calls' main-thread time on a blank page, measured once per block of loads: the
+        # machine's speed drifts, and the known cost must be that of the loads' moments.
+        self.costs: list[float] = []
 
     def calibrate(self, page_ms: float, ms_per_iteration: float) -> None:
         """Iterations for `share` of a load whose page alone takes `page_ms` of main-thread
-        time: burn / (page + burn) = share; the known cost, until measured, as estimated."""
+        time: burn / (page + burn) = share."""
         self.iterations = round(page_ms * self.share / (1 - self.share) / ms_per_iteration)
-        self.known_ms = self.iterations * ms_per_iteration
+        self.costs = []
+
+    @property
+    def known_ms(self) -> float:
+        """The main-thread time its calls take in one load: the median of those measured."""
+        return statistics.median(self.costs) if self.costs else 0.0
 
     def calls(self) -> dict[str, int]:
         """The iterations of each call, in SLOTS order (the order they run in)."""
