@@ -274,10 +274,12 @@ def parallel_workers() -> int:
 class OverheadFailed(Exception):
     def __init__(self, result: overhead.OverheadResult) -> None:
         load = result.metrics[overhead.PRIMARY]
+        share = result.metrics[overhead.SHARE]
         super().__init__(
             f"{result.scenario.name} [{result.recorder}]: load-time overhead {load.estimate:+.1f}%"
             f" [{load.lo:+.1f}, {load.hi:+.1f}] exceeds the budget of {result.budget_pct:g}%"
-            f" ({result.runs} pairs, stopped by {result.stopped})"
+            f" ({result.runs} pairs, stopped by {result.stopped}); the recorder's share of"
+            f" main-thread time: {share.estimate:.1f}% [{share.lo:.1f}, {share.hi:.1f}]"
         )
 
 
