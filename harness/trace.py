@@ -39,7 +39,6 @@ CATEGORIES = (
     "disabled-by-default-devtools.timeline",
     "v8.execute",
     "blink.user_timing",
-    "loading",
 )
 TASK = "RunTask"
 NATIVE = frozenset({"CompressionStream Deflate"})  # see above
