@@ -222,12 +222,28 @@ def test_cli_bad_input_exits_2(
 
 
 @pytest.mark.parametrize(
-    "args", [["--runs", "1"], ["--cpu-throttle", "0.5"], ["--budget", "0"], ["--budget", "nan"]]
+    "args",
+    [
+        ["--runs", "1"],
+        ["--cpu-throttle", "0.5"],
+        ["--budget", "0"],
+        ["--budget", "nan"],
+        ["--share-precision", "0"],
+        ["--interactions", "-1"],
+        ["--calibrate", "0"],
+    ],
 )
 def test_cli_rejects_bad_numbers(args: list[str]) -> None:
     with pytest.raises(SystemExit) as exit:
         main(["overhead", *args])
     assert exit.value.code == 2
+
+
+def test_cli_refuses_a_synthetic_share_of_100_percent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["overhead", "--calibrate", "100"]) == 2
+    assert (
+        capsys.readouterr().err == "replaycheck: --calibrate 100: a share is under 100 (percent)\n"
+    )
 
 
 def _result(
