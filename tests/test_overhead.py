@@ -143,11 +143,21 @@ def test_script_tag_measurement_and_a_slow_recorder(worker: Worker, tmp_path: Pa
 
 def test_init_script_injection(worker: Worker, tmp_path: Path) -> None:
     scenario = load_scenario(_scenario(tmp_path))
-    settings = Settings(inject="init-script", after_load_ms=200)
+    settings = Settings(inject="init-script", after_load_ms=200, interactions=2)
     [result] = measure(worker.browser, worker.server, scenario, [adapters.get("rrweb")], settings)
     entry = result.to_json()
     _check_shape(entry, scenario, "rrweb")
     assert (entry["inject"], entry["runs"], entry["stopped"]) == ("init-script", 3, "runs")
+    # Two latency loads per arm, clicked through from the first byte to the window's end:
+    # Event Timing reports nothing under 16 ms, so no worst interaction is below that.
+    latency = entry["interactions"]
+    assert (latency["loads"], set(latency)) == (
+        2,
+        {"loads", "clicks_per_load", "off", "on", "during_recorder_work"},
+    )
+    assert latency["clicks_per_load"] >= 2
+    for arm in ("off", "on"):
+        assert latency[arm]["worst"] >= latency[arm]["median"] >= overhead.EVENT_TIMING_MIN_MS
 
 
 def test_adaptive_stop_says_what_ended_it(worker: Worker, tmp_path: Path) -> None:

@@ -175,3 +175,17 @@ def test_pairs_needed_is_never_below_an_intervals_minimum() -> None:
     assert stats.pairs_needed(c, 100.0) == 2
     with pytest.raises(ValueError):
         stats.pairs_needed(c, 0.0)
+
+
+def test_ratio_of_means_of_paired_blocks() -> None:
+    # b doubled exactly in every block: 2x, with no spread.
+    f = stats.ratio_of_means([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    assert (f.n, f.estimate, f.lo, f.hi) == (3, 2.0, 2.0, 2.0)
+    # a drifts with b (a slow moment slows both): the drift cancels, the interval stays narrow.
+    b = [100.0, 150.0, 80.0, 120.0]
+    a = [30.0 * x / 100 + e for x, e in zip(b, [0.5, -0.5, 0.3, -0.3], strict=True)]
+    f = stats.ratio_of_means(a, b)
+    assert f.lo < 0.3 < f.hi and f.hi - f.lo < 0.02
+    assert f.to_json() == {"x": round(f.estimate, 3), "ci95": [round(f.lo, 3), round(f.hi, 3)]}
+    with pytest.raises(ValueError, match="mean of 0"):
+        stats.ratio_of_means([1.0, 2.0], [1.0, -1.0])

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness import trace
+from harness.overhead import _interactions
 
 PAGE = "http://127.0.0.1:1/page.html"
 REC = "http://127.0.0.1:1/__rc/overhead-builtin.js"
@@ -158,3 +159,9 @@ def test_a_trace_without_the_page_says_so() -> None:
     no_load["traceEvents"] = [e for e in no_load["traceEvents"] if e["name"] != "MarkLoad"]
     with pytest.raises(trace.TraceError, match="no load event"):
         trace.read(json.dumps(no_load), PAGE, lambda url: False)
+
+
+def test_an_interactions_latency_is_its_longest_event() -> None:
+    # pointerdown and click of one interaction, a second one, and a pointermove (id 0: none).
+    entries = [(100.0, 24.0, 1), (101.0, 40.0, 1), (300.0, 16.0, 2), (5.0, 30.0, 0)]
+    assert sorted(_interactions(entries)) == [(100.0, 40.0), (300.0, 16.0)]
