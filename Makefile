@@ -10,7 +10,7 @@ WORKERS ?= 2
 
 .PHONY: setup run test lint bench faults dist clean
 
-setup: $(STAMPS)/chromium $(STAMPS)/postgresql $(STAMPS)/venv $(STAMPS)/js
+setup: $(STAMPS)/chromium $(STAMPS)/postgresql $(STAMPS)/valgrind $(STAMPS)/venv $(STAMPS)/js
 
 # Debian's chromium where apt exists; elsewhere Playwright's own browser download.
 $(STAMPS)/chromium:
@@ -29,6 +29,16 @@ $(STAMPS)/postgresql:
 	elif command -v apt-get >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "no apt-get: install PostgreSQL for the store's tests (skipped without it)"; fi
+	@touch $@
+
+# Debian's valgrind: callgrind counts the renderer's instructions for the overhead figure that
+# no noise moves (harness/instructions.py); without it that test and bench line are skipped.
+$(STAMPS)/valgrind:
+	@mkdir -p $(STAMPS)
+	@if command -v valgrind >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; \
+	else echo "no apt-get: install valgrind for the instruction counts (skipped without it)"; fi
 	@touch $@
 
 $(STAMPS)/venv: pyproject.toml
