@@ -5,10 +5,13 @@ changes from block to block (off/on, on/off for one recorder; see arm_order), ea
 browser context against the same warm server, under the same CPU throttling. Every recorder's
 load is paired with the off load of its own block, so drift in the machine's speed cancels out
 of each pair, and recorders measured together share their baseline. Blocks are added until
-the load-time interval of every recorder is narrow enough, the run count is reached, or time is
-up (harness.stats.StopRule). Only the page load is measured: the scenario's steps are not run.
+every recorder's share of main-thread time is known closely enough, the run count is reached,
+or time is up (harness.stats.StopRule). Only the page load is measured: the scenario's steps
+are not run. docs/overhead.md says how to read the results.
 
-Per load: navigation timing (load event end, DOMContentLoaded end), CDP Performance metrics
+Per load: the page's Chrome trace, from which harness.trace attributes main-thread time to the
+recorder (its share holds on a noisy machine, where wall-clock intervals stay wide);
+navigation timing (load event end, DOMContentLoaded end), CDP Performance metrics
 (TaskDuration, ScriptDuration, JSHeapUsedSize), long tasks and long animation frames from
 PerformanceObservers that an init script registers in both arms (so observing costs the same in
 each), and the bytes the recorder posted to the ingest endpoint.
@@ -20,6 +23,9 @@ come from long-animation-frame script attribution: every run of the recorder's s
 evaluation, a callback, a listener) of 5 ms or more, with the layout it forces, named by the
 script's URL. The frames listed are those of 50 ms or more, so a run of 50 ms or more is always
 seen; a shorter one only when its frame was long.
+
+After the paired loads, a few loads per arm are clicked through (click_load): Event Timing's
+latency of each interaction, worst per load, and the worst made while the recorder worked.
 """
 
 from __future__ import annotations
