@@ -6,7 +6,8 @@ import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, Nav
 import type { Event as RcEvent, MouseEvent as MouseEventT, SerializedNode, UserProps } from "../format";
 import { Kind, bits, cfg, configure, hit, maskText, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
-import { mutations, parentId } from "./mutations";
+import { mutations } from "./mutations";
+import type { Round } from "./mutations";
 import { warmPii } from "./pii";
 import {
   MO,
@@ -37,7 +38,6 @@ import {
   dirtyCanvas,
   drawn,
   encode,
-  hooks,
   idOf,
   imageData,
   lastCanvas,
@@ -46,7 +46,6 @@ import {
   validity,
   run,
   scrolled,
-  serialize,
   stateSets,
   statesOf,
   url,
@@ -80,10 +79,10 @@ const CANVAS_MS = 1000;
 
 let started = false; // record() was called: one recording per page
 let live = false; // recording (false after stop or a storm)
-let ready = false; // the first snapshot is out: events go straight to the queue
-let held: (() => void)[] = []; // until then, in order
+let ready = false; // the first snapshot and every round are out: events go straight to the queue
+let held: (() => void)[] = []; // until then, in order: events, and the rounds held records make
 let heldRecords: [MutationRecord[], number][] = [];
-let walkEnd = 0;
+let making: Round | 0 = 0; // the round being made, in slices
 let observer: MutationObserver;
 let limit = 10000;
 let errors = 0;
@@ -91,7 +90,6 @@ let errors = 0;
 const storm = [0, 0];
 let t0 = 0;
 let walking = false;
-let lateStart = false;
 // The first snapshot: the walk (stack -> root), then its JSON text (todo -> text).
 const stack: Job[] = [];
 const root: SerializedNode[] = [];
@@ -143,11 +141,10 @@ const out = (e: RcEvent): void => {
   if (!live) return;
   // Pointer samples go out before anything later, so the stream stays in time order.
   if (moves.length && e[0] != EventType.MouseMove) flushMoves();
-  later(() => enqueue(e));
+  // Now, or after the first snapshot and the rounds under way are out.
+  if (ready) enqueue(e);
+  else add(held, () => enqueue(e));
 };
-
-/** Run now, or after the first snapshot is out when it is not yet. */
-const later = (fn: () => void): void => (ready ? fn() : add(held, fn));
 
 // Patching ------------------------------------------------------------------------------------
 
@@ -245,7 +242,7 @@ const patchWindow = (w: Realm | null): void => {
 
 // Watching what the serializer meets ----------------------------------------------------------
 
-const found = (n: Node): void => {
+export const found = (n: Node): void => {
   if (watched.has(n)) return;
   watched.add(n);
   if (n.nodeType == 9) {
@@ -273,20 +270,11 @@ const docListeners = (d: Document): void => {
   on(d, "close", guard((e: Event) => (e.target as HTMLDialogElement).open || dialog(e.target as Element, DialogState.Closed)));
 };
 
-/** A same-origin iframe loaded a document: send the iframe again, with it. */
+/** A same-origin iframe loaded a document: send the iframe again, with it, as a move in place. */
 const frameLoaded = (f: HTMLIFrameElement): void => {
-  later(() => {
-    const p = f.parentNode;
-    const id = idOf(f);
-    if (!id || !p || !f.isConnected || !f.contentDocument) return; // cross-origin: nothing new to send
-    takeRecords();
-    let next = f.nextSibling;
-    while (next && !idOf(next)) next = next.nextSibling;
-    const s = serialize(f, stateOf(p));
-    walk.again.clear();
-    const pid = parentId(p);
-    if (s) out([EventType.Mutation, ts(), [[pid, idOf(next), s]], [[pid, id]], [], []]);
-  });
+  if (!f.isConnected || !f.contentDocument) return; // cross-origin: nothing new to send
+  takeRecords(); // changes before this go first
+  onRecords([{ type: "childList", target: f.parentNode, addedNodes: [f], removedNodes: [f] } as unknown as MutationRecord]);
 };
 
 const linkLoaded = (l: HTMLLinkElement): void => void (l.sheet && dirtySheet(l.sheet));
@@ -311,23 +299,39 @@ const onRecords = (records: MutationRecord[]): void => {
     // A textarea's text is its default value, shown while nobody typed: sent as its value.
     else if (tag == "textarea") inputChanged(n as Element);
     else if (tag == "img" && r.attributeName == "src") found(n!);
+    for (const a of r.addedNodes) walk.again.add(a);
   }
-  const b = boundary();
   const time = ts();
-  if (ready) {
-    const e = mutations([[records, b]], b, time);
-    if (e) out(e);
-    return;
-  }
-  // Until the snapshot is out, batches are kept and then made into one event: it reads the
-  // page as it is then, which is after all of them.
+  // Batches are kept until the round that makes them into one event starts: it reads the page
+  // as it is then, which is after all of them. Until the snapshot is out, and while a round is
+  // being made, that round waits in line behind what came before.
   if (!heldRecords.length)
     add(held, () => {
-      const e = mutations(heldRecords, walkEnd, time);
+      making = mutations(heldRecords, time);
       heldRecords = [];
-      if (e) out(e);
     });
-  add(heldRecords, [records, b]);
+  add(heldRecords, [records, boundary()]);
+  if (ready) {
+    ready = false;
+    go();
+  }
+};
+
+/** What was held, out in order, the rounds among them made in slices of 5 ms (or until `until`). */
+const go = (until = now() + 5): unknown => {
+  for (;;) {
+    if (making) {
+      takeRecords();
+      const e = making(until);
+      if (e === undefined) return setT(guard(go), 0);
+      making = 0;
+      if (e) enqueue(e);
+    }
+    // Events held queue themselves; a round's start makes the next round.
+    const fn = held.shift();
+    if (!fn) return (ready = true);
+    fn();
+  }
 };
 
 /** Records not yet delivered, handled before we serialize anything outside the observer callback. */
@@ -337,43 +341,31 @@ const takeRecords = (): void => {
 };
 
 const startSnapshot = (): void => {
-  if (walking || ready) return;
+  if (walking) return;
   walking = true;
-  lateStart = doc.readyState == "complete";
+  walk.late = doc.readyState == "complete"; // rounds, which come after, say false
   add(stack, [[doc], 0, root, 0, null]);
+  // The first round: the snapshot, walked then encoded.
+  making = (until) => {
+    if (!run(stack, until)) return;
+    if (!text.length && !todo.length) add(todo, root[0]!);
+    if (encode(todo, text, until)) return snapshotDone();
+  };
   setT(guard(warm), 0);
 };
 
 /** The PII patterns compiled a task each before the first slice, which would pay for them all. */
 const warm = (): void => {
-  setT(guard(!cfg.pii || warmPii() ? slice : warm), 0);
+  setT(guard(!cfg.pii || warmPii() ? go : warm), 0);
 };
 
-/** Walk, then encode, until `until`; true when the snapshot is ready to go. */
-const step = (until: number): boolean => {
-  takeRecords();
-  walk.fresh = true;
-  walk.late = lateStart;
-  if (!run(stack, until)) return false;
-  if (!text.length && !todo.length) add(todo, root[0]!);
-  return encode(todo, text, until);
-};
-
-const slice = (): void => {
-  if (ready) return;
-  // Finishing (the held mutations, the URL's PII check) gets a task of its own.
-  setT(guard(step(now() + 5) ? () => ready || snapshotDone() : slice), 0);
-};
-
-/** Finish the first snapshot now (checkpoint, flush): the rest in one go. */
+/** Finish the first snapshot and the rounds now (checkpoint, flush): the rest in one go. */
 const finishSnapshot = (): void => {
   startSnapshot();
-  if (ready) return;
-  step(Infinity);
-  snapshotDone();
+  go(Infinity);
 };
 
-const snapshotDone = (): void => {
+const snapshotDone = (): null => {
   // Stamped with the recording's start: everything held happened after it. Not queued at the
   // start, which must stay short: masking the URL is the PII detector's first (costly) use.
   const load: RcEvent = [EventType.Navigation, t0, NavigationKind.Load, maskText(lastHref, 0, Kind.Url)];
@@ -390,7 +382,7 @@ const snapshotDone = (): void => {
     FORMAT_VERSION,
   ]);
   // Reading the window's scroll forces layout: only when it has scrolled or layout is done.
-  const [x, y] = scrolled.has(doc) || lateStart ? [round(scrollX), round(scrollY)] : [0, 0];
+  const [x, y] = scrolled.has(doc) || walk.late ? [round(scrollX), round(scrollY)] : [0, 0];
   // Its JSON stays in pieces: joined, it would be one ~1.5 MB string to build in one task.
   const parts = [`[${EventType.Snapshot},${t0},`];
   for (const p of text) add(parts, p);
@@ -400,12 +392,8 @@ const snapshotDone = (): void => {
   let a = doc.activeElement;
   while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
   if (a && a != doc.body && idOf(a)) enqueue(focusEvent(t0, (lastFocus = idOf(a)), a));
-  walkEnd = boundary();
-  ready = true;
-  const h = held;
-  held = [];
-  for (const fn of h) fn();
   setT(send, 0); // now, in a task of its own: the snapshot is the one batch a replay cannot do without
+  return null;
 };
 
 // Style sheets --------------------------------------------------------------------------------
@@ -591,6 +579,7 @@ const error = (message: string, stack: unknown): void => {
 /** Everything pending, out now: observer records, sheets, scrolls, canvases, pointer samples. */
 const drain = (): void => {
   takeRecords();
+  if (walking) go(Infinity);
   flushSheets();
   flushScroll();
   flushCanvas();
@@ -699,7 +688,6 @@ export const record = (options: RecordOptions): Recorder | null => {
     setup(options.ingestUrl, options.session);
     limit = options.mutationLimit || limit;
     observer = new MO(guard(onRecords));
-    hooks.found = found;
     t0 = ts();
     if (who) out([EventType.Identify, t0, ...who]);
     for (const e of tracked) out(((e[1] = t0), e));

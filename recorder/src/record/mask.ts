@@ -2,7 +2,7 @@
 // recorder carries passes through maskText; what is masked keeps its length and whitespace so
 // the replay keeps its layout.
 
-import { doc } from "./native";
+import { add, doc } from "./native";
 import { findPii, maskPii, setRegion } from "./pii";
 
 export interface RecordOptions {
@@ -135,6 +135,11 @@ const starCssStrings = (css: string): string =>
 
 /** Set when maskText changed a value that shows on screen: the serializer flags that element `masked`. */
 export const hit = { v: false };
+/** `e` with a trailing 1 when maskText changed a value on screen since hit.v was cleared. */
+export const flagged = <T extends unknown[]>(e: T): T => {
+  if (hit.v) add(e, 1);
+  return e;
+};
 
 /** The one gate: `text` as it may leave the page, given its place (`st`) and what it is. */
 export const maskText = (text: string, st: number, kind: Kind): string => {

@@ -1,24 +1,29 @@
-// One MutationObserver batch -> one Mutation event. Lazy: added subtrees are serialized now, in
-// their current state, so a node added then removed in the batch costs nothing and one added
-// then changed is serialized once.
+// Observer batches -> one Mutation event. Lazy: added subtrees are serialized when the event is
+// made, in their current state, so a node added then removed costs nothing and one added then
+// changed is serialized once. Made in slices (a round): what changes meanwhile is the next round's.
 
 import { EventType } from "../format";
-import type { MutationEvent } from "../format";
-import { Kind, cfg, hit, maskText, matches, stateOf, up } from "./mask";
-import { add } from "./native";
-import { attrValue, blocked, idOf, ids, opaque, ownState, serialize, walk } from "./serialize";
+import type { MutationEvent, SerializedNode } from "../format";
+import { Kind, cfg, flagged, hit, maskText, matches, stateOf, up } from "./mask";
+import { add, isArray } from "./native";
+import type { Job } from "./serialize";
+import { attrValue, blocked, idOf, ids, opaque, ownState, run, walk } from "./serialize";
 
 /** How adds and removes name a parent: a shadow root is minus its host's id. */
 export const parentId = (p: Node): number => (p.nodeType == 11 ? -idOf((p as ShadowRoot).host) : idOf(p));
 
+/** Serializes until its argument (a time) has passed: undefined, or the event (null: nothing to send). */
+export type Round = (until: number) => MutationEvent | null | undefined;
+
 /**
  * One event for observer batches `groups`: [records, b], b being boundary() when the records
  * were taken. Nodes with ids at or above b were serialized after those changes and show them.
- * `w` is boundary() when the first snapshot's walk ended (or b itself, once it has): nodes past
- * it were serialized in the state of now, and need no add of their own.
+ * The adds' places are read now, their subtrees in slices, where a node that moved since now
+ * (walk.again) is the next round's to add; changes are read when the last slice ends.
  */
-export const mutations = (groups: [MutationRecord[], number][], w: number, t: number): MutationEvent | null => {
+export const mutations = (groups: [MutationRecord[], number][], t: number): Round => {
   const pending = new Set<Node>();
+  const gone = new Set<Node>();
   const removed: [parent: Node, node: Node, ifAgain: boolean][] = [];
   const attrs = new Map<Element, Set<string>>();
   const texts = new Set<CharacterData>();
@@ -34,12 +39,15 @@ export const mutations = (groups: [MutationRecord[], number][], w: number, t: nu
         const k = known(target);
         for (const n of r.removedNodes) {
           pending.delete(n);
+          gone.add(n);
           // Serialized after the removal: then it is in the replay only if serialized again now.
           if (ids.has(n)) add(removed, [target, n, !known(n)]);
         }
-        // Walked after the change, a node may sit where its parent was listed: add it again.
-        // A known node added under a parent listed after the change was skipped there.
-        for (const n of r.addedNodes) if ((k && idOf(n) < w) || known(n)) pending.add(n);
+        // Under a parent listed before the change: new, or, when it was also taken out, walked
+        // after the change where its parent was listed (not where it is): added again. A known
+        // node added under a parent listed after the change was skipped there. One walked after
+        // the change and never taken out was met under its parent listed (again) after it.
+        for (const n of r.addedNodes) if ((k && (!idOf(n) || gone.has(n))) || known(n)) pending.add(n);
       } else if (known(target)) {
         if (r.type == "characterData") texts.add(target as CharacterData);
         else if (target.isConnected && !pending.has(target) && blocked.has(target) != matches(target as Element, cfg.block)) {
@@ -64,51 +72,65 @@ export const mutations = (groups: [MutationRecord[], number][], w: number, t: nu
   };
 
   walk.again.clear();
-  const adds: MutationEvent[2] = [];
   const parents = new Set<Node>();
   for (const n of pending) {
     const p = n.parentNode;
     if (p && n.isConnected && parentId(p) && !covered(p)) parents.add(p);
   }
+  // Per parent, its children last first: a sibling's id, or the add of one, filled by the slices.
+  const places: (number | MutationEvent[2][number])[][] = [];
+  const stack: Job[] = [];
   for (const p of parents) {
-    // Last child first: every `next` is then in the replay when its add is applied.
-    const pid = parentId(p);
     const st = stateOf(p);
-    let next = 0;
-    for (let c = p.lastChild; c; c = c.previousSibling) {
-      const s = pending.has(c) && serialize(c, st);
-      if (s) add(adds, [pid, next, s]);
-      next = idOf(c) || next;
-    }
+    const list: (number | MutationEvent[2][number])[] = [];
+    for (let c = p.lastChild; c; c = c.previousSibling)
+      if (pending.has(c)) {
+        const a = [parentId(p), 0] as unknown as MutationEvent[2][number];
+        add(list, a);
+        add(stack, [[c], 0, a as unknown as SerializedNode[], st, p]);
+      } else add(list, idOf(c));
+    add(places, list);
   }
 
-  const removes: MutationEvent[3] = [];
-  for (const [p, n, ifAgain] of removed) if (!ifAgain || walk.again.has(n)) add(removes, [parentId(p), idOf(n)]);
-  walk.again.clear();
-
-  // A node out of the page now is either gone from the replay or serialized afresh when it
-  // returns: its changes meanwhile name nothing the replay holds.
-  const changes: MutationEvent[4] = [];
-  for (const [el, names] of attrs) {
-    if (!el.isConnected || pending.has(el) || blocked.has(el) || covered(up(el))) continue;
-    const st = ownState(el, stateOf(el));
-    for (const name of names) {
-      const v = el.getAttribute(name);
-      hit.v = false;
-      const value = v == null ? null : attrValue(el, name, v, st);
-      add(changes, hit.v ? [idOf(el), name, value, 1] : [idOf(el), name, value]);
-    }
-  }
-
-  const texted: MutationEvent[5] = [];
-  for (const n of texts)
-    if (n.isConnected && !covered(n)) {
-      hit.v = false;
-      const text = maskText(n.data, stateOf(n.parentNode), Kind.Text);
-      add(texted, hit.v ? [idOf(n), text, 1] : [idOf(n), text]);
+  return (until) => {
+    walk.late = false;
+    if (!run(stack, until)) return;
+    const adds: MutationEvent[2] = [];
+    // Last child first: every `next` is then in the replay when its add is applied.
+    for (const list of places) {
+      let next = 0;
+      for (const x of list)
+        if (!isArray(x)) next = x || next;
+        else if (x[2]) add(adds, x), (x[1] = next), (next = x[2][1]);
     }
 
-  return adds.length || removes.length || changes.length || texted.length
-    ? [EventType.Mutation, t, adds, removes, changes, texted]
-    : null;
+    const removes: MutationEvent[3] = [];
+    for (const [p, n, ifAgain] of removed) if (!ifAgain || walk.again.has(n)) add(removes, [parentId(p), idOf(n)]);
+
+    // A node out of the page now is either gone from the replay or serialized afresh when it
+    // returns: its changes meanwhile name nothing the replay holds.
+    const changes: MutationEvent[4] = [];
+    for (const [el, names] of attrs) {
+      if (!el.isConnected || pending.has(el) || blocked.has(el) || covered(up(el))) continue;
+      const st = ownState(el, stateOf(el));
+      for (const name of names) {
+        const v = el.getAttribute(name);
+        hit.v = false;
+        const value = v == null ? null : attrValue(el, name, v, st);
+        add(changes, flagged([idOf(el), name, value]));
+      }
+    }
+
+    const texted: MutationEvent[5] = [];
+    for (const n of texts)
+      if (n.isConnected && !covered(n)) {
+        hit.v = false;
+        const text = maskText(n.data, stateOf(n.parentNode), Kind.Text);
+        add(texted, flagged([idOf(n), text]));
+      }
+
+    return adds.length || removes.length || changes.length || texted.length
+      ? [EventType.Mutation, t, adds, removes, changes, texted]
+      : null;
+  };
 };

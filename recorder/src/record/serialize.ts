@@ -1,10 +1,12 @@
-// DOM -> SerializedNode. One job loop serves the sliced first snapshot and the synchronous
-// serialization of subtrees added later; both read nodes in their state at the time they run.
+// DOM -> SerializedNode. One job loop serves the sliced first snapshot and the subtrees that
+// mutations add later (sliced too); both read nodes in their state at the time they run.
 
 import { DialogState, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra, SerializedNode } from "../format";
-import { Kind, St, bits, cfg, hit, maskText, matches, textMasked } from "./mask";
+import { Kind, St, bits, cfg, flagged, hit, maskText, matches, textMasked } from "./mask";
 import { add, doc, isArray, now, round, stringify } from "./native";
+// The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s.
+import { found } from "./index";
 
 export const ids = new WeakMap<Node, number>();
 let nextId = 1;
@@ -37,15 +39,15 @@ export const statesOf = (el: Element, st: number): string[] | undefined => {
   return out;
 };
 
-/** The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s. */
-export const hooks = { found: (_n: Node): void => {} };
 
 /**
- * fresh: the first snapshot, where a node met twice (it moved while the walk was sliced) is
- * kept where it was met first. late: the page has finished loading, layout is there to read.
- * again: nodes serialized a second time (moved), for the mutation batch to remove first.
+ * late: the page has finished loading, layout is there to read. again: since the current round
+ * (the first snapshot, a round of mutations) started, nodes serialized a second time (moved
+ * before it: the round removes them first) and nodes the page added. One of those met again (it
+ * moved while the round was sliced: a node met twice moved after it was first met) is kept
+ * where it was met first; the next round adds it where it is.
  */
-export const walk = { fresh: false, late: false, again: new Set<Node>() };
+export const walk = { late: false, again: new Set<Node>() };
 
 type Sink = SerializedNode[] | ElementExtra;
 /** Nodes listed together (a parent's children, read in one go), visited in order from `next`. */
@@ -128,20 +130,12 @@ export const encode = (todo: (SerializedNode | string)[], out: string[], until: 
   return true;
 };
 
-/** `n` and its subtree now, in one go; `st` is the masking state of its parent. */
-export const serialize = (n: Node, st: number): SerializedNode | undefined => {
-  const out: SerializedNode[] = [];
-  walk.fresh = walk.late = false;
-  run([[[n], 0, out, st, n.parentNode]], Infinity);
-  return out[0];
-};
-
 const one = (n: Node, st: number, stack: Job[]): SerializedNode | null => {
   const type = n.nodeType;
   if (!((CARRIED >> type) & 1)) return null;
   let id = ids.get(n);
   if (id) {
-    if (walk.fresh) return null;
+    if (walk.again.has(n)) return null;
     walk.again.add(n);
   } else ids.set(n, (id = nextId++));
   switch (type) {
@@ -150,7 +144,7 @@ const one = (n: Node, st: number, stack: Job[]): SerializedNode | null => {
     case 3: {
       hit.v = false;
       const text = maskText((n as Text).data, st, Kind.Text);
-      return hit.v ? [NodeKind.Text, id, text, 1] : [NodeKind.Text, id, text];
+      return flagged<SerializedNode>([NodeKind.Text, id, text]);
     }
     case 8:
       return [NodeKind.Comment, id, maskText((n as Comment).data, st, Kind.Text)];
@@ -159,7 +153,7 @@ const one = (n: Node, st: number, stack: Job[]): SerializedNode | null => {
       children(n, s[2], st, stack);
       const sheets = adopted(n as Document, st);
       if (sheets) s[3] = sheets;
-      hooks.found(n);
+      found(n);
       return s;
     }
   }
@@ -211,7 +205,7 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
       children(root, (x.shadow = []), kst, stack);
       const sheets = adopted(root, kst);
       if (sheets) x.shadowSheets = sheets;
-      hooks.found(root);
+      found(root);
     }
     if (scrolled.has(el) || walk.late) {
       const left = el.scrollLeft;
@@ -278,7 +272,7 @@ const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: 
     case "link": {
       if (!/stylesheet/i.test(el.getAttribute("rel") || "")) break;
       const sheet = (el as HTMLLinkElement).sheet;
-      if (!sheet) hooks.found(el); // still loading: its load event sends it
+      if (!sheet) found(el); // still loading: its load event sends it
       else
         try {
           x.css = sheetCss(sheet, kst);
@@ -301,14 +295,14 @@ const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       if (/^blob:/.test((el as HTMLImageElement).src)) {
         const data = imageData(el as HTMLImageElement);
         if (data) x.canvas = data;
-        else hooks.found(el);
+        else found(el);
       }
       break;
     case "dialog":
       if ((el as HTMLDialogElement).open) x.dialog = el.matches(":modal") ? DialogState.Modal : DialogState.Open;
       break;
     case "iframe":
-      hooks.found(el);
+      found(el);
       try {
         const d = (el as HTMLIFrameElement).contentDocument;
         if (d) {
