@@ -4,7 +4,7 @@
 import { DialogState, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra, SerializedNode } from "../format";
 import { Kind, St, bits, cfg, flagged, hit, maskText, matches, textMasked } from "./mask";
-import { add, doc, isArray, now, round, stringify } from "./native";
+import { add, doc, getStyle, isArray, now, round, stringify } from "./native";
 // The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s.
 import { found } from "./index";
 
@@ -207,7 +207,9 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
       if (sheets) x.shadowSheets = sheets;
       found(root);
     }
-    if (scrolled.has(el) || walk.late) {
+    // Started late, scrolls before us were not seen: read where they may be (reading is costly),
+    // in a box that clips (overflow), or a document's root (its window's scroll).
+    if (scrolled.has(el) || (walk.late && (!el.parentElement || getStyle(el).overflow[0] != "v"))) {
       const left = el.scrollLeft;
       const top = el.scrollTop;
       if (left || top) x.scroll = [round(left), round(top)];
