@@ -103,15 +103,17 @@ CHURN_PAGE = """<!doctype html><html><head><meta charset="utf-8">{head}</head><b
   let steps = 0;
   const loop = () => {{
     step();
-    if (++steps < 60) setTimeout(loop, 0);
+    if (++steps < 40) setTimeout(loop, 0);
     else window.churnDone = true;
   }};
   document.addEventListener("DOMContentLoaded", () => setTimeout(loop, 0));
 </script></body></html>"""
 
 
-def _open(worker: Worker, bundle: str, body: str, **format_args: Any) -> tuple[Recording, str]:
-    """The page `body` with the recorder as a script tag in its head, at 4x CPU throttling."""
+def _open(
+    worker: Worker, bundle: str, body: str, throttle: float = THROTTLE, **format_args: Any
+) -> tuple[Recording, str]:
+    """The page `body` with the recorder as a script tag in its head, CPU throttled."""
     session = uuid.uuid4().hex
     server = worker.server
     script = server.add_asset(f"rc-cost-{session}.js", bundle, "text/javascript")
@@ -124,7 +126,7 @@ def _open(worker: Worker, bundle: str, body: str, **format_args: Any) -> tuple[R
     context = worker.browser.new_context(viewport={"width": 800, "height": 600})
     page = context.new_page()
     cdp = context.new_cdp_session(page)
-    cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
@@ -192,7 +194,7 @@ def test_rounds_made_in_slices_replay_to_the_live_dom(
 ) -> None:
     """Nodes moved into a block a round has not serialized yet, and out of one it has: every
     round reads the page at its start and leaves what changes meanwhile to the next."""
-    rec, _ = _open(worker, bundle, CHURN_PAGE, seed=seed)
+    rec, _ = _open(worker, bundle, CHURN_PAGE, throttle=2, seed=seed)
     try:
         rec.page.wait_for_function("window.churnDone", timeout=30000)
         _live_equals_replay(rec, "root")
