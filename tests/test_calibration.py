@@ -8,6 +8,7 @@ when another process shares the core's caches."""
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = "".join(f"<p>row {i} <b>{i * 3}</b></p>" for i in range(2000))
     (root / "pages" / "busy.html").write_text(PAGE % rows)
     path = root / "busy.yaml"
-    path.write_text("page: pages/busy.html\noverhead: {runs: 4, cpu_throttle: 2}\n")
+    path.write_text("page: pages/busy.html\noverhead: {runs: 6, cpu_throttle: 2}\n")
     return path
 
 
@@ -54,19 +55,23 @@ def test_the_attribution_finds_the_synthetic_recorders_known_cost(
     worker: Worker, scenario: Path
 ) -> None:
     synthetic = Synthetic(SHARE)
-    settings = Settings(after_load_ms=600, interactions=0, min_pairs=4)
+    settings = Settings(after_load_ms=600, interactions=0, min_pairs=6)
     [result] = measure(
         worker.browser, worker.server, load_scenario(scenario), [synthetic], settings
     )
     assert synthetic.iterations > 0 and result.known_ms is not None
     known = result.known()
     found = result.metrics["recorder_ms"]
-    # Its own loop, every load, through every callback kind, and nothing of the page's.
-    assert abs(found.on - known["ms"]) <= ERROR_MS * known["ms"], known
-    assert abs(known["found_share"] - known["share"]) <= ERROR_POINTS, known
+    # Its own loop, in every load, through every callback kind, and nothing of the page's:
+    # load by load (the median, as one load may meet a slow moment another process caused).
+    loads = [(s["recorder_ms"], s["known_ms"], s["main_ms"]) for s in result.on_samples]
+    ratio = statistics.median(mine / known_ms for mine, known_ms, _ in loads)
+    points = statistics.median(100 * (mine - known_ms) / main for mine, known_ms, main in loads)
+    assert abs(ratio - 1) <= ERROR_MS, (ratio, loads)
+    assert abs(points) <= ERROR_POINTS, (points, loads)
     assert found.off == 0 and result.metrics["share_total"].off == 0
     # Calibrated for 20% of each load's main-thread time, up to the page's own spread.
-    assert abs(known["share"] - 100 * SHARE) <= 5, known
+    assert abs(known["share"] - 100 * SHARE) <= 8, known
     assert result.to_json()["known"] == known
 
 
