@@ -63,7 +63,7 @@ run: setup
 	$(VENV)/bin/replaycheck run scenarios/ $(RECORDERS) -n $(WORKERS) --report report --json report/results.json
 
 test: setup lint
-	$(VENV)/bin/pytest -n $(WORKERS) tests scenarios $(RECORDERS)
+	$(VENV)/bin/pytest -n $(WORKERS) -m "not callgrind" tests scenarios $(RECORDERS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -82,6 +82,8 @@ bench: setup
 	$(PY) bench/bench_insights.py
 	$(PY) bench/bench_viewer.py
 	$(PY) bench/bench_viewer.py --page-loads 1
+	$(PY) bench/bench_instructions.py
+	$(VENV)/bin/pytest -q -m callgrind tests/test_instructions.py
 
 # The fault suite (issue 16): each delivery case with both recorders; not part of `make test`.
 faults: setup

@@ -5,9 +5,9 @@ their own (counts do not care; wall time does).
 
 Run: .venv/bin/python bench/bench_instructions.py [--loads N] [--workers N] [--feed]
 
-Needs valgrind (apt-get install valgrind). One heavy-table load costs about 60-70 s of CPU under
-callgrind (renderer start-up included), so 3 arms x 2 loads need about 7 CPU-minutes: some
-3.5 minutes on an idle 2-core machine, more on a busy one.
+Needs valgrind (apt-get install valgrind; `make setup` installs it). One heavy-table load costs
+60-100 s of CPU under callgrind (renderer start-up included): 3 arms x 2 loads took 582 s on
+this idle 2-core machine, 1,048 s on a busy one. `make bench` runs it last.
 """
 
 from __future__ import annotations

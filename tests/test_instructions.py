@@ -69,6 +69,7 @@ def _tiny(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.callgrind  # ~200 s of valgrind browsers: `make bench` runs it, `make test` does not
 @pytest.mark.skipif(
     shutil.which("valgrind") is None or shutil.which("callgrind_control") is None,
     reason="valgrind is not installed (apt-get install valgrind): no instruction counts",
