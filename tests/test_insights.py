@@ -23,7 +23,9 @@ from service.ingest import EventType as T
 from tests.serve_helpers import Running, add_user, cli, running_server, store_param
 
 NOW = time.time() * 1000
-PAGE = NOW - 3_600_000.0  # an hour ago: today's bar of the sparklines
+# An hour ago, or the day's start when it is younger (UTC): today's bar of the sparklines, whenever
+# the suite runs.
+PAGE = max(NOW - 3_600_000.0, NOW // 86_400_000 * 86_400_000)
 SHOP = "https://s.test"
 STACK = "TypeError: cart is undefined\n    at buy (https://s.test/app.js?v=3:10:5)"
 BUY = [2, 5, "button", {"id": "buy", "class": "btn"}, [[3, 6, "Buy"]]]
