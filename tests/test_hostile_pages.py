@@ -75,6 +75,16 @@ def test_replaced_builtins_neither_break_nor_fool_the_verdict(worker: Worker) ->
     _no_harness_error(worker.run(scenario, "rrweb", None))
 
 
+def test_frozen_nodes_are_recorded_and_changes_around_them_replay(worker: Worker) -> None:
+    scenario = load_scenario(HOSTILE / "frozen.yaml")
+    recording = record(worker.browser, worker.server, scenario, adapters.get("builtin"))
+    snapshot = recording.stream.to_json()
+    assert "A paragraph the page sealed, and its text." in snapshot and "Frozen nodes" in snapshot
+    for recorder in RECORDERS:
+        result = worker.run(scenario, recorder, None)
+        assert result.passed, (recorder, result.failures)
+
+
 def test_a_polyfilled_shadow_root_is_not_taken_for_a_real_one(worker: Worker) -> None:
     scenario = load_scenario(HOSTILE / "polyfill-shadow.yaml")
     recording = record(worker.browser, worker.server, scenario, adapters.get("rrweb"))

@@ -7,7 +7,7 @@ import type { MutationEvent, SerializedNode } from "../format";
 import { Kind, cfg, flagged, hit, maskText, matches, stateOf, up } from "./mask";
 import { add, isArray } from "./native";
 import type { Job } from "./serialize";
-import { attrValue, blocked, idOf, ids, opaque, ownState, run, walk } from "./serialize";
+import { attrValue, blocked, idOf, opaque, ownState, run, walk } from "./serialize";
 
 /** How adds and removes name a parent: a shadow root is minus its host's id. */
 export const parentId = (p: Node): number => (p.nodeType == 11 ? -idOf((p as ShadowRoot).host) : idOf(p));
@@ -41,7 +41,7 @@ export const mutations = (groups: [MutationRecord[], number][], t: number): Roun
           pending.delete(n);
           gone.add(n);
           // Serialized after the removal: then it is in the replay only if serialized again now.
-          if (ids.has(n)) add(removed, [target, n, !known(n)]);
+          if (idOf(n)) add(removed, [target, n, !known(n)]);
         }
         // Under a parent listed before the change: new, or, when it was also taken out, walked
         // after the change where its parent was listed (not where it is): added again. A known

@@ -15,7 +15,6 @@ export const isArray = Array.isArray;
 export const round = Math.round;
 export const BlobC = Blob;
 export const ResponseC = Response;
-export const Encoder = TextEncoder;
 export const Compress = win.CompressionStream as typeof CompressionStream | undefined;
 export const now = performance.now.bind(performance);
 export const timeOrigin = performance.timeOrigin;
