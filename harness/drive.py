@@ -40,6 +40,8 @@ FLUSH_DEADLINE_MS = 30_000
 DELIVERY_DEADLINE_S = 60.0
 # ... and the ingest has heard nothing new for this long.
 QUIET_S = 0.5
+# A closed page's request the browser still lists as open, after this long with nothing new.
+CLOSED_WIRE_S = 5.0
 # How a page's recorder tells what it recorded as the page goes (rrweb's harness recorder,
 # harness/js/src/adapters/rrweb-record.ts): a call when its tab closes, and an entry in the
 # tab's sessionStorage (read at the end) when it navigates.
@@ -236,9 +238,15 @@ def _deliver(
     if not (closed or scenario.faulty):
         return  # the flush has seen every answer
     heard, quiet_since = -1, time.monotonic()
+    heard_at = quiet_since
     while time.monotonic() < deadline:
         now = len(ingested(session)) + len(server.attempts(session))
-        if now != heard or wire.in_flight or server.in_flight(session):
+        if now != heard:
+            heard_at = time.monotonic()
+        # The browser may never say a closed page's last request ended (a beacon sent as it
+        # closed): one still open after CLOSED_WIRE_S of nothing new at the ingest is gone.
+        open_wire = wire.in_flight and not (closed and time.monotonic() - heard_at >= CLOSED_WIRE_S)
+        if now != heard or open_wire or server.in_flight(session):
             heard, quiet_since = now, time.monotonic()
         elif time.monotonic() - quiet_since >= QUIET_S:
             return

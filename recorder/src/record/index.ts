@@ -86,8 +86,9 @@ let making: Round | 0 = 0; // the round being made, in slices
 let observer: MutationObserver;
 let limit = 10000;
 let errors = 0;
-// Per-second window [start, count] of mutation records.
-const storm = [0, 0];
+// Mutation records in the current second, and when it started.
+let storm = 0,
+  stormT = 0;
 let t0 = 0;
 let walking = false;
 // The first snapshot: the walk (stack -> root), then its JSON text (todo -> text).
@@ -114,16 +115,6 @@ let lastFocus = 0;
 let who: [string, UserProps] | undefined; // the last identify(): sent when recording starts
 let tracked: RcEvent[] = []; // the last 10 track() calls before record(): sent when it starts
 let told: Told | void; // the plugin's: says what a click was on
-
-/** Count `n` in window `w` ([start, count], reset each second): the count in this second. */
-const rate = (w: number[], n: number): number => {
-  const t = now();
-  if (t - w[0]! > 1000) {
-    w[0] = t;
-    w[1] = 0;
-  }
-  return (w[1]! += n);
-};
 
 /** Our code never throws into the page: failures are counted, and too many switch recording off. */
 const guard = <A extends unknown[]>(fn: (...a: A) => void, always = false): (...a: A) => void => {
@@ -289,7 +280,8 @@ const imageLoaded = (img: HTMLImageElement): void => {
 // Mutations and the first snapshot -------------------------------------------------------------
 
 const onRecords = (records: MutationRecord[]): void => {
-  if (rate(storm, records.length) > limit) return halt(`mutation limit: ${limit}/s`);
+  if (now() - stormT > 1000) (stormT = now()), (storm = 0);
+  if ((storm += records.length) > limit) return halt(`mutation limit: ${limit}/s`);
   for (const r of records) {
     // <style> text is carried as CSSOM text: a change to it is a sheet change.
     const n = r.type == "characterData" ? r.target.parentNode : r.target;

@@ -152,12 +152,6 @@ export const warmPii = (): boolean => {
   return broken || compiled.length == FAMILIES.length;
 };
 
-const families = (): Family[] => {
-  while (!warmPii());
-  if (broken) throw 0; // findPii finds nothing
-  return compiled;
-};
-
 /** Every PII span in `text`, in order, without overlaps (the earliest, then the longest, wins). */
 export const findPii = (text: string): PiiSpan[] => {
   const kept: PiiSpan[] = [];
@@ -165,7 +159,9 @@ export const findPii = (text: string): PiiSpan[] => {
   if (typeof text != "string" || !/[\d@]/.test(text)) return kept;
   try {
     const found: PiiSpan[] = [];
-    for (const [kind, family, accept] of families()) {
+    while (!warmPii());
+    if (broken) throw 0; // findPii finds nothing
+    for (const [kind, family, accept] of compiled) {
       if (kind == "email" && text.indexOf("@") < 0) continue;
       family.lastIndex = 0;
       for (let m; (m = family.exec(text)); ) {

@@ -179,10 +179,13 @@ const children = (p: Node, sink: SerializedNode[], st: number, stack: Job[]): vo
   if (list.length) add(stack, [list, 0, sink, st, p]);
 };
 
+/** What an element without attributes carries: one object for all of them, never written. */
+const NO_ATTRS: Attrs = {};
+
 const element = (el: Element, id: number, st: number, stack: Job[]): SerializedNode => {
   const tag = el.localName;
   const x: ElementExtra = {};
-  const attrs: Attrs = {};
+  let attrs = NO_ATTRS;
   const kids: SerializedNode[] = [];
   const ns = el.namespaceURI;
   if (ns == SVG) x.ns = 1;
@@ -199,13 +202,15 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
   }
   hit.v = false;
   // Not el.attributes of an element without any: that map, made on first use, lives as long as it.
-  if (el.hasAttributes())
+  if (el.hasAttributes()) {
+    attrs = {};
     for (const a of el.attributes) {
       // A blocked element keeps id and class only, so the page's selectors still size it.
       if (isBlocked && a.name != "id" && a.name != "class") continue;
       const v = attrValue(el, a.name, a.value, own);
       if (v != null) attrs[a.name] = v;
     }
+  }
   if (isBlocked) {
     blocked.add(el);
     opaque.add(el);

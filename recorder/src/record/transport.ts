@@ -152,9 +152,6 @@ const encode = (j: Job, size: number): void => {
 const gzip = (s: string): Promise<ArrayBuffer> =>
   new ResponseC(new BlobC([s]).stream().pipeThrough(new Compress!("gzip"))).arrayBuffer();
 
-// Uncompressed (no CompressionStream), a body is taken at its most: 3 UTF-8 bytes a character.
-const bytes = (r: { body: string; gz?: ArrayBuffer }): number => (r.gz ? r.gz.byteLength : r.body.length * 3);
-
 /** Jobs into requests, one job at a time, a step per task; each request leaves once made. */
 const work = (): void => {
   if (working) return;
@@ -189,7 +186,8 @@ const work = (): void => {
       if (j.snap) r.snap = 1;
       return (Compress ? gzip(r.body).then((gz) => void (r.gz = gz)) : PromiseC.resolve()).then(() => {
         if (jobs.indexOf(j) < 0) return; // given up meanwhile
-        if (bytes(r) > LIMIT && cut > 1000) return take(round(cut / (whole ? 4 : 2)), false);
+        // Uncompressed (no CompressionStream), a body is taken at its most: 3 UTF-8 bytes a character.
+        if ((r.gz ? r.gz.byteLength : r.body.length * 3) > LIMIT && cut > 1000) return take(round(cut / (whole ? 4 : 2)), false);
         j.chunk++;
         j.text = j.text.slice(cut);
         add(reqs, r);
