@@ -280,7 +280,8 @@ const imageLoaded = (img: HTMLImageElement): void => {
 // Mutations and the first snapshot -------------------------------------------------------------
 
 const onRecords = (records: MutationRecord[]): void => {
-  if (now() - stormT > 1000) (stormT = now()), (storm = 0);
+  const t = now();
+  if (t - stormT > 1000) (stormT = t), (storm = 0);
   if ((storm += records.length) > limit) return halt(`mutation limit: ${limit}/s`);
   for (const r of records) {
     // <style> text is carried as CSSOM text: a change to it is a sheet change.
