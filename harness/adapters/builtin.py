@@ -213,5 +213,5 @@ class _BuiltinReader(StreamReader):
             self.css(css, f"<{tag}> node {node} shadow root sheet")
         for child in [*n[4], *extra.get("shadow", [])]:
             self.node(child, tag)
-        if "frame" in extra:
+        if extra.get("frame"):  # null: the frame's document could not be read
             self.node(extra["frame"], tag)

@@ -48,7 +48,7 @@ export interface ElementExtra {
   ns?: 1 | 2; // 1 SVG, 2 MathML (HTML when absent)
   shadow?: SerializedNode[]; // open shadow root's children
   shadowSheets?: string[]; // the shadow root's adoptedStyleSheets, as CSS text
-  frame?: SerializedNode; // a same-origin iframe's Document
+  frame?: SerializedNode | null; // a same-origin iframe's Document (null: it could not be read)
   css?: string; // <style> or readable <link rel=stylesheet>: the sheet's rules from the CSSOM
   value?: string; // input/textarea/select value from the property (masked when masking applies)
   checked?: boolean;

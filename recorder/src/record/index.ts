@@ -3,7 +3,7 @@
 // into ~5 ms tasks. Events held until that snapshot is out keep their order behind it.
 
 import { DOCUMENT_TARGET, DialogState, EventType, FORMAT_VERSION, MouseKind, NavigationKind } from "../format";
-import type { Event as RcEvent, MouseEvent as MouseEventT, SerializedNode, UserProps } from "../format";
+import type { Event as RcEvent, MouseEvent as MouseEventT, UserProps } from "../format";
 import { Kind, bits, cfg, configure, hit, maskText, stateOf, textMasked } from "./mask";
 import type { RecordOptions } from "./mask";
 import { mutations } from "./mutations";
@@ -37,7 +37,6 @@ import {
   sheetCss,
   dirtyCanvas,
   drawn,
-  encode,
   idOf,
   imageData,
   lastCanvas,
@@ -91,10 +90,9 @@ let storm = 0,
   stormT = 0;
 let t0 = 0;
 let walking = false;
-// The first snapshot: the walk (stack -> root), then its JSON text (todo -> text).
+// The first snapshot: the walk (stack) writes its JSON text (a slice's pieces, then joined).
 const stack: Job[] = [];
-const root: SerializedNode[] = [];
-const todo: (SerializedNode | string)[] = [];
+const pieces: string[] = [];
 const text: string[] = [];
 const watched = new WeakSet<object>();
 const lastInput = new WeakMap<Node, unknown>();
@@ -337,12 +335,13 @@ const startSnapshot = (): void => {
   if (walking) return;
   walking = true;
   walk.late = doc.readyState == "complete"; // rounds, which come after, say false
-  add(stack, [[doc], 0, root, 0, null]);
-  // The first round: the snapshot, walked then encoded.
+  add(stack, [[doc], 0, pieces, 0, null, ""]);
+  // The first round: the snapshot. Each slice's pieces become one string: a few long strings
+  // live until the snapshot is sent, not one small one per node.
   making = (until) => {
-    if (!run(stack, until)) return;
-    if (!text.length && !todo.length) add(todo, root[0]!);
-    if (encode(todo, text, until)) return snapshotDone();
+    const done = run(stack, until);
+    add(text, pieces.splice(0).join(""));
+    if (done) return snapshotDone();
   };
   setT(guard(warm), 0);
 };
@@ -377,10 +376,7 @@ const snapshotDone = (): null => {
   // Reading the window's scroll forces layout: only when it has scrolled or layout is done.
   const [x, y] = scrolled.has(doc) || walk.late ? [round(scrollX), round(scrollY)] : [0, 0];
   // Its JSON stays in pieces: joined, it would be one ~1.5 MB string to build in one task.
-  const parts = [`[${EventType.Snapshot},${t0},`];
-  for (const p of text) add(parts, p);
-  add(parts, `,${x},${y}]`);
-  enqueue(parts);
+  enqueue([`[${EventType.Snapshot},${t0},`, ...text, `,${x},${y}]`]);
   // Focused before we started (autofocus, a script): the focus event came before us.
   let a = doc.activeElement;
   while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;

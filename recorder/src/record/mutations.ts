@@ -3,17 +3,17 @@
 // changed is serialized once. Made in slices (a round): what changes meanwhile is the next round's.
 
 import { EventType } from "../format";
-import type { MutationEvent, SerializedNode } from "../format";
+import type { MutationEvent } from "../format";
 import { Kind, cfg, flagged, hit, maskText, matches, stateOf, up } from "./mask";
-import { add, isArray } from "./native";
+import { add, isArray, stringify } from "./native";
 import type { Job } from "./serialize";
 import { attrValue, blocked, idOf, opaque, ownState, run, walk } from "./serialize";
 
 /** How adds and removes name a parent: a shadow root is minus its host's id. */
 export const parentId = (p: Node): number => (p.nodeType == 11 ? -idOf((p as ShadowRoot).host) : idOf(p));
 
-/** Serializes until its argument (a time) has passed: undefined, or the event (null: nothing to send). */
-export type Round = (until: number) => MutationEvent | null | undefined;
+/** Serializes until its argument (a time) has passed: undefined, or the event as JSON text (null: nothing to send). */
+export type Round = (until: number) => string[] | null | undefined;
 
 /**
  * One event for observer batches `groups`: [records, b], b being boundary() when the records
@@ -77,17 +77,18 @@ export const mutations = (groups: [MutationRecord[], number][], t: number): Roun
     const p = n.parentNode;
     if (p && n.isConnected && parentId(p) && !covered(p)) parents.add(p);
   }
-  // Per parent, its children last first: a sibling's id, or the add of one, filled by the slices.
-  const places: (number | MutationEvent[2][number])[][] = [];
+  // Per parent, its children last first: a sibling's id, or an add: its parent, the node, its
+  // JSON text (written by the slices; none when it was not serialized).
+  const places: (number | [number, Node, string[]])[][] = [];
   const stack: Job[] = [];
   for (const p of parents) {
     const st = stateOf(p);
-    const list: (number | MutationEvent[2][number])[] = [];
+    const list: (number | [number, Node, string[]])[] = [];
     for (let c = p.lastChild; c; c = c.previousSibling)
       if (pending.has(c)) {
-        const a = [parentId(p), 0] as unknown as MutationEvent[2][number];
-        add(list, a);
-        add(stack, [[c], 0, a as unknown as SerializedNode[], st, p]);
+        const o: string[] = [];
+        add(list, [parentId(p), c, o]);
+        add(stack, [[c], 0, o, st, p, ""]);
       } else add(list, idOf(c));
     add(places, list);
   }
@@ -95,13 +96,14 @@ export const mutations = (groups: [MutationRecord[], number][], t: number): Roun
   return (until) => {
     walk.late = false;
     if (!run(stack, until)) return;
-    const adds: MutationEvent[2] = [];
+    const adds: string[] = []; // JSON text: the nodes are text already
+    let s;
     // Last child first: every `next` is then in the replay when its add is applied.
     for (const list of places) {
       let next = 0;
       for (const x of list)
         if (!isArray(x)) next = x || next;
-        else if (x[2]) add(adds, x), (x[1] = next), (next = x[2][1]);
+        else if ((s = x[2].join(""))) add(adds, `[${x[0]},${next},${s}]`), (next = idOf(x[1]));
     }
 
     const removes: MutationEvent[3] = [];
@@ -130,7 +132,7 @@ export const mutations = (groups: [MutationRecord[], number][], t: number): Roun
       }
 
     return adds.length || removes.length || changes.length || texted.length
-      ? [EventType.Mutation, t, adds, removes, changes, texted]
+      ? [`[${EventType.Mutation},${t},[${adds.join()}],` + stringify([removes, changes, texted]).slice(1)]
       : null;
   };
 };

@@ -1,10 +1,13 @@
-// DOM -> SerializedNode. One job loop serves the sliced first snapshot and the subtrees that
-// mutations add later (sliced too); both read nodes in their state at the time they run.
+// DOM -> JSON text of serialized nodes (format.ts's SerializedNode), written as the walk goes.
+// One job loop serves the sliced first snapshot and the subtrees that mutations add later
+// (sliced too); both read nodes in their state at the time they run. Written at once, nothing
+// of a node lives on but its text: a tree of arrays kept until the walk ends is copied by every
+// garbage collection meanwhile (a third of the snapshot's time on a 30,000-node page).
 
 import { DialogState, NodeKind, Validity } from "../format";
-import type { Attrs, ElementExtra, SerializedNode } from "../format";
+import type { Attrs, ElementExtra } from "../format";
 import { Kind, St, bits, cfg, flagged, hit, maskText, matches, textMasked } from "./mask";
-import { add, doc, getStyle, isArray, now, round, stringify } from "./native";
+import { add, doc, getStyle, now, round, stringify } from "./native";
 // The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s.
 import { found } from "./index";
 
@@ -60,9 +63,11 @@ export const statesOf = (el: Element, st: number): string[] | undefined => {
  */
 export const walk = { late: false, again: new Set<Node>() };
 
-type Sink = SerializedNode[] | ElementExtra;
-/** Nodes listed together (a parent's children, read in one go), visited in order from `next`. */
-export type Job = [nodes: Node[], next: number, sink: Sink, st: number, parent: Node | null];
+/**
+ * Nodes listed together (a parent's children, read in one go), visited in order from `next`:
+ * each node's text goes to `out` after `sep` ("," once one was written), `close` once all were.
+ */
+export type Job = [nodes: Node[], next: number, out: string[], st: number, parent: Node | null, close: string, sep?: string];
 
 const SVG = "http://www.w3.org/2000/svg";
 const MATHML = "http://www.w3.org/1998/Math/MathML";
@@ -80,113 +85,78 @@ export const run = (stack: Job[], until: number): boolean => {
     if ((i & 15) == 15 && now() > until) return false;
     const job = stack[stack.length - 1]!;
     const n = job[0][job[1]++];
+    const out = job[2];
     if (!n) {
       stack.length--;
+      // A document left out (a frame's, the snapshot's: their jobs have no parent) stands where a value must: null.
+      add(out, (job[6] || job[4] ? "" : "null") + job[5]);
       continue;
     }
     // Moved since its parent was listed: serialized where it is now, or by the mutation batch.
     if (n.parentNode !== job[4]) continue;
-    let s: SerializedNode | null = null;
     const depth = stack.length;
+    const at = out.length;
     try {
-      s = one(n, job[3], stack);
+      if (one(n, job[3], stack, out, job[6])) job[6] = ",";
     } catch {
       // One odd node (a throwing getter, say) is left out; it must not stop the walk.
       setId(n, 0);
       stack.length = depth;
+      out.length = at;
     }
-    if (!s) continue;
-    const sink = job[2];
-    if (isArray(sink)) add(sink, s);
-    else sink.frame = s;
   }
   return true;
 };
 
-const kidsOf = (n: SerializedNode): SerializedNode[] | null =>
-  n[0] == NodeKind.Document ? n[2] : n[0] == NodeKind.Element ? n[4] : null;
-
-/**
- * JSON text of a serialized tree, in slices like the walk: one JSON.stringify of a 30,000-node
- * snapshot is a long task of its own. Subtrees of up to ~1,000 nodes (ids are given in walk
- * order, so the id span estimates the size) are stringified natively, bigger ones piece by piece.
- * `todo` holds nodes to encode and text to copy, last first; `out` gets the text in order.
- */
-export const encode = (todo: (SerializedNode | string)[], out: string[], until: number): boolean => {
-  for (let i = 0; todo.length; i++) {
-    if ((i & 15) == 15 && now() > until) return false;
-    const n = todo[todo.length - 1]!;
-    todo.length--;
-    if (typeof n == "string") {
-      add(out, n);
-      continue;
-    }
-    const kids = kidsOf(n);
-    let last = n;
-    for (let k = kids; k && k.length; k = kidsOf(last)) last = k[k.length - 1]!;
-    if (!kids || last[1] - n[1] < 1000) {
-      add(out, stringify(n));
-      continue;
-    }
-    // [head..., kids, tail...] as "[head," + "[" kids joined by "," "]" + ",tail]"
-    const at = n[0] == NodeKind.Document ? 2 : 4;
-    const tail = stringify((n as unknown[]).slice(at + 1));
-    add(todo, tail.length > 2 ? "]," + tail.slice(1) : "]]");
-    for (let j = kids.length; j--; ) {
-      add(todo, kids[j]!);
-      if (j) add(todo, ",");
-    }
-    add(out, stringify((n as unknown[]).slice(0, at)).slice(0, -1) + ",[");
-  }
-  return true;
-};
-
-const one = (n: Node, st: number, stack: Job[]): SerializedNode | null => {
+/** Write `n` (after `sep`) and queue its children: false when it is not carried. */
+const one = (n: Node, st: number, stack: Job[], out: string[], sep = ""): boolean => {
   const type = n.nodeType;
-  if (!((CARRIED >> type) & 1)) return null;
+  if (!((CARRIED >> type) & 1)) return false;
   let id = idOf(n);
   if (id) {
-    if (walk.again.has(n)) return null;
+    if (walk.again.has(n)) return false;
     walk.again.add(n);
   } else setId(n, (id = nextId++));
-  switch (type) {
-    case 1:
-      return element(n as Element, id, st, stack);
-    case 3: {
-      hit.v = false;
-      const text = maskText((n as Text).data, st, Kind.Text);
-      return flagged<SerializedNode>([NodeKind.Text, id, text]);
-    }
-    case 8:
-      return [NodeKind.Comment, id, maskText((n as Comment).data, st, Kind.Text)];
-    case 9: {
-      const s: SerializedNode = [NodeKind.Document, id, []];
-      children(n, s[2], st, stack);
-      const sheets = adopted(n as Document, st);
-      if (sheets) s[3] = sheets;
-      found(n);
-      return s;
-    }
+  if (type == 1) return element(n as Element, id, st, stack, out, sep);
+  let s;
+  if (type == 3) {
+    hit.v = false;
+    s = stringify(flagged([NodeKind.Text, id, maskText((n as Text).data, st, Kind.Text)]));
+  } else if (type == 8) s = stringify([NodeKind.Comment, id, maskText((n as Comment).data, st, Kind.Text)]);
+  else if (type == 9) {
+    const sheets = adopted(n as Document, st);
+    found(n);
+    add(out, `${sep}[${NodeKind.Document},${id},[`);
+    return children(n, st, stack, out, sheets ? "]," + stringify(sheets) + "]" : "]]");
+  } else {
+    const d = n as DocumentType;
+    s = stringify([NodeKind.Doctype, id, d.name, d.publicId, d.systemId]);
   }
-  const d = n as DocumentType;
-  return [NodeKind.Doctype, id, d.name, d.publicId, d.systemId];
+  add(out, sep + s);
+  return true;
 };
 
-/** Queue `p`'s children as they are now: one job for all, cheap even for 10,000 rows. */
-const children = (p: Node, sink: SerializedNode[], st: number, stack: Job[]): void => {
+/** Write `p`'s children as they are now, then `close`: one job for all (cheap even for 10,000
+ * rows), or at once for a lone text (a table cell's). True, for one(). */
+const children = (p: Node, st: number, stack: Job[], out: string[], close: string): true => {
   const list: Node[] = [];
   for (let c = p.firstChild; c; c = c.nextSibling) add(list, c);
-  if (list.length) add(stack, [list, 0, sink, st, p]);
+  const c = list[0];
+  if (!list[1] && (!c || c.nodeType == 3)) {
+    if (c) one(c, st, stack, out);
+    add(out, close);
+  } else add(stack, [list, 0, out, st, p, close]);
+  return true;
 };
+
 
 /** What an element without attributes carries: one object for all of them, never written. */
 const NO_ATTRS: Attrs = {};
 
-const element = (el: Element, id: number, st: number, stack: Job[]): SerializedNode => {
+const element = (el: Element, id: number, st: number, stack: Job[], out: string[], sep: string): true => {
   const tag = el.localName;
   const x: ElementExtra = {};
   let attrs = NO_ATTRS;
-  const kids: SerializedNode[] = [];
   const ns = el.namespaceURI;
   if (ns == SVG) x.ns = 1;
   else if (ns == MATHML) x.ns = 2;
@@ -211,6 +181,9 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
       if (v != null) attrs[a.name] = v;
     }
   }
+  // After the children: a shadow root's (a job of its own, after theirs) or a frame's document,
+  // as extra's last field, opened here ("shadow":[) and closed by that job (]}]).
+  let more: "frame" | "shadow" | "" = "";
   if (isBlocked) {
     blocked.add(el);
     opaque.add(el);
@@ -219,14 +192,14 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
     x.blocked = [r.width, r.height];
   } else {
     formState(el, tag, own, x);
-    special(el, tag, kst, x, stack);
-    if (!opaque.has(el)) children(el, kids, kst, stack);
+    if (special(el, tag, kst, x, stack, out)) more = "frame";
     const root = el.shadowRoot;
     if (root) {
-      children(root, (x.shadow = []), kst, stack);
       const sheets = adopted(root, kst);
       if (sheets) x.shadowSheets = sheets;
       found(root);
+      add(stack, [[...root.childNodes], 0, out, kst, root, "]}]"]); // a job even when empty: after the children's
+      more = "shadow";
     }
     // Started late, scrolls before us were not seen: read where they may be (reading is costly),
     // in a box that clips (overflow), or a document's root (its window's scroll).
@@ -237,12 +210,20 @@ const element = (el: Element, id: number, st: number, stack: Job[]): SerializedN
     }
   }
   if (hit.v) x.masked = 1;
-  const s: SerializedNode = [NodeKind.Element, id, tag, attrs, kids];
+  // Its value's JSON less the last character, and extra's closing brace: "frame":0} or "shadow":[]}.
+  if (more) x[more] = (more == "frame" ? 0 : []) as never;
+  // [1, id, tag, attrs, [children], extra?]. Each JSON.stringify call costs: none for what most
+  // elements have (no extra, no attribute).
+  let close = "]]";
   for (const _ in x) {
-    s[5] = x;
+    close = "]," + stringify(x);
+    close = more ? close.slice(0, -2) : close + "]";
     break;
   }
-  return s;
+  add(out, `${sep}[${NodeKind.Element},${id},${stringify(tag)},${attrs == NO_ATTRS ? "{}" : stringify(attrs)},[`);
+  if (opaque.has(el)) add(out, close);
+  else children(el, kst, stack, out, close);
+  return true;
 };
 
 /** Form state read from properties: what script or the user set, not the markup. */
@@ -280,7 +261,8 @@ export const userValidity = (el: Element): number => {
   }
 };
 
-const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[]): void => {
+/** Per-tag extras; true when it queued a same-origin frame's document. */
+const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: Job[], out: string[]): boolean | void => {
   // A script of any namespace or case goes without its text: a marker that can never run.
   if (/^script$/i.test(tag)) opaque.add(el);
   switch (tag) {
@@ -329,8 +311,8 @@ const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       try {
         const d = (el as HTMLIFrameElement).contentDocument;
         if (d) {
-          x.frame = undefined; // filled by the document's job (run's sink)
-          add(stack, [[d], 0, x, kst, null]);
+          add(stack, [[d], 0, out, kst, null, "}]"]);
+          return true;
         }
       } catch {
         // cross-origin

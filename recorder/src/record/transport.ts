@@ -41,7 +41,7 @@ const TRIES = 10;
 const TIMEOUT = 20000;
 const IN_FLIGHT = 2;
 
-/** Events, or their JSON text in pieces when already encoded (the sliced first snapshot). */
+/** Events, or their JSON text in pieces when already written (the first snapshot, rounds of mutations). */
 type Item = Event | string[];
 type Part = string | Event;
 
@@ -104,7 +104,8 @@ const stats: Stats = { batches: 0, events: 0, sent: 0, retried: 0, dropped: 0, d
 const waiters: (() => void)[] = [];
 
 export const enqueue = (e: Item): void => {
-  if (typeof e[0] == "string") snapQueued = true;
+  // An event in JSON pieces is a snapshot ("[1,...") or a round of mutations ("[2,...").
+  if ((e[0] as string)[1] == "1") snapQueued = true;
   add(queue, e);
 };
 
