@@ -254,7 +254,6 @@ def test_same_origin_iframe_is_carried_and_recorded_inside(start: Start) -> None
     assert inputs and inputs[-1][2:] == [by_id(doc, "child-input")[1], "typed in frame"]
 
 
-
 def test_a_frame_document_that_throws_is_left_out_and_the_snapshot_goes_on(start: Start) -> None:
     rec = start("odd-frame.html")
     root = snapshot(rec.events())  # the snapshot's JSON text parses
@@ -266,6 +265,7 @@ def test_a_frame_document_that_throws_is_left_out_and_the_snapshot_goes_on(start
     assert [k[2] for k in host[4]] == ["span"] and text(host[4][0]) == "light child"
     assert [k[2] for k in extra(host)["shadow"]] == ["b", "slot"]
     assert rec.errors == []
+
 
 # Incremental events -------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ export const getDesc = Object.getOwnPropertyDescriptor;
 export const defProp = Object.defineProperty;
 export const isArray = Array.isArray;
 export const round = Math.round;
-export const BlobC = Blob;
 export const ResponseC = Response;
 export const Compress = win.CompressionStream as typeof CompressionStream | undefined;
 export const now = performance.now.bind(performance);
