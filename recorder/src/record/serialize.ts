@@ -149,7 +149,6 @@ const children = (p: Node, st: number, stack: Job[], out: string[], close: strin
   return true;
 };
 
-
 /** What an element without attributes carries: one object for all of them, never written. */
 const NO_ATTRS: Attrs = {};
 
