@@ -319,7 +319,7 @@ def measure(
         config.after_load_ms if settings.after_load_ms is None else settings.after_load_ms
     )
     clicking = config.interactions if settings.interactions is None else settings.interactions
-    loader = _Loader(browser, server, scenario, inject, throttle, after_load_ms)
+    loader = Loader(browser, server, scenario, inject, throttle, after_load_ms)
     arms: list[Recorder | None] = [None, *recorders]
     started = time.monotonic()
     # Warm-up, not counted: server threads, file cache, browser code.
@@ -414,7 +414,7 @@ def _progress_line(
     return " | ".join(parts)
 
 
-class _Loader:
+class Loader:
     """Loads the scenario's page once per call, with one recorder or none, and measures it."""
 
     def __init__(
