@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:22} old {statistics.fmean(old):8.1f}  new {statistics.fmean(new):8.1f}"
             f"  new x old {f.estimate:.3f} [{f.lo:.3f}, {f.hi:.3f}]"
         )
+    worst = [max(s["max_recorder_task_ms"] for s in arm) for arm in on]
+    print(f"{'worst task ms':22} old {worst[0]:8.1f}  new {worst[1]:8.1f}")
     print(f"{args.pairs} blocks, {scenario.name} at {scenario.overhead.cpu_throttle:g}x")
     return 0
 
