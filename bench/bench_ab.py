@@ -73,13 +73,12 @@ def main(argv: list[str] | None = None) -> int:
                 scenario.overhead.after_load_ms,
             )
             for block in range(args.pairs + 1):  # the first block warms up, not counted
-                samples: list[overhead.Sample] = []
+                by_arm: dict[int, overhead.Sample] = {}
                 for arm in overhead.arm_order(block, 3):
                     if arm:
                         shutil.copyfile(builds[arm - 1], BUNDLE)
-                    samples.append(loader.load(recorder if arm else None))
+                    by_arm[arm] = loader.load(recorder if arm else None)
                 if block:
-                    by_arm = dict(zip(overhead.arm_order(block, 3), samples, strict=True))
                     for i in (0, 1):
                         added = by_arm[i + 1]["main_ms"] - by_arm[0]["main_ms"]
                         on[i].append({**by_arm[i + 1], "added_ms": added})

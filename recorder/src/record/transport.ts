@@ -30,8 +30,9 @@ const LIMIT = 60000;
 // At pagehide, keepalive bodies up to this much; the rest of the budget is the End batch's.
 const HIDE = 48000;
 // JSON text per chunk before compression; halved until the gzipped body fits in LIMIT. Escaping,
-// encoding and deflating one is one task: at 240,000 characters the recorder's longest (48 ms a
-// load on a 30,000-node table at 4x, against 30 at this size).
+// encoding and deflating one is one task, so a chunk is no bigger than this (one run of
+// bench_ab.py put the longest at 48 ms a load at 240,000 characters, 30 at this size; the next
+// did not repeat it).
 const SLICE = 120000;
 // Text encoded per task: a 30,000-node snapshot is ~1.5 MB of JSON, too much for one task.
 const STEP = 65536;
