@@ -48,6 +48,7 @@ TOKEN_LENGTH = 3
 PAGE_SHOWS = frozenset({"input", "masked", "blocked"})
 # The secret standing for strict's promise (secrets()): its `within` holds the unmasked texts.
 STRICT, STRICT_KIND = "privacy: strict", "strict"
+NUMBER_CHARS = frozenset("0123456789.eE+-")  # what a JSON number is written with
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -262,11 +263,18 @@ def _unbase64(run: str) -> str | None:
     return text if text.isprintable() or "\n" in text else None
 
 
-def _a_short_number(value: str) -> bool:
-    """A value of digits only, shorter than ANYWHERE_LENGTH (a CVC, a PIN): in a batch's JSON
-    text it is every other timestamp, coordinate and node id ("737" was found in `[5,737,...]`
-    by chance), so it is looked for in the stream's strings only, where recorders put values."""
-    return value.isdigit() and len(value) < ANYWHERE_LENGTH
+def _in_a_number(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is part of a number of the batch's JSON text: a digit-only value
+    equals one of the stream's own times, ids, coordinates or sizes by chance ("737" was found
+    in `[5,737,...]`, a card's expiry "1230" in `[3,1230,...]`), so only strings and keys,
+    where recorders put values, count. A quote on one side only is a chunk's edge (a chunk's
+    `data` is a slice of the batch's JSON text)."""
+    while start and text[start - 1] in NUMBER_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in NUMBER_CHARS:
+        end += 1
+    before, after = text[:start].rstrip()[-1:], text[end:].lstrip()[:1]
+    return before in '[,:"' and after in ',]}"' and not before == after == '"'
 
 
 def _anywhere(secret: Secret) -> bool:
@@ -274,15 +282,18 @@ def _anywhere(secret: Secret) -> bool:
     return secret.kind == "declared" or len(secret.value) >= ANYWHERE_LENGTH
 
 
-def _finder(secret: Secret) -> Callable[[str], bool]:
+def _finder(secret: Secret, raw: bool = False) -> Callable[[str], bool]:
     """Whether a string holds `secret` in one of its encodings, as its length allows (see
     ANYWHERE_LENGTH): anywhere but inside a longer word or number or a clear text, as a whole
-    token, or as the whole string."""
+    token, or as the whole string. In a `raw` batch text, a digit-only value is not looked for
+    in the JSON's numbers."""
     forms = encodings(secret.value)
     if _anywhere(secret):
         within = [form for text in secret.within for form in encodings(text)]
+        numeric = raw and secret.value.isdigit()
         return lambda text: any(
             not _covered(text, start, start + len(form), within)
+            and not (numeric and _in_a_number(text, start, start + len(form)))
             for form in forms
             for start in _occurrences(text, form)
         )
@@ -322,7 +333,7 @@ def scan(
 ) -> list[Leak]:
     """Every place each secret occurs: in decoded event strings first (with the event and
     field), else in the raw batches, so a value that hides from the decoded view is caught.
-    Short values are not searched in the raw bytes: "737" is in many a timestamp. The events
+    Digits are not looked for in the raw bytes' numbers: "737" is in many a timestamp. The events
     `is_mark` picks are the harness's own checkpoint marks: their names are not the recorder's
     to mask, so they are searched nowhere."""
     leaks: list[Leak] = []
@@ -350,7 +361,8 @@ def scan(
             for index, path, text in strings
             if occurs(text)
         ]
-        if not hits and _anywhere(secret) and not _a_short_number(secret.value):
+        if not hits and _anywhere(secret):
+            occurs = _finder(secret, raw=True)
             hits = [
                 Leak(secret.value, secret.kind, f"batch {index}, raw bytes", secret.source)
                 for index, texts in enumerate(raw)

@@ -349,10 +349,28 @@ def test_the_harness_checkpoint_marks_are_not_scanned() -> None:
     assert scan(stream_of(mark), found, rrweb.is_checkpoint_mark) == []
 
 
-def test_a_short_number_is_looked_for_in_strings_not_in_the_json_numbers() -> None:
-    """A 3-digit CVC among timestamps, coordinates and node ids: a number in the batch's JSON
-    is no leak of it, a string holding it is (found flaky when the raw text was searched)."""
+def test_digits_are_looked_for_in_strings_and_keys_not_in_the_json_numbers() -> None:
+    """A CVC or a card's expiry among timestamps, coordinates and node ids: a number in the
+    batch's JSON is no leak of it, a string or a key holding it is (found flaky when the raw
+    text was searched: "737" in `[5,737,...]`, "1230" in `[3,1230,...]`)."""
     numbers = stream_of({"timestamp": 737, "data": {"x": 737, "id": 737, "positions": [737]}})
     assert scan(numbers, declared("737")) == []
     [leak] = scan(stream_of({"timestamp": 1, "data": {"text": "cvc 737"}}), declared("737"))
     assert leak.where == "event 0, data.text"
+    expiry = builtin_stream([3, 1230, 4, "****"], [3, 12.1230, 1230e3, -1230])
+    assert scan(expiry, declared("1230")) == []
+    [leak] = scan(builtin_stream([2, 5.0, {"1230": 1}]), declared("1230"))
+    assert leak.where == "batch 0, raw bytes"
+    # A chunk's data is a slice of the batch's text: a number may open or close it.
+    batch = {"page": 1000, "seq": 0, "events": [[3, 5.0, 4, "****"], [3, 1230, 4, "****"]]}
+    text = json.dumps(batch, separators=(",", ":"))
+    cut = text.index("1230")
+    chunks = [
+        {"page": 1000, "seq": 0, "chunk": i, "n": 2, "data": data, **({"last": 1} if i else {})}
+        for i, data in enumerate([text[:cut], text[cut:]])
+    ]
+    sliced = BuiltinAdapter().decode(
+        [Batch(json.dumps(c).encode(), "application/json", "") for c in chunks]
+    )
+    assert len(sliced.events) == 2
+    assert scan(sliced, declared("1230")) == []
