@@ -26,7 +26,7 @@ const insightsEntry = {
 // Fields of internal objects only (transport's requests and jobs, the walk's and masking's
 // state, PII spans), short-named: never a DOM, option, stats or stream-format property (those
 // are built as strings).
-const internal = /^(tries|busy|kept|snap|gz|parts|fresh|late|again|found|seq|page|chunk|first|text|i|n|at|v|inputs|pii|url|start|end|kind)$/;
+const internal = /^(tries|busy|kept|snap|gz|parts|fresh|late|again|seen|found|seq|page|chunk|first|text|i|n|at|v|inputs|pii|url|start|end|kind)$/;
 // The plugin reads no internal field of the core (cfg.block only): it is built without mangleProps.
 const records = {
   record: { stdin: recordEntry, banner: { js: '"use strict";' }, footer: { js: "var replaycheckRecord;" }, mangleProps: internal },

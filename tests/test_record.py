@@ -234,6 +234,46 @@ def test_snapshot_reads_scroll_positions_when_started_late(start: Start, bundle:
     assert extra(by_id(snapshot(events), "pane"))["scroll"] == [0, 150]
 
 
+def test_started_late_by_the_loader_the_snapshot_reads_what_it_saw_scroll(
+    start: Start, bundle: str
+) -> None:
+    """The loader hears scrolls from the page's start (replaycheckLoader.scrolled); handed to
+    record(), the snapshot reads those elements' positions, and every one where its listener
+    cannot hear: inside a shadow root."""
+    loader = (ROOT / "recorder" / "dist" / "loader.js").read_text()
+    # As a page's first script would (an init script runs inside a function: its var is no global).
+    loading = f"{loader}\nwindow.replaycheckLoader = replaycheckLoader;replaycheckLoader.load('x')"
+    rec = start("events.html", before=loading, inject=False)
+    rec.page.evaluate(
+        """() => new Promise((done) => {
+          const host = document.body.appendChild(document.createElement('div'));
+          host.id = 'host';
+          const root = host.attachShadow({ mode: 'open' });
+          const wrap = root.appendChild(document.createElement('div'));
+          const inner = wrap.appendChild(document.createElement('div'));
+          inner.style.cssText = 'height: 50px; overflow: auto';
+          inner.innerHTML = '<div style="height: 500px">inside</div>';
+          window.scrollTo(0, 300);
+          document.getElementById('pane').scrollTop = 150;
+          inner.scrollTop = 40;
+          // Scroll events fire with the next frame: the loader has heard them after two.
+          requestAnimationFrame(() => requestAnimationFrame(() => done()));
+        })"""
+    )
+    options = {"ingestUrl": rec.server.ingest_url(rec.session), "session": rec.session}
+    rec.page.evaluate(
+        f"{bundle};window.__rec=replaycheckRecord.record({json.dumps(options)},"
+        " replaycheckLoader.scrolled);0"
+    )
+    events = rec.events()
+    assert of(events, T.SNAPSHOT)[0][3:] == [0, 300]
+    root = snapshot(events)
+    assert extra(by_id(root, "pane"))["scroll"] == [0, 150]
+    [wrap] = extra(by_id(root, "host"))["shadow"]
+    assert extra(wrap[4][0])["scroll"] == [0, 40]
+    assert rec.errors == []
+
+
 def test_same_origin_iframe_is_carried_and_recorded_inside(start: Start) -> None:
     rec = start("snapshot.html", maskAllInputs=False)
     frame = rec.page.frame_locator("#frame")

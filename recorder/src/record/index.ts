@@ -669,11 +669,17 @@ export type Core = [
 /** The plugin: starts its capture given the core; returns its part of each Mouse event. */
 export type Plugin = (core: Core) => Told | void;
 
-export const record = (options: RecordOptions): Recorder | null => {
+/**
+ * Start recording. `scrolled`: what scrolled before (the loader's, replaycheckLoader.scrolled):
+ * started after the load, the snapshot reads those elements' scroll positions, not every
+ * element's style to find where one may be.
+ */
+export const record = (options: RecordOptions, scrolled?: WeakSet<Node>): Recorder | null => {
   try {
     if (started || !MO || !doFetch || !sampled(options.session, options.sampleRate ?? 1)) return null;
     started = live = true;
     configure(options);
+    walk.seen = scrolled;
     setup(options.ingestUrl, options.session);
     limit = options.mutationLimit || limit;
     observer = new MO(guard(onRecords));

@@ -18,7 +18,6 @@ export const Compress = win.CompressionStream as typeof CompressionStream | unde
 export const now = performance.now.bind(performance);
 export const timeOrigin = performance.timeOrigin;
 export const setT = win.setTimeout.bind(win);
-export const getStyle = win.getComputedStyle.bind(win);
 export const clearT = win.clearTimeout.bind(win);
 export const doFetch = win.fetch?.bind(win);
 export const beacon = navigator.sendBeacon?.bind(navigator);

@@ -7,7 +7,7 @@
 import { DialogState, NodeKind, Validity } from "../format";
 import type { Attrs, ElementExtra } from "../format";
 import { Kind, St, bits, cfg, flagged, hit, maskText, matches, textMasked } from "./mask";
-import { add, doc, getStyle, now, round, stringify } from "./native";
+import { add, doc, now, round, stringify } from "./native";
 // The recorder watches what the serializer meets: documents, shadow roots, iframes, unloaded <link>s.
 import { found } from "./index";
 
@@ -59,9 +59,9 @@ export const statesOf = (el: Element, st: number): string[] | undefined => {
  * (the first snapshot, a round of mutations) started, nodes serialized a second time (moved
  * before it: the round removes them first) and nodes the page added. One of those met again (it
  * moved while the round was sliced: a node met twice moved after it was first met) is kept
- * where it was met first; the next round adds it where it is.
+ * where it was met first; the next round adds it where it is. seen: the loader's `scrolled`.
  */
-export const walk = { late: false, again: new Set<Node>() };
+export const walk: { late: boolean; again: Set<Node>; seen?: WeakSet<Node> } = { late: false, again: new Set() };
 
 /**
  * Nodes listed together (a parent's children, read in one go), visited in order from `next`:
@@ -200,9 +200,12 @@ const element = (el: Element, id: number, st: number, stack: Job[], out: string[
       add(stack, [[...root.childNodes], 0, out, kst, root, "]}]"]); // a job even when empty: after the children's
       more = "shadow";
     }
-    // Started late, scrolls before us were not seen: read where they may be (reading is costly),
-    // in a box that clips (overflow), or a document's root (its window's scroll).
-    if (scrolled.has(el) || (walk.late && (!el.parentElement || getStyle(el).overflow[0] != "v"))) {
+    // Started late, scrolls before us were not seen: read where they may be, a document's root
+    // (its window's scroll) or what the loader saw scroll (walk.seen: in our document's light
+    // tree, which its listener hears), else everywhere (asking each element's style whether it
+    // clips would cost more than reading).
+    const seen = walk.seen;
+    if (scrolled.has(el) || (walk.late && (!el.parentElement || !seen || seen.has(el) || el.getRootNode() != doc))) {
       const left = el.scrollLeft;
       const top = el.scrollTop;
       if (left || top) x.scroll = [round(left), round(top)];

@@ -15,12 +15,17 @@ declare const __rcConfig: {
 };
 
 function start(): void {
-  const recorder = record({
-    ...__rcConfig.options,
-    ingestUrl: __rcConfig.ingestUrl,
-    session: __rcConfig.session,
-    sampleRate: __rcConfig.sampleRate,
-  });
+  // Loaded by the loader (harness/adapters/builtin.py): what it saw scroll, as a site passes it.
+  const loader = (window as unknown as { replaycheckLoader?: { scrolled?: WeakSet<Node> } }).replaycheckLoader;
+  const recorder = record(
+    {
+      ...__rcConfig.options,
+      ingestUrl: __rcConfig.ingestUrl,
+      session: __rcConfig.session,
+      sampleRate: __rcConfig.sampleRate,
+    },
+    loader?.scrolled,
+  );
   (window as unknown as { __rcRecorder: unknown }).__rcRecorder = {
     checkpoint(name: string): void {
       recorder?.checkpoint(name);
