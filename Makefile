@@ -63,7 +63,8 @@ run: setup
 	$(VENV)/bin/replaycheck run scenarios/ $(RECORDERS) -n $(WORKERS) --report report --json report/results.json
 
 test: setup lint
-	$(VENV)/bin/pytest -n $(WORKERS) -m "not callgrind" tests scenarios $(RECORDERS)
+	$(VENV)/bin/pytest -n $(WORKERS) -m "not callgrind and not solo" tests scenarios $(RECORDERS)
+	$(VENV)/bin/pytest -m solo tests
 
 lint: setup
 	$(VENV)/bin/ruff check .
