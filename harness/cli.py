@@ -209,6 +209,12 @@ def _run(args: argparse.Namespace) -> int:
         raise BadInput(str(e)) from None
     scenarios = _scenarios(args.paths, args.shard)
     remote = _remote(args.ingest, args.ingest_token)
+    # Before any browser starts: a faulted ingest is the harness's own, not a serve's.
+    faulted = [s.file for s in scenarios if s.ingest_faults] if remote else []
+    if faulted:
+        raise BadInput(
+            f"{faulted[0]}: ingest_faults need the harness's own ingest: run without --ingest"
+        )
     _writable(args.json, "--json")
     _writable(args.junit, "--junit")
     _writable(args.report, "--report", folder=True)

@@ -64,7 +64,9 @@ def test_ingest_faults_need_the_harness_ingest(tmp_path: Path) -> None:
             cwd=ROOT, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
     assert done.returncode == 2
-    assert "ingest_faults need the harness's own ingest" in done.stderr
+    # One line, before any browser starts, naming the first faulted scenario.
+    [line] = done.stderr.strip().splitlines()
+    assert "scenarios/faults/" in line and "ingest_faults need the harness's own ingest" in line
 
 
 def test_a_wrong_token_stops_the_run_at_once(tmp_path: Path) -> None:
