@@ -21,8 +21,8 @@ export const scrolled = new WeakSet<EventTarget>();
 
 /**
  * Load the script at `src` after the load event (and one more task, so the page's own load
- * handlers run first); then, given `options`, start `replaycheckRecord.record(options, scrolled)`. With
- * `options.insights`, the insights plugin (insights.js, beside `src`: console errors and warnings,
+ * handlers run first); then, given `options`, start `replaycheckRecord.record(options,
+ * scrolled)`. With `options.insights`, the insights plugin (insights.js, beside `src`: console errors and warnings,
  * failed requests, click targets) is fetched at the same time, and record() starts once both
  * have run (or failed to load: then recording starts without it).
  */
