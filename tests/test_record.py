@@ -239,7 +239,7 @@ def test_started_late_by_the_loader_the_snapshot_reads_what_it_saw_scroll(
 ) -> None:
     """The loader hears scrolls from the page's start (replaycheckLoader.scrolled); handed to
     record(), the snapshot reads those elements' positions, and every one where its listener
-    cannot hear: inside a shadow root."""
+    cannot hear: inside a shadow root or a frame's document."""
     loader = (ROOT / "recorder" / "dist" / "loader.js").read_text()
     # As a page's first script would (an init script runs inside a function: its var is no global).
     loading = f"{loader}\nwindow.replaycheckLoader = replaycheckLoader;replaycheckLoader.load('x')"
@@ -256,8 +256,14 @@ def test_started_late_by_the_loader_the_snapshot_reads_what_it_saw_scroll(
           window.scrollTo(0, 300);
           document.getElementById('pane').scrollTop = 150;
           inner.scrollTop = 40;
-          // Scroll events fire with the next frame: the loader has heard them after two.
-          requestAnimationFrame(() => requestAnimationFrame(() => done()));
+          const frame = document.body.appendChild(document.createElement('iframe'));
+          frame.srcdoc = '<div id="fp" style="height: 50px; overflow: auto">' +
+            '<div style="height: 500px">in the frame</div></div>';
+          frame.onload = () => {
+            frame.contentDocument.getElementById('fp').scrollTop = 30;
+            // Scroll events fire with the next frame: the loader has heard them after two.
+            requestAnimationFrame(() => requestAnimationFrame(() => done()));
+          };
         })"""
     )
     options = {"ingestUrl": rec.server.ingest_url(rec.session), "session": rec.session}
@@ -271,6 +277,25 @@ def test_started_late_by_the_loader_the_snapshot_reads_what_it_saw_scroll(
     assert extra(by_id(root, "pane"))["scroll"] == [0, 150]
     [wrap] = extra(by_id(root, "host"))["shadow"]
     assert extra(wrap[4][0])["scroll"] == [0, 40]
+    [frame] = [n for n in nodes(root) if n[0] == ELEMENT and n[2] == "iframe"]
+    assert extra(by_id(extra(frame)["frame"], "fp"))["scroll"] == [0, 30]
+    assert rec.errors == []
+
+
+@pytest.mark.parametrize("scrolled", ["[]", "'x'", "new Set()", "{ has: () => { throw 1; } }"])
+def test_a_second_argument_that_is_no_weakset_is_ignored(
+    start: Start, bundle: str, scrolled: str
+) -> None:
+    """record()'s second argument must be the loader's WeakSet; anything else is left alone
+    rather than asked about each element (which would throw, and leave each one out)."""
+    rec = start("events.html", inject=False)
+    rec.page.evaluate("document.getElementById('pane').scrollTop = 150")
+    options = {"ingestUrl": rec.server.ingest_url(rec.session), "session": rec.session}
+    rec.page.evaluate(
+        f"{bundle};window.__rec=replaycheckRecord.record({json.dumps(options)}, {scrolled});0"
+    )
+    root = snapshot(rec.events())
+    assert extra(by_id(root, "pane"))["scroll"] == [0, 150]
     assert rec.errors == []
 
 

@@ -126,6 +126,9 @@ const guard = <A extends unknown[]>(fn: (...a: A) => void, always = false): (...
   };
 };
 
+/** A capture listener (native.ts's `on`) behind `guard`. */
+const listen = (target: EventTarget, type: string, fn: (e: Event) => void, always?: boolean): void => on(target, type, guard(fn, always));
+
 const out = (e: RcEvent): void => {
   if (!live) return;
   // Pointer samples go out before anything later, so the stream stays in time order.
@@ -198,8 +201,12 @@ const patchWindow = (w: Realm | null): void => {
   afterSet(decl, "cssText", ruleChanged);
   for (const C of [w.Document, w.ShadowRoot]) afterSet(proto(C), "adoptedStyleSheets", adoptedChanged);
   after(proto(w.CanvasRenderingContext2D), CANVAS_DRAW, (c: CanvasRenderingContext2D) => canvasDrawn(c.canvas));
-  for (const C of [w.WebGLRenderingContext, w.WebGL2RenderingContext])
-    after(proto(C), GL_DRAW, (g: WebGLRenderingContext) => canvasDrawn(g.canvas as HTMLCanvasElement));
+  // Reached first, the WebGL interfaces are made then (4 ms, 16 at 4x throttling, on a page that
+  // has none): in a task of their own, not in record()'s.
+  setT(guard(() => {
+    for (const C of [w.WebGLRenderingContext, w.WebGL2RenderingContext])
+      after(proto(C), GL_DRAW, (g: WebGLRenderingContext) => canvasDrawn(g.canvas as HTMLCanvasElement));
+  }), 0);
   // A WebGL canvas reads back blank once its frame is shown, unless its buffer is preserved.
   const canvas = proto(w.HTMLCanvasElement);
   const getContext = canvas?.getContext;
@@ -225,8 +232,7 @@ const patchWindow = (w: Realm | null): void => {
     if (el) statesChanged(el);
   });
   after(proto(w.Element), "attachShadow", (_h: Element, r) => (r as ShadowRoot).mode == "open" && found(r as Node));
-  const dialogs = proto(w.HTMLDialogElement);
-  after(dialogs, DIALOG, (d: Element, _r, _a, name) => dialog(d, DIALOG.split(" ").indexOf(name)));
+  after(proto(w.HTMLDialogElement), DIALOG, (d: Element, _r, _a, name) => dialog(d, DIALOG.split(" ").indexOf(name)));
 };
 
 // Watching what the serializer meets ----------------------------------------------------------
@@ -242,21 +248,21 @@ export const found = (n: Node): void => {
     }
   } else if (n.nodeType == 11) {
     observer.observe(n, OBSERVE);
-    on(n, "scroll", guard(onScroll)); // scroll is not composed: it stops at the shadow root
+    listen(n, "scroll", onScroll); // scroll is not composed: it stops at the shadow root
     // A move between two elements of one shadow tree is not seen outside it.
-    on(n, "focus", onFocus);
+    listen(n, "focus", onFocus);
   } else {
     const tag = (n as Element).localName;
-    on(n, "load", guard(() => (tag == "iframe" ? frameLoaded(n as HTMLIFrameElement) : tag == "img" ? imageLoaded(n as HTMLImageElement) : linkLoaded(n as HTMLLinkElement))));
+    listen(n, "load", () => (tag == "iframe" ? frameLoaded(n as HTMLIFrameElement) : tag == "img" ? imageLoaded(n as HTMLImageElement) : linkLoaded(n as HTMLLinkElement)));
   }
 };
 
 const docListeners = (d: Document): void => {
-  on(d, "input", guard(onInput));
-  on(d, "change", guard(onInput));
-  on(d, "scroll", guard(onScroll));
+  listen(d, "input", onInput);
+  listen(d, "change", onInput);
+  listen(d, "scroll", onScroll);
   // `close` fires a task after close(): by then the dialog may be open again.
-  on(d, "close", guard((e: Event) => (e.target as HTMLDialogElement).open || dialog(e.target as Element, DialogState.Closed)));
+  listen(d, "close", (e: Event) => (e.target as HTMLDialogElement).open || dialog(e.target as Element, DialogState.Closed));
 };
 
 /** A same-origin iframe loaded a document: send the iframe again, with it, as a move in place. */
@@ -449,10 +455,10 @@ const inputChanged = (el: Element): void => {
   out(state ? [EventType.Input, ts(), id, v, state] : [EventType.Input, ts(), id, v]);
 };
 
-const onFocus = guard((e: Event) => {
+const onFocus = (e: Event): void => {
   const el = e.composedPath()[0] as Element;
   focused(idOf(el), el);
-});
+};
 
 // Whether a ring shows is the browser's choice (keyboard or mouse), not in the DOM: sent with it.
 const focusEvent = (t: number, id: number, el?: Element): RcEvent =>
@@ -479,15 +485,13 @@ const flushScroll = (): void => {
   scrollTimer = 0;
   for (const t of scrolls) {
     const w = (t as Document).defaultView;
-    const el = t as Element;
-    out([EventType.Scroll, ts(), t == doc ? DOCUMENT_TARGET : idOf(t), round(w ? w.scrollX : el.scrollLeft), round(w ? w.scrollY : el.scrollTop)]);
+    out([EventType.Scroll, ts(), t == doc ? DOCUMENT_TARGET : idOf(t), round(w ? w.scrollX : (t as Element).scrollLeft), round(w ? w.scrollY : (t as Element).scrollTop)]);
   }
   scrolls.clear();
 };
 
 const onMove = (e: Event): void => {
-  const m = e as MouseEvent;
-  pointer = [m.clientX, m.clientY];
+  pointer = [(e as MouseEvent).clientX, (e as MouseEvent).clientY];
   moveTimer ||= setT(guard(sampleMove), 50);
 };
 
@@ -679,7 +683,8 @@ export const record = (options: RecordOptions, scrolled?: WeakSet<Node>): Record
     if (started || !MO || !doFetch || !sampled(options.session, options.sampleRate ?? 1)) return null;
     started = live = true;
     configure(options);
-    walk.seen = scrolled;
+    // Anything else would throw at each element, and each would be left out of the snapshot.
+    walk.seen = scrolled instanceof WeakSet && scrolled;
     setup(options.ingestUrl, options.session);
     limit = options.mutationLimit || limit;
     observer = new MO(guard(onRecords));
@@ -691,54 +696,48 @@ export const record = (options: RecordOptions, scrolled?: WeakSet<Node>): Record
     // The insights plugin, when its script ran before this (the loader's `insights`): it starts
     // its capture now; guarded, a failing plugin costs only its own capture.
     guard(() => (told = (win as unknown as { replaycheckInsights?: Plugin }).replaycheckInsights?.([out, guard, after, maskText, now, url, options.ingestUrl, on, cfg, stateOf, ownState, bits])))();
-    const history = proto(History);
-    after(history, "pushState replaceState", (_h, _r, _a, name) => navigated(name[0] == "p" ? NavigationKind.Push : NavigationKind.Replace));
-    on(win, "popstate", guard(() => navigated(NavigationKind.Pop)));
-    on(win, "hashchange", guard(() => navigated(NavigationKind.Pop))); // classified as Hash above
+    after(proto(History), "pushState replaceState", (_h, _r, _a, name) => navigated(name[0] == "p" ? NavigationKind.Push : NavigationKind.Replace));
+    listen(win, "popstate", () => navigated(NavigationKind.Pop));
+    listen(win, "hashchange", () => navigated(NavigationKind.Pop)); // classified as Hash above
     docListeners(doc);
     MOUSE.split(" ").forEach((type, kind: MouseKind) =>
-      on(
-        doc,
-        type,
-        guard((e: Event) => {
-          const m = e as MouseEvent,
-            t = m.composedPath()[0] as Element,
-            ev: MouseEventT = [EventType.Mouse, ts(), kind, idOf(t), round(m.clientX), round(m.clientY)];
-          told?.(ev, t);
-          out(ev);
-        }),
-      ),
+      listen(doc, type, (e: Event) => {
+        const m = e as MouseEvent,
+          t = m.composedPath()[0] as Element,
+          ev: MouseEventT = [EventType.Mouse, ts(), kind, idOf(t), round(m.clientX), round(m.clientY)];
+        told?.(ev, t);
+        out(ev);
+      }),
     );
-    on(doc, "mousemove", guard(onMove));
-    on(doc, "focus", onFocus);
+    listen(doc, "mousemove", onMove);
+    listen(doc, "focus", onFocus);
     // Focus leaving to nothing: without it the replay keeps a stale focus ring.
-    on(doc, "blur", guard((e: Event) => (e as FocusEvent).relatedTarget || focused(0)));
-    on(win, "resize", guard(() => {
+    listen(doc, "blur", (e: Event) => (e as FocusEvent).relatedTarget || focused(0));
+    listen(win, "resize", () => {
       resizeTimer ||= setT(guard(() => {
         resizeTimer = 0;
         out([EventType.Viewport, ts(), innerWidth, innerHeight]);
       }), 100);
-    }));
-    on(win, "error", guard((e: Event) => e instanceof ErrorEvent && error(e.message, e.error?.stack)));
-    on(win, "unhandledrejection", guard((e: Event) => {
+    });
+    listen(win, "error", (e: Event) => e instanceof ErrorEvent && error(e.message, e.error?.stack));
+    listen(win, "unhandledrejection", (e: Event) => {
       const r: unknown = (e as PromiseRejectionEvent).reason;
       error(r instanceof Error ? r.message : String(r), r instanceof Error && r.stack);
-    }));
+    });
     // Hiding may be the last chance: what is undelivered is kept even when recording has
     // stopped. Leaving finishes the first snapshot: a page left early is still replayable.
-    const leave = (end: boolean): (() => void) =>
-      guard(() => {
-        try {
-          if (live && end) finishSnapshot();
-          if (live && ready) drain();
-        } finally {
-          hide(end);
-        }
-      }, true);
-    on(win, "pagehide", leave(true));
-    on(doc, "visibilitychange", guard(() => (doc.visibilityState == "hidden" ? leave(false)() : shown()), true));
-    on(win, "pageshow", guard((e: Event) => (e as PageTransitionEvent).persisted && shown(), true));
-    on(win, "online", guard(online, true));
+    const leave = (end: boolean): void => {
+      try {
+        if (live && end) finishSnapshot();
+        if (live && ready) drain();
+      } finally {
+        hide(end);
+      }
+    };
+    listen(win, "pagehide", () => leave(true), true);
+    listen(doc, "visibilitychange", () => (doc.visibilityState == "hidden" ? leave(false) : shown()), true);
+    listen(win, "pageshow", (e: Event) => (e as PageTransitionEvent).persisted && shown(), true);
+    listen(win, "online", online, true);
 
     const interval = options.flushIntervalMs || 1000;
     const tick = guard(() => {
@@ -747,7 +746,7 @@ export const record = (options: RecordOptions, scrolled?: WeakSet<Node>): Record
       setT(tick, interval);
     });
     setT(tick, interval);
-    if (doc.readyState == "loading") on(doc, "DOMContentLoaded", guard(startSnapshot));
+    if (doc.readyState == "loading") listen(doc, "DOMContentLoaded", startSnapshot);
     else startSnapshot();
 
     return {

@@ -30,6 +30,7 @@ export const enum St {
   Unmask = 2, // under an `unmask` selector: exempt, except passwords
   Password = 4, // a password field (or one that has been one)
   Input = 8, // text that is user input: <option> text, contenteditable
+  Apart = 16, // in a shadow tree or a frame's document: the loader's scroll listener does not hear it
 }
 
 /** What a value is: decides which masking rule applies. */

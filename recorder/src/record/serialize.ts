@@ -61,7 +61,7 @@ export const statesOf = (el: Element, st: number): string[] | undefined => {
  * moved while the round was sliced: a node met twice moved after it was first met) is kept
  * where it was met first; the next round adds it where it is. seen: the loader's `scrolled`.
  */
-export const walk: { late: boolean; again: Set<Node>; seen?: WeakSet<Node> } = { late: false, again: new Set() };
+export const walk: { late: boolean; again: Set<Node>; seen?: WeakSet<Node> | false } = { late: false, again: new Set() };
 
 /**
  * Nodes listed together (a parent's children, read in one go), visited in order from `next`:
@@ -197,15 +197,16 @@ const element = (el: Element, id: number, st: number, stack: Job[], out: string[
       const sheets = adopted(root, kst);
       if (sheets) x.shadowSheets = sheets;
       found(root);
-      add(stack, [[...root.childNodes], 0, out, kst, root, "]}]"]); // a job even when empty: after the children's
+      add(stack, [[...root.childNodes], 0, out, kst | St.Apart, root, "]}]"]); // a job even when empty: after the children's
       more = "shadow";
     }
     // Started late, scrolls before us were not seen: read where they may be, a document's root
     // (its window's scroll) or what the loader saw scroll (walk.seen: in our document's light
-    // tree, which its listener hears), else everywhere. Asking each element's style whether it
-    // clips was 13% faster than that on a 30,000-node table, and cost bytes the bundle lacks.
+    // tree, which its listener hears; St.Apart: outside it), else everywhere. Asking each
+    // element's style whether it clips was 13% faster than that on a 30,000-node table, and cost
+    // bytes the bundle lacks.
     const seen = walk.seen;
-    if (scrolled.has(el) || (walk.late && (!el.parentElement || !seen || seen.has(el) || el.getRootNode() != doc))) {
+    if (scrolled.has(el) || (walk.late && (!el.parentElement || !seen || seen.has(el) || kst & St.Apart))) {
       const left = el.scrollLeft;
       const top = el.scrollTop;
       if (left || top) x.scroll = [round(left), round(top)];
@@ -243,8 +244,8 @@ const formState = (el: Element, tag: string, own: number, x: ElementExtra): void
     const v = (el as HTMLTextAreaElement).value;
     if (v && (x.value = maskText(v, own, Kind.Value)) != v) x.validity = validity(el);
   } else if (tag == "option") {
-    const o = el as HTMLOptionElement;
-    if (o.selected != o.hasAttribute("selected")) x.selected = o.selected;
+    const selected = (el as HTMLOptionElement).selected;
+    if (selected != el.hasAttribute("selected")) x.selected = selected;
   }
 };
 
@@ -313,7 +314,7 @@ const special = (el: Element, tag: string, kst: number, x: ElementExtra, stack: 
       try {
         const d = (el as HTMLIFrameElement).contentDocument;
         if (d) {
-          add(stack, [[d], 0, out, kst, null, "}]"]);
+          add(stack, [[d], 0, out, kst | St.Apart, null, "}]"]);
           return true;
         }
       } catch {
