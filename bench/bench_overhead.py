@@ -31,7 +31,8 @@ SCENARIOS = "bench/overhead"  # heavy pages: measured, not part of the fidelity 
 OUT = Path("report/overhead.json")
 # Seconds of paired loads per scenario (warm-up and calibration included; a scenario may
 # overshoot by one block, < 25 s); the latency loads come after them.
-SECONDS = {"overhead-heavy-table": 225.0, "overhead-growing-feed": 60.0, "overhead-animation": 40.0}
+# The heavy table's cap with its overshoot stays within SHARE_SECONDS, the target's 5 minutes.
+SECONDS = {"overhead-heavy-table": 275.0, "overhead-growing-feed": 60.0, "overhead-animation": 40.0}
 OTHER_SECONDS = 60.0
 LATENCY_LOADS = {"overhead-heavy-table": 2, "overhead-growing-feed": 2}  # per arm; 0 elsewhere
 # The synthetic recorder runs on the heavy table in a run of its own, after the others: beside
