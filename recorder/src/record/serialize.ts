@@ -139,13 +139,16 @@ const one = (n: Node, st: number, stack: Job[], out: string[], sep = ""): boolea
 /** Write `p`'s children as they are now, then `close`: one job for all (cheap even for 10,000
  * rows), or at once for a lone text (a table cell's). True, for one(). */
 const children = (p: Node, st: number, stack: Job[], out: string[], close: string): true => {
-  const list: Node[] = [];
-  for (let c = p.firstChild; c; c = c.nextSibling) add(list, c);
-  const c = list[0];
-  if (!list[1] && (!c || c.nodeType == 3)) {
+  let c = p.firstChild;
+  if (!c || (c.nodeType == 3 && !c.nextSibling)) {
     if (c) one(c, st, stack, out);
     add(out, close);
-  } else add(stack, [list, 0, out, st, p, close]);
+  } else {
+    // No list for the lone text: one array fewer per table cell for the collector.
+    const list: Node[] = [];
+    for (; c; c = c.nextSibling) add(list, c);
+    add(stack, [list, 0, out, st, p, close]);
+  }
   return true;
 };
 
