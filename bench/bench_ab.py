@@ -8,8 +8,9 @@ the commit before, `npm run build`, and copy the file out). Each block loads the
 recorder off, with OLD and with NEW, in an order that changes from block to block
 (harness.overhead.arm_order), in one browser; the bundle in harness/js/dist is swapped before
 each load and put back at the end. Per build: the time attributed to it in each load's trace,
-its share of main-thread time, the main-thread time it added over the block's off load, and its
-longest task; then NEW as a multiple of OLD, paired by block, with a 95% interval.
+its share of main-thread time, the main-thread time it added over the block's off load, its
+longest task and the bytes it uploaded; then NEW as a multiple of OLD, paired by block, with a
+95% interval.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SHOWN = {
     "share_total": "share %",
     "added_ms": "added main-thread ms",
     "max_recorder_task_ms": "longest task ms",
+    "upload_bytes": "bytes uploaded",
 }
 
 
