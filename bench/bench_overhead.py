@@ -115,7 +115,8 @@ def targets(results: list[OverheadResult]) -> list[str]:
         share = table.metrics[overhead.SHARE]
         lines.append(
             f"heavy table: {SUBJECT}'s share {share.estimate:.2f}% +-{share.half_width:.2f} after"
-            f" {table.runs} pairs (target +-{SHARE_HALF_WIDTH:g} within {SHARE_SECONDS:g} s):"
+            f" {table.runs} pairs, ~{table.share_pairs_needed:,} at this spread"
+            f" (target +-{SHARE_HALF_WIDTH:g} within {SHARE_SECONDS:g} s):"
             f" {verdict(share.half_width <= SHARE_HALF_WIDTH)}"
         )
     feed = by.get(("overhead-growing-feed", SUBJECT))

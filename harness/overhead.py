@@ -226,6 +226,12 @@ class OverheadResult:
         return stats.pairs_needed(self.metrics[PRIMARY], self.precision_pct)
 
     @property
+    def share_pairs_needed(self) -> int:
+        """About how many pairs the share's interval needs to reach `share_precision`: on a busy
+        machine more than any time cap allows, which a user should see rather than guess."""
+        return stats.pairs_needed(self.metrics[SHARE], self.share_precision)
+
+    @property
     def passed(self) -> bool:
         """SPEC: the upper end of the load-time interval is within the budget."""
         return self.metrics[PRIMARY].hi <= self.budget_pct
@@ -249,6 +255,7 @@ class OverheadResult:
                 for name, (off, on) in self.worst.items()
             },
             "share_precision": self.share_precision,
+            "share_pairs_needed": self.share_pairs_needed,
             "interactions": None if self.interactions is None else self.interactions.to_json(),
             "known": None if self.known_ms is None else self.known(),
         }
@@ -732,6 +739,7 @@ def table(results: Sequence[OverheadResult]) -> str:
             "share to load % [95% CI]",
             "share after load %",
             "share in all %",
+            f"pairs for share +-{results[0].share_precision:g}" if results else "pairs needed",
             "recorder ms",
             *(f"{label} x {REFERENCE}" for label in VERSUS.values()),
             "longest recorder task ms (worst)",
@@ -747,6 +755,7 @@ def table(results: Sequence[OverheadResult]) -> str:
                 _share(r.metrics["share_load"]),
                 _share(r.metrics["share_after"]),
                 _share(r.metrics["share_total"]),
+                f"~{r.share_pairs_needed:,}",
                 _interval(r.metrics["recorder_ms"]).lstrip("+"),
                 *(_factor(factors.get(name)) for name in VERSUS),
                 f"{r.metrics[LONGEST[2]].on:.0f} ({r.worst[LONGEST[2]][1]:.0f})",

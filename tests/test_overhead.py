@@ -79,6 +79,7 @@ def _check_shape(entry: dict[str, object], scenario: Scenario, recorder: str) ->
         "pairs_needed",
         "worst_load",
         "share_precision",
+        "share_pairs_needed",
         "interactions",
         "known",
     ]
@@ -307,6 +308,13 @@ def test_a_run_short_of_its_precision_says_what_reaching_it_takes(tmp_path: Path
     assert clock[3].split()[-5:-3] == [f"~{result.pairs_needed}", "time"]
     out = result.to_json()
     assert out["stopped"] == "time" and out["pairs_needed"] == result.pairs_needed
+    # The share (+-4.0 after 10 pairs, per-pair sd 4.0 * sqrt(10) / t(9) = 5.59): +-0.5 takes
+    # about (1.97 * 5.59 / 0.5)^2 pairs.
+    assert 480 <= result.share_pairs_needed <= 490
+    steady = overhead.table([result]).split("\n\n")[0].splitlines()
+    column = steady[1].index("pairs for share +-0.5")
+    assert steady[3][column:].startswith(f"~{result.share_pairs_needed} ")
+    assert out["share_pairs_needed"] == result.share_pairs_needed
 
 
 def test_timing_sample_counts_up_to_the_window_end() -> None:
