@@ -26,8 +26,11 @@ Attribution, per top-level task:
 The share is that time over all main-thread task time in the same window, both as thread time
 (the trace's tdur: CPU time of the main thread, without the moments the OS gave the core to
 something else). Both scale with how fast the machine is at that moment, so their ratio holds
-where milliseconds do not; and another process taking the core inflates neither. How long a
-task blocked the page is wall time (dur): that is what a user waits for.
+where milliseconds do not. Under CDP's CPU throttling thread time is nearly wall time: Chromium's
+throttler interrupts the main thread every 200 µs with a signal whose handler spins for
+(rate - 1) times the wall time since the last one, in whatever task is running, so both sides
+carry it alike (docs/overhead.md says how steady that leaves the share). How long a task
+blocked the page is wall time (dur): that is what a user waits for.
 """
 
 from __future__ import annotations
